@@ -1,0 +1,42 @@
+# The two commands of the quick start: `make run` and `make test`. Nothing else is needed.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+PYTHON ?= python3
+export TELLONCE_INSTANCE_PATH ?= instance
+
+.PHONY: run test test-postgres lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+## Set up, load the demo people and serve on http://127.0.0.1:5000 (SQLite, development).
+run: $(STAMP)
+	TELLONCE_ENV=development $(BIN)/tellonce init
+	TELLONCE_ENV=development $(BIN)/tellonce demo
+	TELLONCE_ENV=development $(BIN)/tellonce serve --host 127.0.0.1 --port 5000
+
+## Lint, type-check, check the import contracts, and run the whole suite.
+test: $(STAMP) lint
+	$(BIN)/pytest -n 2 -q
+
+## The suite again on PostgreSQL (CI sets TELLONCE_TEST_DATABASE_URL).
+test-postgres: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## Benchmarks print ratios against a baseline measured in the same run.
+bench: $(STAMP)
+	$(BIN)/python bench/signin.py
+	$(BIN)/python bench/read_record.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

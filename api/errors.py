@@ -1,0 +1,92 @@
+"""The one place where errors of the domain become HTTP answers for the JSON API.
+
+Every answer is ``{"error": code, "message": text}``; anything about a record the caller
+may not see is a 404, the same as a record that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from consent.errors import NotAllowed
+from keys.errors import KeysError
+from vault import throttle
+from vault.accounts import InvalidAccountDetails, NotSignedIn, SignInFailed
+from vault.db import DatabaseBusy
+from vault.errors import Conflict, InvalidEntry, NotFound, UnknownSection, VaultError
+from vault.passphrases import WeakPassphrase
+
+STATUS: dict[type[Exception], int] = {
+    NotFound: 404,
+    NotSignedIn: 401,
+    SignInFailed: 401,
+    NotAllowed: 403,
+    throttle.AccountLocked: 423,
+    throttle.TooManyAttempts: 429,
+    Conflict: 409,
+    InvalidEntry: 422,
+    UnknownSection: 422,
+    InvalidAccountDetails: 422,
+    WeakPassphrase: 422,
+    DatabaseBusy: 503,
+}
+
+HTTP_CODES = {
+    400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    422: "invalid_input", 429: "too_many_requests", 500: "server_error",
+}
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
+    body = {"error": code, "message": message}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _first_message(messages: Any, path: str = "") -> tuple[str, str]:
+    """The first problem in a marshmallow error tree, as (field path, message)."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key in ("json", "query", "form", "headers", "files"):
+                return _first_message(value, path)
+            sub = f"{path}.{key}" if path else str(key)
+            return _first_message(value, sub)
+    if isinstance(messages, list) and messages:
+        return path, str(messages[0])
+    return path, str(messages)
+
+
+def domain_error(exc: VaultError) -> Response:
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    response = error_response(status, exc.code, exc.message, field=exc.field)
+    if isinstance(exc, throttle.TooManyAttempts):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    if "messages" in data:
+        path, message = _first_message(data["messages"])
+        if message == "Unknown field.":
+            message = f"Unknown field {path!r}: remove it."
+        elif path:
+            message = f"{path}: {message}"
+        return error_response(422, "invalid_input", message, field=path or None)
+    description = exc.description if status < 500 else "Something went wrong on our side."
+    return error_response(status, HTTP_CODES.get(status, "error"), str(description))
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(VaultError, domain_error)
+    app.register_error_handler(KeysError, lambda exc: error_response(400, exc.code, exc.message))
+    app.register_error_handler(ValidationError, lambda exc: error_response(
+        422, "invalid_input", "{}: {}".format(*_first_message(exc.messages))))

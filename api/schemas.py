@@ -1,0 +1,154 @@
+"""Request and response schemas of the JSON API: explicit allow-lists, unknown fields refused."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from vault.sections import SECTION_NAMES
+
+TIER_VALUES = ("E", "C", "S", "P")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class ErrorOut(Strict):
+    error = fields.String(required=True, metadata={"description": "A stable error code."})
+    message = fields.String(required=True, metadata={"description": "Plain words: what to do."})
+    field = fields.String(metadata={"description": "The input that was wrong, when there is one."})
+    remaining_attempts = fields.Integer()
+
+
+class HealthOut(Strict):
+    status = fields.String(required=True)
+
+
+class AccountIn(Strict):
+    login = fields.String(required=True, validate=validate.Length(max=64))
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    passphrase = fields.String(required=True, validate=validate.Length(max=1024))
+    preferred_name = fields.String(required=True, validate=validate.Length(max=200))
+
+
+class AccountOut(Strict):
+    account_id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    recovery_code = fields.String(
+        required=True, metadata={"description": "Shown once. Keep it somewhere safe."})
+
+
+class SuggestionOut(Strict):
+    passphrase = fields.String(required=True)
+
+
+class SessionIn(Strict):
+    login = fields.String(required=True, validate=validate.Length(max=254))
+    passphrase = fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class SessionOut(Strict):
+    account_id = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class SessionListItem(Strict):
+    id = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    last_seen_at = fields.DateTime(required=True)
+    current = fields.Boolean(required=True)
+
+
+class RecoveryIn(Strict):
+    login = fields.String(required=True, validate=validate.Length(max=254))
+    recovery_code = fields.String(required=True, validate=validate.Length(max=100))
+    new_passphrase = fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class RecoveryOut(Strict):
+    account_id = fields.String(required=True)
+    recovery_code = fields.String(required=True)
+
+
+class TokenIn(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    scopes = fields.List(fields.String(validate=validate.OneOf(["read", "write"])),
+                         required=True, validate=validate.Length(min=1, max=2))
+    person_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=50))
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class TokenOut(Strict):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    scopes = fields.List(fields.String(), required=True)
+    person_ids = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    token = fields.String(metadata={"description": "Only in the answer that creates it."})
+
+
+class PersonOut(Strict):
+    id = fields.String(required=True)
+    preferred_name = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class EntriesQuery(Strict):
+    section = fields.String(validate=validate.OneOf(SECTION_NAMES))
+
+
+class EntryIn(Strict):
+    section = fields.String(required=True, validate=validate.OneOf(SECTION_NAMES))
+    data = fields.Dict(keys=fields.String(), required=True,
+                       metadata={"description": "The fields of the section (see vault/sections.py)"
+                                 "; `text` alone is always enough."})
+    tiers = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.OneOf(
+        TIER_VALUES)), load_default=None)
+    provenance = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=500))
+
+
+class EntryUpdateIn(Strict):
+    data = fields.Dict(keys=fields.String(), required=True)
+    tiers = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.OneOf(
+        TIER_VALUES)), load_default=None)
+    provenance = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=500))
+
+
+class EntryOut(Strict):
+    id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    section = fields.String(required=True)
+    version = fields.Integer(required=True)
+    data = fields.Dict(required=True)
+    tiers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    provenance = fields.String(allow_none=True)
+    author_account_id = fields.String(allow_none=True)
+    author_role = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    deleted = fields.Boolean(required=True)
+
+
+class MedicineIndicatorOut(Strict):
+    entry_id = fields.String(required=True)
+    name = fields.String(required=True)
+    review_overdue = fields.Boolean(required=True)
+    next_review = fields.String(allow_none=True)
+    psychotropic = fields.Boolean(required=True)
+    no_reason_recorded = fields.Boolean(required=True)
+    no_reduction_plan_recorded = fields.Boolean(required=True)
+
+
+class IndicatorsOut(Strict):
+    count = fields.Integer(required=True)
+    reviews_overdue = fields.Integer(required=True)
+    psychotropic_without_reason = fields.Integer(required=True)
+    psychotropic_without_reduction_plan = fields.Integer(required=True)
+    medicines = fields.List(fields.Nested(MedicineIndicatorOut), required=True)

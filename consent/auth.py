@@ -1,0 +1,136 @@
+"""Signing in, and recovering an account, across three short transactions.
+
+Argon2id takes a fifth of a second and a lot of memory, so it never runs inside a database
+transaction (on SQLite that would hold the one write lock for every other request):
+
+1. count the attempt (throttle) and read the account, then commit;
+2. derive the key with no connection held;
+3. record the outcome: on success reset the count, upgrade parameters, open a session;
+   on failure audit it. The attempt stays counted from step 1 either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from vault import accounts, throttle
+from vault.accounts import SignInFailed, Unlocked
+from vault.config import VaultConfig
+from vault.db import Database
+from vault.models import Account, SignInSession
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    unlocked: Unlocked
+    session_token: str
+    session_row: SignInSession
+
+
+def _reserve(
+    s: Session, config: VaultConfig, *, login: object, address: str, now: datetime
+) -> Account | None:
+    login_text = login if isinstance(login, str) else ""
+    # The address is counted first so a flood against many logins is slowed too.
+    throttle.reserve_attempt(
+        s, key=config.keyring.hmac_digest("passcode", b"address:" + address.encode()),
+        budget=throttle.ADDRESS, now=now)
+    throttle.reserve_attempt(s, key=config.keyring.login_digest(login_text),
+                             budget=throttle.LOGIN, now=now)
+    account = accounts.find_account(s, login_text)
+    if account is not None:
+        s.expunge(account)
+    return account
+
+
+def _audit_failure(s: Session, config: VaultConfig, account: Account | None, kind: str,
+                   now: datetime) -> None:
+    if account is None:
+        return
+    fresh = s.get(Account, account.id)
+    if fresh is not None:
+        accounts.account_event(s, config, fresh, kind, now=now)
+
+
+def _still_there(s: Session, account: Account | None) -> Account:
+    """The account again, in this transaction; gone meanwhile is a failed sign-in."""
+    fresh = None if account is None else s.get(Account, account.id)
+    if fresh is None:
+        raise SignInFailed
+    return fresh
+
+
+def sign_in(
+    db: Database, config: VaultConfig, *, login: object, passphrase: object, address: str,
+    now: datetime,
+) -> SignedIn:
+    """:raises SignInFailed, TooManyAttempts, AccountLocked:"""
+    with db.transaction() as s:
+        account = _reserve(s, config, login=login, address=address, now=now)
+    if account is not None and account.locked_at is not None:
+        # Still derive, so a locked account answers in the same time as any other.
+        try:
+            accounts.unlock_with_passphrase(config, None, passphrase)
+        except SignInFailed:
+            pass
+        raise throttle.AccountLocked
+    try:
+        unlocked = accounts.unlock_with_passphrase(config, account, passphrase)
+    except SignInFailed:
+        with db.transaction() as s:
+            _audit_failure(s, config, account, "sign_in_failed", now)
+            if account is not None and throttle.failures_for(
+                s, key=config.keyring.login_digest(account.login)
+            ) >= throttle.MAX_CONSECUTIVE_FAILURES:
+                locked = s.get(Account, account.id)
+                if locked is not None:
+                    locked.locked_at = now
+                    accounts.account_event(s, config, locked, "account_locked", now=now)
+        raise
+    with db.transaction() as s:
+        fresh = _still_there(s, account)
+        throttle.reset(s, key=config.keyring.login_digest(fresh.login))
+        if accounts.needs_rehash(config, fresh) and isinstance(passphrase, str):
+            accounts.rewrap_passphrase(s, config, account=fresh, unlocked=unlocked,
+                                       secret=passphrase)
+        token, row = accounts.create_session(s, config, unlocked=unlocked, now=now)
+        accounts.account_event(s, config, fresh, "signed_in", now=now)
+    return SignedIn(unlocked, token, row)
+
+
+def recover(
+    db: Database, config: VaultConfig, *, login: object, code: object, new_passphrase: object,
+    address: str, now: datetime,
+) -> tuple[SignedIn, str]:
+    """Unlock with the recovery code, set a new passphrase, return a session and new code.
+
+    A right code always unlocks, even a locked account: that is what it is for.
+
+    :raises SignInFailed, WeakPassphrase, TooManyAttempts:
+    """
+    from vault.passphrases import check_passphrase
+
+    check_passphrase(new_passphrase)  # Refuse a weak passphrase before spending the code.
+    with db.transaction() as s:
+        throttle.reserve_attempt(
+            s, key=config.keyring.hmac_digest("passcode", b"address:" + address.encode()),
+            budget=throttle.ADDRESS, now=now)
+        account = accounts.find_account(s, login if isinstance(login, str) else "")
+        if account is not None:
+            s.expunge(account)
+    try:
+        unlocked = accounts.unlock_with_recovery_code(account, code)
+    except SignInFailed:
+        with db.transaction() as s:
+            _audit_failure(s, config, account, "recovery_failed", now)
+        raise
+    with db.transaction() as s:
+        fresh = _still_there(s, account)
+        new_code = accounts.finish_recovery(s, config, account=fresh, unlocked=unlocked,
+                                            new_passphrase=new_passphrase, now=now)
+        throttle.reset(s, key=config.keyring.login_digest(fresh.login))
+        token, row = accounts.create_session(s, config, unlocked=unlocked, now=now)
+    return SignedIn(unlocked, token, row), new_code

@@ -1,0 +1,80 @@
+"""Who may do what. Every read or write of a record is checked here first.
+
+An ``Actor`` carries the keys its credential unlocked and the scope of that credential.
+Anything the actor may not see answers ``NotFound``, exactly like a record that does not
+exist, so nobody learns that someone else's record is there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from consent.errors import NotAllowed
+from vault.accounts import Unlocked
+from vault.errors import NotFound
+from vault.keychain import Keychain
+from vault.models import ApiToken, Member, Person
+from vault.people import ROLE_SUBJECT, get_visible_person
+
+READ = "read"
+WRITE = "write"
+# Actions only the subject may take, whatever their token says (export, deletion).
+SUBJECT_ONLY = "subject"
+
+
+@dataclass
+class Actor:
+    unlocked: Unlocked
+    keychain: Keychain
+    via: str  # "session" or "token"
+    scopes: frozenset[str] = frozenset({READ, WRITE})
+    # None means every person the account is a member of (a signed-in session).
+    person_ids: frozenset[str] | None = None
+    session_digest: bytes | None = field(default=None, repr=False)
+
+    @property
+    def account_id(self) -> str:
+        return self.unlocked.account_id
+
+
+def actor_for_session(session: Session, unlocked: Unlocked, digest: bytes) -> Actor:
+    return Actor(unlocked, Keychain(session, unlocked), "session", session_digest=digest)
+
+
+def actor_for_account(session: Session, unlocked: Unlocked) -> Actor:
+    """A full-access actor for an account unlocked by its passphrase (commands, demo)."""
+    return Actor(unlocked, Keychain(session, unlocked), "session")
+
+
+def actor_for_token(session: Session, unlocked: Unlocked, token: ApiToken) -> Actor:
+    return Actor(
+        unlocked,
+        Keychain(session, unlocked),
+        "token",
+        scopes=frozenset(token.scopes.split()),
+        person_ids=frozenset(json.loads(token.person_ids)),
+    )
+
+
+def check(
+    session: Session, actor: Actor, person_id: str, action: str, *, include_hidden: bool = False
+) -> tuple[Person, Member]:
+    """Return the person and the actor's membership if ``action`` is allowed.
+
+    :raises NotFound: when the actor may not see the person at all.
+    :raises NotAllowed: when it may see them but not do ``action``.
+    """
+    if actor.person_ids is not None and person_id not in actor.person_ids:
+        raise NotFound
+    person, member = get_visible_person(
+        session, person_id=person_id, account_id=actor.account_id, include_hidden=include_hidden
+    )
+    if action == SUBJECT_ONLY:
+        if member.role != ROLE_SUBJECT or WRITE not in actor.scopes:
+            raise NotAllowed("Only the person themselves can do this, with full access.")
+    elif action not in actor.scopes:
+        raise NotAllowed(f"This sign-in may not {action} this record.")
+    return person, member

@@ -1,0 +1,137 @@
+"""Reading and writing records: the only way web and api reach entries.
+
+Each write goes through vault and appends its audit event in the same transaction; each
+read by anyone other than the subject is audited too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from consent.indicators import medicine_indicators
+from consent.policy import READ, WRITE, Actor, check
+from vault import entries as vault_entries
+from vault import people
+from vault.config import VaultConfig
+from vault.entries import EntryView
+from vault.models import Member, Person
+from vault.sections import get_section
+
+
+def _audit_read(
+    session: Session, config: VaultConfig, actor: Actor, person: Person, member: Member,
+    what: str, now: datetime,
+) -> None:
+    if member.role != people.ROLE_SUBJECT:
+        people.record_event(session, config, person, "record_read",
+                            actor_account_id=actor.account_id, now=now,
+                            details={"what": what, "role": member.role})
+
+
+def list_people(session: Session, actor: Actor) -> list[dict[str, str]]:
+    out = []
+    for person, member in people.people_of(session, account_id=actor.account_id):
+        if actor.person_ids is not None and person.id not in actor.person_ids:
+            continue
+        if person.hidden_at is not None:
+            continue
+        out.append({"id": person.id, "preferred_name": people.display_name(actor.keychain, person),
+                    "role": member.role})
+    return out
+
+
+def list_entries(
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str,
+    section: str | None, now: datetime,
+) -> list[EntryView]:
+    person, member = check(session, actor, person_id, READ)
+    if section is not None:
+        get_section(section)
+    views = vault_entries.list_entries(session, actor.keychain, person, section=section)
+    _audit_read(session, config, actor, person, member, f"entries:{section or 'all'}", now)
+    return views
+
+
+def read_entry(
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, entry_id: str,
+    now: datetime,
+) -> EntryView:
+    person, member = check(session, actor, person_id, READ)
+    view = vault_entries.read_entry(session, actor.keychain, person, entry_id)
+    _audit_read(session, config, actor, person, member, f"entry:{entry_id}", now)
+    return view
+
+
+def list_versions(
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, entry_id: str,
+    now: datetime,
+) -> list[EntryView]:
+    person, member = check(session, actor, person_id, READ)
+    views = vault_entries.list_versions(session, actor.keychain, person, entry_id)
+    _audit_read(session, config, actor, person, member, f"versions:{entry_id}", now)
+    return views
+
+
+def _author_role(member: Member) -> str:
+    return "subject" if member.role == people.ROLE_SUBJECT else "delegate"
+
+
+def _sync_display_name(actor: Actor, person: Person, view: EntryView) -> None:
+    # The name shown in lists follows "Name I like to be called" in the identity section.
+    if view.section == "identity" and view.data.get("preferred_name"):
+        people.set_display_name(actor.keychain, person, view.data["preferred_name"])
+
+
+def create_entry(
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, section: object,
+    data: object, tiers: object = None, provenance: object = None, now: datetime,
+) -> EntryView:
+    """:raises NotFound, NotAllowed, InvalidEntry, UnknownSection: and changes nothing."""
+    person, member = check(session, actor, person_id, WRITE)
+    view = vault_entries.create_entry(
+        session, actor.keychain, person, section=section, data=data, tiers=tiers,
+        provenance=provenance, author_role=_author_role(member), now=now)
+    _sync_display_name(actor, person, view)
+    people.record_event(session, config, person, "entry_created",
+                        actor_account_id=actor.account_id, now=now,
+                        details={"entry": view.id, "section": view.section, "version": 1})
+    return view
+
+
+def update_entry(
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, entry_id: str,
+    data: object, tiers: object = None, provenance: object = None, now: datetime,
+) -> EntryView:
+    person, member = check(session, actor, person_id, WRITE)
+    view = vault_entries.update_entry(
+        session, actor.keychain, person, entry_id=entry_id, data=data, tiers=tiers,
+        provenance=provenance, author_role=_author_role(member), now=now)
+    _sync_display_name(actor, person, view)
+    people.record_event(session, config, person, "entry_updated",
+                        actor_account_id=actor.account_id, now=now,
+                        details={"entry": view.id, "section": view.section,
+                                 "version": view.version})
+    return view
+
+
+def delete_entry(
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, entry_id: str,
+    now: datetime,
+) -> None:
+    person, _ = check(session, actor, person_id, WRITE)
+    entry = vault_entries.delete_entry(session, actor.keychain, person, entry_id=entry_id, now=now)
+    people.record_event(session, config, person, "entry_deleted",
+                        actor_account_id=actor.account_id, now=now,
+                        details={"entry": entry.id, "section": entry.section})
+
+
+def medicines_indicators(
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, now: datetime,
+    today: date,
+) -> dict[str, Any]:
+    views = list_entries(session, config, actor, person_id=person_id, section="medicines",
+                         now=now)
+    return medicine_indicators(views, today=today)

@@ -1,0 +1,37 @@
+"""Errors raised by the keys package."""
+
+from __future__ import annotations
+
+
+class KeysError(Exception):
+    """Base of every error from ``keys``: ``code`` is stable, ``message`` safe to show."""
+
+    code = "keys_error"
+    message = "A cryptographic operation failed."
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+class DecryptionFailed(KeysError):
+    """Every failure to open, unwrap or unseal: deliberately one opaque error.
+
+    A wrong key, a tampered byte, a part moved to another row or owner, an unknown
+    version byte and a truncated blob all look the same to the caller, so an attacker
+    learns nothing from which of them happened.
+    """
+
+    code = "decryption_failed"
+    message = "This could not be opened."
+
+
+class InvalidKeyMaterial(KeysError):
+    code = "invalid_key_material"
+    message = "That key or code is not in a form Tell Once can use."
+
+
+class KeyringError(KeysError):
+    code = "keyring_error"
+    message = "The server keyring could not be used."

@@ -1,0 +1,106 @@
+"""Fixtures: a migrated database per test worker, an app, a client and clean tables per test.
+
+Tests run on SQLite by default and on PostgreSQL when TELLONCE_TEST_DATABASE_URL is set;
+each xdist worker gets a database of its own, so workers never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from keys.keyring import Keyring
+from keys.passphrase import TEST_PARAMS
+from vault.db import Base, Database
+from vault.migrate import upgrade
+from web.app import create_app
+from web.settings import Settings
+
+BASE_URL = "https://tellonce.test"
+
+
+def _postgres_url_for_worker(base_url: str, worker: str) -> str:
+    """Create (once) and return a database of this worker's own on the same server."""
+    base = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"tellonce_test_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("instance")
+    path.chmod(0o700)
+    return path
+
+
+@pytest.fixture(scope="session")
+def database_url(instance_path: Path, worker_id: str) -> str:
+    pg = os.environ.get("TELLONCE_TEST_DATABASE_URL")
+    if pg:
+        return _postgres_url_for_worker(pg, worker_id)
+    return f"sqlite:///{instance_path / 'tellonce.db'}"
+
+
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    upgrade(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def keyring() -> Keyring:
+    return Keyring.generate()
+
+
+@pytest.fixture
+def settings(instance_path: Path, database_url: str) -> Settings:
+    return Settings(env="test", instance_path=instance_path, database_url=database_url,
+                    base_url=BASE_URL, redis_url=None)
+
+
+@pytest.fixture
+def app(settings: Settings, keyring: Keyring, database: Database) -> Iterator[Flask]:
+    app = create_app({"SETTINGS": settings, "KEYRING": keyring, "DATABASE": database,
+                      "KDF_PARAMS": TEST_PARAMS})
+    yield app
+    _empty_tables(database)
+
+
+def _empty_tables(database: Database) -> None:
+    """Leave no row behind, so each test starts from an empty, migrated database."""
+    with database.transaction() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+
+
+@pytest.fixture
+def runtime(app: Flask) -> Any:
+    return app.extensions["tellonce"]
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_HOST"] = "tellonce.test"
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime(2026, 11, 23, 14, 2, tzinfo=UTC)

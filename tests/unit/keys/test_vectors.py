@@ -1,0 +1,181 @@
+"""Known answers for every v1 format (docs/decisions/0001), checked through the keys API.
+
+Encryption vectors must be re-produced byte for byte; HPKE vectors are decryption vectors and
+must open. Flipping one bit of any blob, or changing one bound id, must raise DecryptionFailed.
+A failure here means stored data would no longer open: fix the code, never the vector.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keys import envelope, hierarchy, hybrid, passphrase, tokens
+from keys.binding import bind
+from keys.errors import DecryptionFailed
+
+VECTORS = Path(__file__).parent / "vectors"
+
+
+def load(name: str) -> Any:
+    return json.loads((VECTORS / name).read_text())
+
+
+h = bytes.fromhex
+BIND = load("bind.json")["vectors"]
+ENVELOPE = load("envelope_v1.json")["vectors"]
+HYBRID = load("hybrid_v1.json")
+HIERARCHY = load("hierarchy_v1.json")
+PASSPHRASE = load("passphrase_v1.json")["vectors"]
+TOKENS = load("tokens_v1.json")
+MINIMUM_JSON = passphrase.MINIMUM_PARAMS.to_json()
+
+
+def flipped(blob: bytes) -> Iterator[bytes]:
+    """The blob with one bit flipped: in the version byte, nonce or enc, body and tag."""
+    for i in sorted({0, 1, 12, 13, len(blob) // 2, len(blob) - 17, len(blob) - 1}):
+        yield blob[:i] + bytes([blob[i] ^ 0x01]) + blob[i + 1 :]
+
+
+def other(value: str | int) -> str | int:
+    return value + 1 if isinstance(value, int) else value + "x"
+
+
+def each_id_changed(ids: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for name, value in ids.items():
+        yield {**ids, name: other(value)}
+
+
+def positional(ids: list[Any]) -> dict[str, Any]:
+    """Name a vector's ids by position, so they can be changed one at a time."""
+    return {f"id{n}": value for n, value in enumerate(ids)}
+
+
+def assert_refuses(open_: Callable[..., bytes], blob: bytes, ids: dict[str, Any]) -> None:
+    for bad in flipped(blob):
+        with pytest.raises(DecryptionFailed):
+            open_(bad, **ids)
+    for moved in each_id_changed(ids):
+        with pytest.raises(DecryptionFailed):
+            open_(blob, **moved)
+
+
+def test_vector_files_cover_every_kind_and_case() -> None:
+    kinds = {n for n, v in vars(hierarchy).items() if isinstance(v, hierarchy.Wrapped | hierarchy.Sealed)}
+    assert {v["name"] for v in HIERARCHY["kinds"]} == kinds
+    assert len(kinds) == 12
+    plaintexts = [h(v["plaintext"]) for v in ENVELOPE]
+    assert b"" in plaintexts
+    assert any(not p.isascii() for p in plaintexts)
+    assert any(not v["passphrase"].isascii() for v in PASSPHRASE)
+    params = [passphrase.KdfParams.from_json(v["params"]) for v in PASSPHRASE]
+    assert passphrase.MINIMUM_PARAMS in params
+    assert {v["kind"] for v in TOKENS["bearer"]} == {"session", "api-token", "link"}
+
+
+@pytest.mark.parametrize("v", BIND, ids=lambda v: v["label"])
+def test_bind(v: dict[str, Any]) -> None:
+    assert bind(v["label"], *v["ids"]) == h(v["aad"])
+
+
+@pytest.mark.parametrize("v", ENVELOPE, ids=lambda v: f"{len(v['plaintext']) // 2}-bytes")
+def test_envelope_v1(v: dict[str, Any]) -> None:
+    key, blob = h(v["key"]), h(v["blob"])
+    aad = bind(v["label"], *v["ids"])
+    assert aad == h(v["aad"])
+    assert envelope.seal_with_nonce(key, h(v["plaintext"]), aad=aad, nonce=h(v["nonce"])) == blob
+    assert envelope.open_sealed(key, blob, aad=aad) == h(v["plaintext"])
+
+    def open_(b: bytes, **ids: Any) -> bytes:
+        return envelope.open_sealed(key, b, aad=bind(v["label"], *ids.values()))
+
+    assert_refuses(open_, blob, positional(v["ids"]))
+
+
+def test_hybrid_v1_key_pair() -> None:
+    private = hybrid.PrivateKey.from_bytes(h(HYBRID["private_key"]))
+    assert private.public_key().raw == h(HYBRID["public_key"])
+
+
+@pytest.mark.parametrize("v", HYBRID["sealed"], ids=lambda v: f"{len(v['plaintext']) // 2}-bytes")
+def test_hybrid_v1_sealed_opens(v: dict[str, Any]) -> None:
+    private = hybrid.PrivateKey.from_bytes(h(HYBRID["private_key"]))
+    blob, info = h(v["blob"]), bind(v["label"], *v["ids"])
+    assert info == h(v["info"])
+    assert hybrid.open_from(private, blob, info=info) == h(v["plaintext"])
+
+    def open_(b: bytes, **ids: Any) -> bytes:
+        return hybrid.open_from(private, b, info=bind(v["label"], *ids.values()))
+
+    assert_refuses(open_, blob, positional(v["ids"]))
+
+
+@pytest.mark.parametrize("v", HIERARCHY["kinds"], ids=lambda v: v["name"])
+def test_hierarchy_v1(v: dict[str, Any]) -> None:
+    kind = getattr(hierarchy, v["name"])
+    ids = dict(v["ids"])
+    key, blob = h(v["key"]), h(v["blob"])
+    assert (kind.label, kind.ids) == (v["label"], tuple(n for n, _ in v["ids"]))
+    assert kind.binding(ids) == h(v["aad"]) == bind(v["label"], *ids.values())
+    open_: Callable[..., bytes]
+    if v["type"] == "wrapped":
+        assert isinstance(kind, hierarchy.Wrapped)
+        wrapping_key = h(v["wrapping_key"])
+        made = envelope.seal_with_nonce(wrapping_key, key, aad=h(v["aad"]), nonce=h(v["nonce"]))
+        assert made == blob
+
+        def open_(b: bytes, **i: Any) -> bytes:
+            return kind.unwrap(wrapping_key, b, **i)
+    else:
+        assert isinstance(kind, hierarchy.Sealed)
+        private = hybrid.PrivateKey.from_bytes(h(v["private_key"]))
+
+        def open_(b: bytes, **i: Any) -> bytes:
+            return kind.open(private, b, **i)
+
+    assert open_(blob, **ids) == key
+    assert_refuses(open_, blob, ids)
+
+
+@pytest.mark.parametrize("v", HIERARCHY["data_bindings"], ids=lambda v: v["function"])
+def test_hierarchy_v1_data_bindings(v: dict[str, Any]) -> None:
+    assert getattr(hierarchy, v["function"])(**v["args"]) == h(v["aad"])
+
+
+@pytest.mark.parametrize(
+    "v",
+    [
+        pytest.param(v, marks=[pytest.mark.real_kdf] if MINIMUM_JSON == v["params"] else [])
+        for v in PASSPHRASE
+    ],
+    ids=lambda v: v["params"],
+)
+def test_passphrase_v1(v: dict[str, Any]) -> None:
+    params = passphrase.KdfParams.from_json(v["params"])
+    assert params.to_json() == v["params"]
+    for text in (v["passphrase"], unicodedata.normalize("NFD", v["passphrase"])):
+        key = passphrase.derive_passphrase_key(
+            text, salt=h(v["salt"]), params=params, pepper=h(v["pepper"]), account_id=v["account_id"]
+        )
+        assert key == h(v["key"])
+
+
+@pytest.mark.parametrize("v", TOKENS["bearer"], ids=lambda v: v["kind"])
+def test_bearer_v1(v: dict[str, Any]) -> None:
+    secret = tokens.parse_bearer(v["prefix"], v["token"])
+    assert secret == h(v["secret"])
+    assert tokens.lookup_digest(v["kind"], secret) == h(v["lookup"])
+    assert tokens.wrapping_key(v["kind"], secret) == h(v["wrapping_key"])
+
+
+@pytest.mark.parametrize("v", TOKENS["recovery"], ids=lambda v: v["code"])
+def test_recovery_code_v1(v: dict[str, Any]) -> None:
+    for text in (v["code"], v["typed"]):
+        assert tokens.recovery_key(text, account_id=v["account_id"], code_id=v["code_id"]) == h(v["key"])
+    other_code = tokens.recovery_key(v["code"], account_id=v["account_id"], code_id="code-2")
+    assert other_code != h(v["key"])

@@ -1,0 +1,540 @@
+"""Accounts and their ways in: passphrase, recovery code, sessions and API tokens.
+
+Each way in wraps the account's hybrid private key. None of them is stored: the passphrase
+key comes from Argon2id, the recovery key from a code shown once, and session and token
+keys from bearer secrets the server keeps only as SHA-256 digests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from keys import hybrid, passphrase, tokens
+from keys.errors import DecryptionFailed, InvalidKeyMaterial
+from keys.hierarchy import ACCOUNT_AUDIT_KEY, ACCOUNT_KEY
+from keys.passphrase import KdfParams
+from vault import audit
+from vault.config import VaultConfig
+from vault.errors import Conflict, NotFound, VaultError
+from vault.models import Account, ApiToken, SignInSession, new_id
+from vault.passphrases import check_passphrase
+
+LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
+SESSION_PREFIX = "tos"
+TOKEN_PREFIX = "tot"  # noqa: S105 - a token prefix, not a password
+TOKEN_SCOPES = frozenset({"read", "write"})
+
+
+class SignInFailed(VaultError):
+    """One error for a wrong passphrase, a wrong code and an unknown login alike."""
+
+    code = "sign_in_failed"
+    message = "That login and passphrase do not match. Check them and try again."
+
+
+class NotSignedIn(VaultError):
+    code = "not_signed_in"
+    message = "You are not signed in, or your session has ended. Sign in again."
+
+
+class InvalidAccountDetails(VaultError):
+    code = "invalid_account"
+    message = "Those account details are not valid."
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """An account whose private key is open for the length of one request."""
+
+    account_id: str
+    private_key: hybrid.PrivateKey
+
+    def __repr__(self) -> str:
+        return f"Unlocked(account_id={self.account_id!r})"
+
+
+def normalise_login(login: object) -> str:
+    if not isinstance(login, str):
+        raise InvalidAccountDetails("Type your login.", field="login")
+    return login.strip().casefold()
+
+
+def _check_new_login(login: object) -> str:
+    value = normalise_login(login)
+    if not LOGIN_PATTERN.fullmatch(value):
+        raise InvalidAccountDetails(
+            "A login needs 3 to 64 letters, numbers, dots, dashes or underscores, "
+            "starting with a letter or number.",
+            field="login",
+        )
+    return value
+
+
+def _check_email(email: object) -> str | None:
+    if email is None or email == "":
+        return None
+    if not isinstance(email, str) or not EMAIL_PATTERN.fullmatch(email.strip()):
+        raise InvalidAccountDetails(
+            "Type an email address like name@example.org, or leave it empty.", field="email"
+        )
+    return email.strip().casefold()
+
+
+def public_key_of(config: VaultConfig, account: Account) -> hybrid.PublicKey:
+    """The account's public key, refused if it was changed in the database."""
+    config.keyring.verify_public_key(
+        account.public_key,
+        owner=f"account:{account.id}",
+        key_id=account.public_key_mac_id,
+        mac=account.public_key_mac,
+    )
+    return hybrid.PublicKey(account.public_key)
+
+
+def audit_key_of(config: VaultConfig, account: Account) -> hybrid.PublicKey:
+    config.keyring.verify_public_key(
+        account.audit_public_key,
+        owner=f"account-audit:{account.id}",
+        key_id=account.audit_public_key_mac_id,
+        mac=account.audit_public_key_mac,
+    )
+    return hybrid.PublicKey(account.audit_public_key)
+
+
+def _pepper(config: VaultConfig, pepper_id: str | None = None) -> tuple[str, bytes]:
+    return config.keyring.secret("pepper", pepper_id)
+
+
+def _wrap_with_passphrase(
+    config: VaultConfig, account: Account, private_key: hybrid.PrivateKey, secret: str
+) -> None:
+    pepper_id, pepper = _pepper(config)
+    salt = passphrase.new_salt()
+    key = passphrase.derive_passphrase_key(
+        secret, salt=salt, params=config.kdf_params, pepper=pepper, account_id=account.id
+    )
+    account.kdf_params = config.kdf_params.to_json()
+    account.kdf_salt = salt
+    account.pepper_id = pepper_id
+    account.passphrase_wrap = ACCOUNT_KEY.wrap(
+        key, private_key.raw, account=account.id, wrapper="passphrase", wrapper_id=pepper_id
+    )
+
+
+def _wrap_with_new_recovery_code(account: Account, private_key: hybrid.PrivateKey) -> str:
+    code = tokens.new_recovery_code()
+    code_id = new_id()
+    key = tokens.recovery_key(code, account_id=account.id, code_id=code_id)
+    account.recovery_code_id = code_id
+    account.recovery_wrap = ACCOUNT_KEY.wrap(
+        key, private_key.raw, account=account.id, wrapper="recovery", wrapper_id=code_id
+    )
+    return code
+
+
+def account_event(
+    session: Session,
+    config: VaultConfig,
+    account: Account,
+    kind: str,
+    *,
+    now: datetime,
+    details: dict[str, object] | None = None,
+) -> None:
+    audit.append_event(
+        session,
+        chain=audit.account_chain(account.id),
+        kind=kind,
+        actor_account_id=account.id,
+        public_key=audit_key_of(config, account),
+        details=details,
+        now=now,
+    )
+
+
+def create_account(
+    session: Session,
+    config: VaultConfig,
+    *,
+    login: object,
+    email: object,
+    passphrase_text: object,
+    now: datetime,
+) -> tuple[Account, Unlocked, str]:
+    """Create an account; return it, its unlocked key and the recovery code (shown once).
+
+    :raises InvalidAccountDetails, WeakPassphrase: for bad input.
+    :raises Conflict: when the login or email is taken.
+    """
+    login_value = _check_new_login(login)
+    email_value = _check_email(email)
+    secret = check_passphrase(passphrase_text, user_inputs=(login_value, email_value or ""))
+    clash = Account.login == login_value
+    if email_value is not None:
+        clash = clash | (Account.email == email_value)
+    taken = session.scalar(select(func.count()).select_from(Account).where(clash))
+    if taken:
+        raise Conflict("That login or email address is already in use. Choose another.")
+
+    private_key = hybrid.PrivateKey.generate()
+    audit_private = hybrid.PrivateKey.generate()
+    account = Account(id=new_id(), login=login_value, email=email_value, created_at=now)
+    public_raw = private_key.public_key().raw
+    account.public_key = public_raw
+    account.public_key_mac_id, account.public_key_mac = config.keyring.mac_public_key(
+        public_raw, owner=f"account:{account.id}"
+    )
+    audit_public_raw = audit_private.public_key().raw
+    account.audit_public_key = audit_public_raw
+    account.audit_public_key_mac_id, account.audit_public_key_mac = (
+        config.keyring.mac_public_key(audit_public_raw, owner=f"account-audit:{account.id}")
+    )
+    account.audit_private_sealed = ACCOUNT_AUDIT_KEY.seal(
+        private_key.public_key(), audit_private.raw, account=account.id
+    )
+    _wrap_with_passphrase(config, account, private_key, secret)
+    code = _wrap_with_new_recovery_code(account, private_key)
+    session.add(account)
+    session.flush()
+    account_event(session, config, account, "account_created", now=now)
+    return account, Unlocked(account.id, private_key), code
+
+
+def find_account(session: Session, login: object) -> Account | None:
+    """Find by login or by email address."""
+    value = normalise_login(login)
+    return session.scalar(select(Account).where((Account.login == value) | (Account.email == value)))
+
+
+def unlock_with_passphrase(
+    config: VaultConfig, account: Account | None, secret: object
+) -> Unlocked:
+    """Derive and unwrap; runs outside any transaction because Argon2id is slow.
+
+    :raises SignInFailed: for an unknown login or a wrong passphrase alike, after the same
+        amount of work.
+    """
+    text = secret if isinstance(secret, str) else ""
+    if account is None:
+        passphrase.dummy_derivation(text, params=config.kdf_params, pepper=_pepper(config)[1])
+        raise SignInFailed
+    try:
+        params = KdfParams.from_json(account.kdf_params)
+        key = passphrase.derive_passphrase_key(
+            text,
+            salt=account.kdf_salt,
+            params=params,
+            pepper=_pepper(config, account.pepper_id)[1],
+            account_id=account.id,
+        )
+        raw = ACCOUNT_KEY.unwrap(
+            key,
+            account.passphrase_wrap,
+            account=account.id,
+            wrapper="passphrase",
+            wrapper_id=account.pepper_id,
+        )
+    except (DecryptionFailed, InvalidKeyMaterial):
+        raise SignInFailed from None
+    return Unlocked(account.id, hybrid.PrivateKey.from_bytes(raw))
+
+
+def needs_rehash(config: VaultConfig, account: Account) -> bool:
+    """True when the account's parameters or pepper are older than the server's."""
+    return (
+        account.kdf_params != config.kdf_params.to_json()
+        or account.pepper_id != config.keyring.current["pepper"]
+    )
+
+
+def rewrap_passphrase(
+    session: Session, config: VaultConfig, *, account: Account, unlocked: Unlocked, secret: str
+) -> None:
+    """Upgrade parameters and pepper at sign-in, while the passphrase is at hand."""
+    _wrap_with_passphrase(config, account, unlocked.private_key, secret)
+    session.flush()
+
+
+def unlock_with_recovery_code(account: Account | None, code: object) -> Unlocked:
+    """:raises SignInFailed: for an unknown login or a wrong or used code alike."""
+    if account is None or not isinstance(code, str):
+        raise SignInFailed("That login and recovery code do not match.")
+    try:
+        key = tokens.recovery_key(
+            code, account_id=account.id, code_id=account.recovery_code_id
+        )
+        raw = ACCOUNT_KEY.unwrap(
+            key,
+            account.recovery_wrap,
+            account=account.id,
+            wrapper="recovery",
+            wrapper_id=account.recovery_code_id,
+        )
+    except (DecryptionFailed, InvalidKeyMaterial):
+        raise SignInFailed("That login and recovery code do not match.") from None
+    return Unlocked(account.id, hybrid.PrivateKey.from_bytes(raw))
+
+
+def finish_recovery(
+    session: Session,
+    config: VaultConfig,
+    *,
+    account: Account,
+    unlocked: Unlocked,
+    new_passphrase: object,
+    now: datetime,
+) -> str:
+    """Set the new passphrase, replace the used code, unlock, sign out everywhere.
+
+    :raises WeakPassphrase: and changes nothing.
+    """
+    secret = check_passphrase(new_passphrase, user_inputs=(account.login,))
+    _wrap_with_passphrase(config, account, unlocked.private_key, secret)
+    code = _wrap_with_new_recovery_code(account, unlocked.private_key)
+    account.locked_at = None
+    end_all_sessions(session, account_id=account.id)
+    account_event(session, config, account, "account_recovered", now=now)
+    return code
+
+
+def change_passphrase(
+    session: Session,
+    config: VaultConfig,
+    *,
+    account: Account,
+    unlocked: Unlocked,
+    new_passphrase: object,
+    keep_session_digest: bytes | None,
+    now: datetime,
+) -> None:
+    """:raises WeakPassphrase: and changes nothing. Other sessions are signed out."""
+    secret = check_passphrase(new_passphrase, user_inputs=(account.login,))
+    _wrap_with_passphrase(config, account, unlocked.private_key, secret)
+    stmt = delete(SignInSession).where(SignInSession.account_id == account.id)
+    if keep_session_digest is not None:
+        stmt = stmt.where(SignInSession.id_digest != keep_session_digest)
+    session.execute(stmt)
+    account_event(session, config, account, "passphrase_changed", now=now)
+
+
+def regenerate_recovery_code(
+    session: Session, config: VaultConfig, *, account: Account, unlocked: Unlocked, now: datetime
+) -> str:
+    code = _wrap_with_new_recovery_code(account, unlocked.private_key)
+    account_event(session, config, account, "recovery_code_replaced", now=now)
+    return code
+
+
+# -- sessions -------------------------------------------------------------------------
+
+
+def create_session(
+    session: Session, config: VaultConfig, *, unlocked: Unlocked, now: datetime
+) -> tuple[str, SignInSession]:
+    """Return the cookie value (shown once) and the stored session."""
+    token, secret = tokens.new_bearer(SESSION_PREFIX)
+    digest = tokens.lookup_digest("session", secret)
+    row = SignInSession(
+        id_digest=digest,
+        id=new_id(),
+        account_id=unlocked.account_id,
+        account_key_wrap=ACCOUNT_KEY.wrap(
+            tokens.wrapping_key("session", secret),
+            unlocked.private_key.raw,
+            account=unlocked.account_id,
+            wrapper="session",
+            wrapper_id=digest.hex(),
+        ),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + config.session_absolute,
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def resume_session(
+    session: Session, config: VaultConfig, *, token: str, now: datetime
+) -> tuple[Unlocked, SignInSession]:
+    """:raises NotSignedIn: for a malformed, unknown, idle or expired session."""
+    try:
+        secret = tokens.parse_bearer(SESSION_PREFIX, token)
+    except InvalidKeyMaterial:
+        raise NotSignedIn from None
+    digest = tokens.lookup_digest("session", secret)
+    row = session.get(SignInSession, digest)
+    if row is None:
+        raise NotSignedIn
+    if now >= row.expires_at or now >= row.last_seen_at + config.session_idle:
+        session.delete(row)
+        session.flush()
+        raise NotSignedIn
+    try:
+        raw = ACCOUNT_KEY.unwrap(
+            tokens.wrapping_key("session", secret),
+            row.account_key_wrap,
+            account=row.account_id,
+            wrapper="session",
+            wrapper_id=digest.hex(),
+        )
+    except DecryptionFailed:
+        raise NotSignedIn from None
+    row.last_seen_at = now
+    return Unlocked(row.account_id, hybrid.PrivateKey.from_bytes(raw)), row
+
+
+def end_session(session: Session, *, token: str) -> None:
+    try:
+        secret = tokens.parse_bearer(SESSION_PREFIX, token)
+    except InvalidKeyMaterial:
+        return
+    session.execute(
+        delete(SignInSession).where(
+            SignInSession.id_digest == tokens.lookup_digest("session", secret)
+        )
+    )
+
+
+def end_all_sessions(session: Session, *, account_id: str) -> int:
+    result = session.execute(delete(SignInSession).where(SignInSession.account_id == account_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def list_sessions(session: Session, *, account_id: str) -> list[SignInSession]:
+    return list(
+        session.scalars(
+            select(SignInSession)
+            .where(SignInSession.account_id == account_id)
+            .order_by(SignInSession.created_at)
+        )
+    )
+
+
+# -- personal API tokens ----------------------------------------------------------------
+
+
+def create_api_token(
+    session: Session,
+    config: VaultConfig,
+    *,
+    unlocked: Unlocked,
+    name: str,
+    scopes: list[str],
+    person_ids: list[str],
+    expires_at: datetime,
+    now: datetime,
+) -> tuple[str, ApiToken]:
+    """Return the token text (shown once) and its row. Callers check ``person_ids``.
+
+    :raises VaultError: for bad scopes or an expiry in the past or too far ahead.
+    """
+    if not scopes or not set(scopes) <= TOKEN_SCOPES:
+        raise InvalidAccountDetails("Scopes must be read, write or both.", field="scopes")
+    if expires_at <= now or expires_at > now + config.token_max_lifetime:
+        raise InvalidAccountDetails(
+            "Choose an end date in the future and within a year.", field="expires_at"
+        )
+    account = session.get(Account, unlocked.account_id)
+    if account is None:
+        raise NotFound
+    token, secret = tokens.new_bearer(TOKEN_PREFIX)
+    digest = tokens.lookup_digest("api-token", secret)
+    row = ApiToken(
+        id=new_id(),
+        id_digest=digest,
+        account_id=account.id,
+        scopes=" ".join(sorted(set(scopes))),
+        person_ids=json.dumps(sorted(set(person_ids))),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    row.name_sealed = hybrid.seal_to(
+        public_key_of(config, account), name.encode(), info=_token_name_info(row.id)
+    )
+    row.account_key_wrap = ACCOUNT_KEY.wrap(
+        tokens.wrapping_key("api-token", secret),
+        unlocked.private_key.raw,
+        account=account.id,
+        wrapper="api-token",
+        wrapper_id=row.id,
+    )
+    session.add(row)
+    session.flush()
+    account_event(session, config, account, "token_created", now=now, details={"name": name})
+    return token, row
+
+
+def _token_name_info(token_id: str) -> bytes:
+    from keys.binding import bind
+
+    return bind("token-name", token_id)
+
+
+def token_name(unlocked: Unlocked, row: ApiToken) -> str:
+    return hybrid.open_from(
+        unlocked.private_key, row.name_sealed, info=_token_name_info(row.id)
+    ).decode()
+
+
+def resume_api_token(session: Session, *, token: str, now: datetime) -> tuple[Unlocked, ApiToken]:
+    """:raises NotSignedIn: for a malformed, unknown, expired or revoked token."""
+    try:
+        secret = tokens.parse_bearer(TOKEN_PREFIX, token)
+    except InvalidKeyMaterial:
+        raise NotSignedIn from None
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.id_digest == tokens.lookup_digest("api-token", secret))
+    )
+    if row is None or row.revoked_at is not None or now >= row.expires_at:
+        raise NotSignedIn
+    try:
+        raw = ACCOUNT_KEY.unwrap(
+            tokens.wrapping_key("api-token", secret),
+            row.account_key_wrap,
+            account=row.account_id,
+            wrapper="api-token",
+            wrapper_id=row.id,
+        )
+    except DecryptionFailed:
+        raise NotSignedIn from None
+    row.last_used_at = now
+    return Unlocked(row.account_id, hybrid.PrivateKey.from_bytes(raw)), row
+
+
+def list_api_tokens(session: Session, *, account_id: str) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.created_at)
+        )
+    )
+
+
+def revoke_api_token(
+    session: Session, config: VaultConfig, *, account_id: str, token_id: str, now: datetime
+) -> ApiToken:
+    """:raises NotFound: for a token of another account, so none is revealed."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.account_id != account_id:
+        raise NotFound
+    if row.revoked_at is None:
+        row.revoked_at = now
+        # The wrap is the only way the token reached the key: destroy it with the token.
+        row.account_key_wrap = b""
+        account_event(session, config, row_account(session, account_id), "token_revoked", now=now)
+    return row
+
+
+def row_account(session: Session, account_id: str) -> Account:
+    """:raises NotFound: if the account is gone."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound
+    return account

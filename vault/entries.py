@@ -1,0 +1,314 @@
+"""Entries and their versions, stored as one encrypted part per tier.
+
+An edit is a new version; old versions stay readable to those who may read the entry.
+Each part is sealed under its own data key, wrapped by the content key of its section and
+tier (per item for S, the person's private key for P), with every id in the associated
+data, so a part moved to another entry, version, person or tier fails to open.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keys import envelope
+from keys.hierarchy import DATA_KEY, part_binding
+from vault.errors import InvalidEntry, NotFound
+from vault.keychain import Keychain, item_scope, section_scope
+from vault.models import Entry, EntryPart, EntryVersion, Person, new_id
+from vault.sections import TIER_RANK, Tier, get_section, validate_entry
+
+MAX_PROVENANCE = 500
+AUTHOR_ROLES = frozenset({"subject", "delegate", "imported"})
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: str
+    person_id: str
+    section: str
+    version: int
+    data: dict[str, Any]
+    tiers: dict[str, str]
+    provenance: str | None
+    author_account_id: str | None
+    author_role: str
+    created_at: datetime
+    updated_at: datetime
+    deleted: bool = False
+
+
+def _scope_for(section: str, entry_id: str, tier: Tier) -> str:
+    # S items each get their own content key, so one S item can be shared alone.
+    return item_scope(entry_id) if tier is Tier.S else section_scope(section)
+
+
+def _check_provenance(provenance: object) -> str | None:
+    if provenance is None or provenance == "":
+        return None
+    if not isinstance(provenance, str) or len(provenance) > MAX_PROVENANCE:
+        raise InvalidEntry(
+            f"Say where this came from in at most {MAX_PROVENANCE} characters.", field="provenance"
+        )
+    return provenance.strip() or None
+
+
+def _seal_parts(
+    keychain: Keychain,
+    person: Person,
+    *,
+    entry_id: str,
+    version: int,
+    section: str,
+    data: dict[str, Any],
+    tiers: dict[str, Tier],
+    provenance: str | None,
+) -> list[EntryPart]:
+    by_tier: dict[Tier, dict[str, Any]] = {}
+    for name, value in data.items():
+        by_tier.setdefault(tiers[name], {})[name] = value
+    lowest = min(by_tier, key=lambda t: TIER_RANK[t])
+    parts = []
+    for tier, fields in by_tier.items():
+        payload: dict[str, Any] = {"fields": fields}
+        # Provenance travels with the most widely readable part, so anyone who can read
+        # any of the entry also reads where it came from.
+        if tier is lowest and provenance:
+            payload["provenance"] = provenance
+        content_key = keychain.content_key(
+            person, _scope_for(section, entry_id, tier), tier, person.epoch, create=True
+        )
+        data_key = envelope.new_key()
+        ids: dict[str, Any] = {"person": person.id, "entry": entry_id, "version": version,
+               "section": section, "tier": tier.value}
+        parts.append(
+            EntryPart(
+                entry_id=entry_id,
+                version=version,
+                tier=tier.value,
+                person_id=person.id,
+                section=section,
+                key_epoch=person.epoch,
+                wrapped_data_key=DATA_KEY.wrap(content_key, data_key, **ids),
+                ciphertext=envelope.seal(
+                    data_key,
+                    json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
+                    aad=part_binding(**ids),
+                ),
+            )
+        )
+    return parts
+
+
+def _open_part(keychain: Keychain, person: Person, part: EntryPart) -> dict[str, Any]:
+    tier = Tier(part.tier)
+    content_key = keychain.content_key(
+        person, _scope_for(part.section, part.entry_id, tier), tier, part.key_epoch
+    )
+    ids: dict[str, Any] = {"person": person.id, "entry": part.entry_id, "version": part.version,
+           "section": part.section, "tier": part.tier}
+    data_key = DATA_KEY.unwrap(content_key, part.wrapped_data_key, **ids)
+    payload: dict[str, Any] = json.loads(
+        envelope.open_sealed(data_key, part.ciphertext, aad=part_binding(**ids))
+    )
+    return payload
+
+
+def create_entry(
+    session: Session,
+    keychain: Keychain,
+    person: Person,
+    *,
+    section: object,
+    data: object,
+    tiers: object = None,
+    provenance: object = None,
+    author_role: str = "subject",
+    now: datetime,
+) -> EntryView:
+    """Validate and store a new entry as version 1. :raises InvalidEntry, UnknownSection:"""
+    if not isinstance(section, str):
+        raise InvalidEntry("Choose a section.", field="section")
+    clean, tier_map = validate_entry(section, data, tiers)
+    prov = _check_provenance(provenance)
+    entry = Entry(id=new_id(), person_id=person.id, section=get_section(section).name,
+                  current_version=1, created_at=now, updated_at=now)
+    session.add(entry)
+    session.flush()
+    return _add_version(session, keychain, person, entry, 1, clean, tier_map, prov,
+                        author_role, now)
+
+
+def update_entry(
+    session: Session,
+    keychain: Keychain,
+    person: Person,
+    *,
+    entry_id: str,
+    data: object,
+    tiers: object = None,
+    provenance: object = None,
+    author_role: str = "subject",
+    now: datetime,
+) -> EntryView:
+    """Store a new version of an entry. :raises NotFound, InvalidEntry:"""
+    entry = get_entry(session, person, entry_id)
+    clean, tier_map = validate_entry(entry.section, data, tiers)
+    prov = _check_provenance(provenance)
+    version = entry.current_version + 1
+    entry.current_version = version
+    entry.updated_at = now
+    return _add_version(session, keychain, person, entry, version, clean, tier_map, prov,
+                        author_role, now)
+
+
+def _add_version(
+    session: Session,
+    keychain: Keychain,
+    person: Person,
+    entry: Entry,
+    version: int,
+    data: dict[str, Any],
+    tier_map: dict[str, Tier],
+    provenance: str | None,
+    author_role: str,
+    now: datetime,
+) -> EntryView:
+    if author_role not in AUTHOR_ROLES:
+        raise ValueError(author_role)
+    session.add(EntryVersion(entry_id=entry.id, version=version, person_id=person.id,
+                             author_account_id=keychain.account_id, author_role=author_role,
+                             created_at=now))
+    session.add_all(_seal_parts(keychain, person, entry_id=entry.id, version=version,
+                                section=entry.section, data=data, tiers=tier_map,
+                                provenance=provenance))
+    session.flush()
+    return EntryView(entry.id, person.id, entry.section, version, data,
+                     {k: v.value for k, v in tier_map.items()}, provenance,
+                     keychain.account_id, author_role, now, now)
+
+
+def delete_entry(
+    session: Session, keychain: Keychain, person: Person, *, entry_id: str, now: datetime
+) -> Entry:
+    """Mark an entry deleted with a version of its own; earlier versions stay."""
+    entry = get_entry(session, person, entry_id)
+    entry.current_version += 1
+    entry.updated_at = now
+    entry.deleted_at = now
+    session.add(EntryVersion(entry_id=entry.id, version=entry.current_version,
+                             person_id=person.id, author_account_id=keychain.account_id,
+                             author_role="subject", created_at=now, deleted=1))
+    session.flush()
+    return entry
+
+
+def get_entry(session: Session, person: Person, entry_id: str, *, deleted: bool = False) -> Entry:
+    """:raises NotFound: for an entry of another person, or a deleted one."""
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.person_id != person.id:
+        raise NotFound
+    if entry.deleted_at is not None and not deleted:
+        raise NotFound
+    return entry
+
+
+def read_version(
+    session: Session, keychain: Keychain, person: Person, entry: Entry, version: int
+) -> EntryView:
+    meta = session.get(EntryVersion, (entry.id, version))
+    if meta is None:
+        raise NotFound
+    parts = session.scalars(
+        select(EntryPart).where(EntryPart.entry_id == entry.id, EntryPart.version == version)
+    ).all()
+    return _view(keychain, person, entry, meta, parts)
+
+
+def _view(
+    keychain: Keychain, person: Person, entry: Entry, meta: EntryVersion, parts: Any
+) -> EntryView:
+    data: dict[str, Any] = {}
+    tiers: dict[str, str] = {}
+    provenance = None
+    for part in sorted(parts, key=lambda p: TIER_RANK[Tier(p.tier)]):
+        payload = _open_part(keychain, person, part)
+        for name, value in payload["fields"].items():
+            data[name] = value
+            tiers[name] = part.tier
+        provenance = provenance or payload.get("provenance")
+    order = [f.name for f in get_section(entry.section).fields]
+    data = {name: data[name] for name in order if name in data}
+    return EntryView(entry.id, person.id, entry.section, meta.version, data,
+                     {name: tiers[name] for name in data}, provenance,
+                     meta.author_account_id, meta.author_role, meta.created_at,
+                     entry.updated_at, bool(meta.deleted))
+
+
+def read_entry(session: Session, keychain: Keychain, person: Person, entry_id: str) -> EntryView:
+    entry = get_entry(session, person, entry_id)
+    return read_version(session, keychain, person, entry, entry.current_version)
+
+
+def list_entries(
+    session: Session, keychain: Keychain, person: Person, *, section: str | None = None
+) -> list[EntryView]:
+    """Current versions of every live entry, in section order then by creation."""
+    if section is not None:
+        get_section(section)
+    query = select(Entry).where(Entry.person_id == person.id, Entry.deleted_at.is_(None))
+    if section is not None:
+        query = query.where(Entry.section == section)
+    entries = session.scalars(query.order_by(Entry.created_at, Entry.id)).all()
+    if not entries:
+        return []
+    keychain.preload_content_keys(person)
+    ids = [e.id for e in entries]
+    metas = {(m.entry_id, m.version): m for m in session.scalars(
+        select(EntryVersion).join(Entry, (Entry.id == EntryVersion.entry_id)
+                                  & (Entry.current_version == EntryVersion.version))
+        .where(EntryVersion.entry_id.in_(ids)))}
+    parts: dict[str, list[EntryPart]] = {}
+    for part in session.scalars(
+        select(EntryPart).join(Entry, (Entry.id == EntryPart.entry_id)
+                               & (Entry.current_version == EntryPart.version))
+        .where(EntryPart.entry_id.in_(ids))
+    ):
+        parts.setdefault(part.entry_id, []).append(part)
+    views = [
+        _view(keychain, person, e, metas[(e.id, e.current_version)],
+              parts.get(e.id, []))
+        for e in entries
+    ]
+    section_rank = {name: i for i, name in enumerate(_section_names())}
+    return sorted(views, key=lambda v: section_rank[v.section])
+
+
+def _section_names() -> tuple[str, ...]:
+    from vault.sections import SECTION_NAMES
+
+    return SECTION_NAMES
+
+
+def list_versions(
+    session: Session, keychain: Keychain, person: Person, entry_id: str
+) -> list[EntryView]:
+    """Every version, newest first; a deletion is a version with no data."""
+    entry = get_entry(session, person, entry_id, deleted=True)
+    views = []
+    for meta in session.scalars(
+        select(EntryVersion).where(EntryVersion.entry_id == entry.id)
+        .order_by(EntryVersion.version.desc())
+    ):
+        if meta.deleted:
+            views.append(EntryView(entry.id, person.id, entry.section, meta.version, {}, {},
+                                   None, meta.author_account_id, meta.author_role,
+                                   meta.created_at, entry.updated_at, True))
+        else:
+            views.append(read_version(session, keychain, person, entry, meta.version))
+    return views

@@ -1,0 +1,273 @@
+"""Tables of the vault. Every column a person typed into is ciphertext (``*_ct``, ``sealed``,
+``ciphertext``); what stays plain is listed in DESIGN.md ("What stays in plaintext")."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vault.db import Base
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps go in and come out timezone-aware in UTC on every database.
+
+    SQLite has no time zones, so there the value is stored as naive UTC; a naive datetime
+    handed in is refused, because it would be ambiguous.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+Bytes = LargeBinary
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # Logins and the notice address stay plain on purpose: they are how a person signs in.
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    kdf_params: Mapped[str] = mapped_column(String(200))
+    kdf_salt: Mapped[bytes] = mapped_column(Bytes)
+    pepper_id: Mapped[str] = mapped_column(String(80))
+    passphrase_wrap: Mapped[bytes] = mapped_column(Bytes)
+    recovery_code_id: Mapped[str] = mapped_column(String(36))
+    recovery_wrap: Mapped[bytes] = mapped_column(Bytes)
+    public_key: Mapped[bytes] = mapped_column(Bytes)
+    public_key_mac: Mapped[bytes] = mapped_column(Bytes)
+    public_key_mac_id: Mapped[str] = mapped_column(String(80))
+    audit_public_key: Mapped[bytes] = mapped_column(Bytes)
+    audit_public_key_mac: Mapped[bytes] = mapped_column(Bytes)
+    audit_public_key_mac_id: Mapped[str] = mapped_column(String(80))
+    audit_private_sealed: Mapped[bytes] = mapped_column(Bytes)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInThrottle(Base):
+    """Consecutive sign-in failures per login and per address, keyed by an HMAC."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key_digest: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInSession(Base):
+    __tablename__ = "sessions"
+
+    id_digest: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_key_wrap: Mapped[bytes] = mapped_column(Bytes)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    id_digest: Mapped[bytes] = mapped_column(Bytes(32), unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # The name a person gave the token is theirs: sealed to their account key.
+    name_sealed: Mapped[bytes] = mapped_column(Bytes)
+    scopes: Mapped[str] = mapped_column(String(40))
+    person_ids: Mapped[str] = mapped_column(String(4000))
+    account_key_wrap: Mapped[bytes] = mapped_column(Bytes)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    subject_account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    epoch: Mapped[int] = mapped_column(Integer, default=1)
+    display_name_ct: Mapped[bytes] = mapped_column(Bytes)
+    audit_public_key: Mapped[bytes] = mapped_column(Bytes)
+    audit_public_key_mac: Mapped[bytes] = mapped_column(Bytes)
+    audit_public_key_mac_id: Mapped[str] = mapped_column(String(80))
+    audit_private_wrapped: Mapped[bytes] = mapped_column(Bytes)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    destroy_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("person_id", "account_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordKeySlot(Base):
+    __tablename__ = "record_key_slots"
+
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(Bytes)
+
+
+class PrivateKeySlot(Base):
+    __tablename__ = "private_key_slots"
+
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed: Mapped[bytes] = mapped_column(Bytes)
+
+
+class ContentKey(Base):
+    __tablename__ = "content_keys"
+
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(1), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(Bytes)
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    # Which sections have entries is visible on purpose (SECURITY.md); what they say is not.
+    section: Mapped[str] = mapped_column(String(40))
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EntryVersion(Base):
+    __tablename__ = "entry_versions"
+
+    entry_id: Mapped[str] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    author_account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    author_role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when this version marks the entry deleted, so deletion is itself a version.
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EntryPart(Base):
+    __tablename__ = "entry_parts"
+
+    entry_id: Mapped[str] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tier: Mapped[str] = mapped_column(String(1), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    section: Mapped[str] = mapped_column(String(40))
+    key_epoch: Mapped[int] = mapped_column(Integer)
+    wrapped_data_key: Mapped[bytes] = mapped_column(Bytes)
+    ciphertext: Mapped[bytes] = mapped_column(Bytes)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    section: Mapped[str] = mapped_column(String(40))
+    tier: Mapped[str] = mapped_column(String(1))
+    key_epoch: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    author_account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    wrapped_key: Mapped[bytes] = mapped_column(Bytes)
+    # The file name and the content are sealed together.
+    ciphertext: Mapped[bytes] = mapped_column(Bytes)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditHead(Base):
+    """The newest link of each chain; locked while an event is appended."""
+
+    __tablename__ = "audit_heads"
+
+    chain: Mapped[str] = mapped_column(String(60), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[bytes] = mapped_column(Bytes(32))
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    chain: Mapped[str] = mapped_column(String(60), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_account_id: Mapped[str | None] = mapped_column(String(36))
+    # Details that could say anything about the person are sealed to the chain's audit key.
+    sealed: Mapped[bytes | None] = mapped_column(Bytes)
+    prev_hash: Mapped[bytes] = mapped_column(Bytes(32))
+    hash: Mapped[bytes] = mapped_column(Bytes(32))

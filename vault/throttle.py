@@ -1,0 +1,107 @@
+"""Sign-in throttling, counted in the database before any key derivation.
+
+Each attempt is reserved (counted as a failure) in its own short transaction before the
+passphrase is derived, so attempts sent at once from many threads or workers are all
+counted, and a crash mid-derivation still counts. A success resets the count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from vault.db import insert_ignore
+from vault.errors import VaultError
+from vault.models import SignInThrottle
+
+# Free attempts before delays start, and the cap on consecutive failures for a login.
+FREE_FAILURES_PER_LOGIN = 5
+FREE_FAILURES_PER_ADDRESS = 20
+MAX_CONSECUTIVE_FAILURES = 100
+MAX_DELAY = timedelta(minutes=15)
+
+
+class TooManyAttempts(VaultError):
+    code = "too_many_attempts"
+    message = "Too many tries. Wait a little, then try again."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = max(1, retry_after)
+
+
+class AccountLocked(VaultError):
+    code = "account_locked"
+    message = (
+        "This account is locked after too many wrong passphrases. "
+        "Sign in with your recovery code, or ask the people who run this service."
+    )
+
+
+@dataclass(frozen=True)
+class Budget:
+    free: int
+    locks: bool
+
+
+LOGIN = Budget(FREE_FAILURES_PER_LOGIN, locks=True)
+ADDRESS = Budget(FREE_FAILURES_PER_ADDRESS, locks=False)
+
+
+def delay_after(failures: int, free: int) -> timedelta:
+    """No wait for the first ``free`` failures, then 1 s doubling up to 15 minutes."""
+    if failures < free:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(failures - free, 20)), MAX_DELAY)
+
+
+def _ensure_row(session: Session, key: bytes) -> None:
+    insert_ignore(session, SignInThrottle, {"key_digest": key, "failures": 0})
+
+
+def reserve_attempt(session: Session, *, key: bytes, budget: Budget, now: datetime) -> None:
+    """Count one attempt for ``key`` now, or refuse it.
+
+    The conditional UPDATE is atomic on every database: two concurrent requests can never
+    both pass a check made on the same count.
+
+    :raises TooManyAttempts: when the next attempt is not yet allowed.
+    :raises AccountLocked: when ``budget.locks`` and the cap is reached.
+    """
+    _ensure_row(session, key)
+    row = session.execute(
+        select(SignInThrottle.failures, SignInThrottle.last_failure_at).where(
+            SignInThrottle.key_digest == key
+        )
+    ).one()
+    failures, last = row
+    if budget.locks and failures >= MAX_CONSECUTIVE_FAILURES:
+        raise AccountLocked
+    wait = delay_after(failures, budget.free)
+    if last is not None and wait and now < last + wait:
+        raise TooManyAttempts(int((last + wait - now).total_seconds()) + 1)
+    counted = session.execute(  # type: ignore[attr-defined]
+        update(SignInThrottle)
+        .where(SignInThrottle.key_digest == key, SignInThrottle.failures == failures)
+        .values(failures=SignInThrottle.failures + 1, last_failure_at=now)
+    ).rowcount
+    if counted != 1:
+        # Another request counted an attempt between our read and our update: this one
+        # must wait its turn rather than slip past the count.
+        raise TooManyAttempts(1)
+
+
+def reset(session: Session, *, key: bytes) -> None:
+    session.execute(
+        update(SignInThrottle)
+        .where(SignInThrottle.key_digest == key)
+        .values(failures=0, last_failure_at=None)
+    )
+
+
+def failures_for(session: Session, *, key: bytes) -> int:
+    row = session.get(SignInThrottle, key)
+    return 0 if row is None else row.failures

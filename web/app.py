@@ -1,0 +1,122 @@
+"""The app factory: the composition root, and the only module that imports ``api``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from consent.runtime import Runtime
+from keys.keyring import Keyring, file_mode_is_private
+from keys.passphrase import DEFAULT_PARAMS, TEST_PARAMS
+from vault.config import VaultConfig
+from vault.db import Database
+from web.settings import ConfigurationError, Settings, load_settings
+
+MAX_REQUEST_BYTES = 12 * 1024 * 1024  # An attachment of 10 MiB plus its form.
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    """Read the instance keyring, refusing unsafe ones outside development."""
+    path = settings.keyring_path
+    if not path.exists():
+        raise ConfigurationError(
+            f"There is no keyring in the instance folder. Run 'tellonce init' first ({path.name})."
+        )
+    if not file_mode_is_private(path):
+        raise ConfigurationError(f"The keyring file {path.name} must be mode 600.")
+    keyring = Keyring.load(path)
+    if keyring.development and settings.env == "production":
+        raise ConfigurationError(
+            "This keyring was made for development. Refusing to start in production with it."
+        )
+    return keyring
+
+
+def build_runtime(settings: Settings, overrides: dict[str, Any] | None = None) -> Runtime:
+    overrides = overrides or {}
+    keyring = overrides.get("KEYRING") or load_keyring(settings)
+    kdf = overrides.get("KDF_PARAMS") or (TEST_PARAMS if settings.env == "test" else DEFAULT_PARAMS)
+    config = VaultConfig(keyring=keyring, kdf_params=kdf)
+    db = overrides.get("DATABASE") or Database(settings.database_url)
+    return Runtime(db=db, config=config, env=settings.env, base_url=settings.base_url)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``test_config`` may carry SETTINGS, KEYRING, KDF_PARAMS, DATABASE."""
+    from api import errors as api_errors
+    from api import views as api_views
+    from api.context import close_db_session
+
+    test_config = test_config or {}
+    settings: Settings = test_config.get("SETTINGS") or load_settings()
+    if settings.env == "production" and not settings.base_url.startswith("https://"):
+        raise ConfigurationError("TELLONCE_BASE_URL must be an https:// address in production.")
+
+    app = Flask("tellonce", instance_path=str(settings.instance_path))
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        API_TITLE="Tell Once",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        TELLONCE_SETTINGS=settings,
+    )
+    app.extensions["tellonce"] = build_runtime(settings, test_config)
+
+    api = Api(app, spec_kwargs={"info": {"description": "Tell Once JSON API"}})
+    api.ERROR_SCHEMA = None
+    api.register_blueprint(api_views.blp)
+    app.add_url_rule("/healthz", "healthz", api_views.health)
+    app.add_url_rule("/readyz", "readyz", _ready)
+    api_errors.register(app)
+    app.register_error_handler(HTTPException, api_errors.http_error)
+    app.teardown_appcontext(close_db_session)
+    app.after_request(_security_headers)
+    _strict_openapi(api)
+    return app
+
+
+def _ready() -> tuple[dict[str, str], int]:
+    """Readiness: the database answers."""
+    from flask import current_app
+    from sqlalchemy import text
+
+    runtime: Runtime = current_app.extensions["tellonce"]
+    try:
+        with runtime.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        current_app.logger.exception("readiness check failed")
+        return {"status": "unavailable"}, 503
+    return {"status": "ok"}, 200
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    # Nothing a person wrote may be kept by a browser or a proxy.
+    if request.path.startswith("/api/"):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _strict_openapi(api: Api) -> None:
+    """Every object schema in the document forbids properties it does not list."""
+    spec = api.spec
+    original = spec.to_dict
+
+    def to_dict() -> dict[str, Any]:
+        doc = original()
+        for schema in doc.get("components", {}).get("schemas", {}).values():
+            if schema.get("type") == "object" and "properties" in schema:
+                schema.setdefault("additionalProperties", False)
+        return doc
+
+    spec.to_dict = to_dict  # type: ignore[method-assign]

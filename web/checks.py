@@ -1,0 +1,131 @@
+"""``tellonce check``: everything that would make this server unsafe to run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from web.settings import Settings
+
+Check = Callable[[Settings], str | None]
+
+
+def _keyring(settings: Settings) -> str | None:
+    from keys.keyring import Keyring, file_mode_is_private
+
+    path = settings.keyring_path
+    if not path.exists():
+        return "There is no keyring: run 'tellonce init'."
+    if not file_mode_is_private(path):
+        return "The keyring file must be mode 600 (readable by its owner only)."
+    try:
+        ring = Keyring.load(path)
+    except Exception as exc:
+        return f"The keyring cannot be read: {exc}"
+    if ring.development and settings.env != "development":
+        return "The keyring is a development keyring, and this is not development."
+    return None
+
+
+def _base_url(settings: Settings) -> str | None:
+    if settings.env != "development" and not settings.base_url.startswith("https://"):
+        return "TELLONCE_BASE_URL must be an https:// address outside development."
+    return None
+
+
+def _database(settings: Settings) -> str | None:
+    from vault.db import Database
+    from vault.migrate import current_revision, head_revision
+
+    db = Database(settings.database_url)
+    try:
+        current = current_revision(db.engine)
+    except Exception:
+        return "The database cannot be reached."
+    finally:
+        db.dispose()
+    if current != head_revision():
+        return "The database is not at the latest migration: run 'tellonce init'."
+    return None
+
+
+def _sqlite(settings: Settings) -> str | None:
+    if not settings.is_sqlite:
+        return None
+    from vault.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        with db.engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+            sync = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+            auto = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    finally:
+        db.dispose()
+    if mode != "wal" or sync != 2 or auto != 0:
+        return "SQLite must run with WAL, synchronous=FULL and automatic checkpoints off."
+    folder_mode = settings.instance_path.stat().st_mode & 0o077
+    if folder_mode:
+        return "The instance folder must be readable by its owner only (mode 700)."
+    return None
+
+
+def _redis(settings: Settings) -> str | None:
+    if not settings.redis_url:
+        return None
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.redis_url, socket_timeout=2).ping()
+    except Exception:
+        return "Redis is configured (TELLONCE_REDIS_URL) but does not answer."
+    return None
+
+
+def _cryptography(_settings: Settings) -> str | None:
+    try:
+        from cryptography.hazmat.primitives import hpke
+        from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+        from keys.hybrid import PrivateKey, open_from, seal_to
+
+        key = PrivateKey.generate()
+        if open_from(key, seal_to(key.public_key(), b"check", info=b"i"), info=b"i") != b"check":
+            return "HPKE does not round-trip."
+        Argon2id(salt=b"0" * 16, length=32, iterations=1, lanes=1, memory_cost=8).derive(b"x")
+        del hpke
+    except Exception:
+        return "This cryptography library lacks the ML-KEM-768 + X25519 HPKE or Argon2id."
+    return None
+
+
+def _audit(settings: Settings) -> str | None:
+    from vault.audit import ChainBroken, all_chains, verify_chain
+    from vault.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            for chain in all_chains(session):
+                verify_chain(session, chain=chain)
+    except ChainBroken as exc:
+        return exc.message
+    except Exception:
+        return "The audit history could not be read."
+    finally:
+        db.dispose()
+    return None
+
+
+CHECKS: tuple[Check, ...] = (_keyring, _base_url, _cryptography, _database, _sqlite, _redis,
+                             _audit)
+
+
+def run_checks(settings: Settings) -> list[str]:
+    problems = []
+    for check in CHECKS:
+        problem = check(settings)
+        if problem:
+            problems.append(problem)
+            if check is _database:
+                break  # Later checks need the database.
+    return problems

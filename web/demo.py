@@ -1,0 +1,52 @@
+"""Loading the demo people (web/demo_data.py) through the same services as everyone else."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from consent import people as consent_people
+from consent import records
+from consent.policy import actor_for_account
+from consent.runtime import Runtime
+from vault import accounts
+from vault.people import person_of_subject
+from web.demo_data import DEMO_ACCOUNTS
+
+DEMO_TOKEN_LIFETIME = timedelta(days=30)
+
+
+def load_demo(rt: Runtime) -> list[dict[str, Any]]:
+    """Create any missing demo account and its entries; issue each a fresh API token."""
+    out = []
+    for spec in DEMO_ACCOUNTS:
+        now = rt.now()
+        with rt.db.transaction() as session:
+            if accounts.find_account(session, spec["login"]) is None:
+                consent_people.sign_up(
+                    session, rt.config, login=spec["login"], email=spec["email"],
+                    passphrase=spec["passphrase"], preferred_name=spec["preferred_name"],
+                    now=now)
+            account = accounts.find_account(session, spec["login"])
+            if account is None:
+                raise RuntimeError(f"demo account {spec['login']} was not created")
+            session.expunge(account)
+        unlocked = accounts.unlock_with_passphrase(rt.config, account, spec["passphrase"])
+        with rt.db.transaction() as session:
+            actor = actor_for_account(session, unlocked)
+            person = person_of_subject(session, account_id=account.id)
+            if person is None:
+                raise RuntimeError(f"demo account {spec['login']} has no record")
+            if not records.list_entries(session, rt.config, actor, person_id=person.id,
+                                        section=None, now=now):
+                for entry in spec["entries"]:
+                    records.create_entry(session, rt.config, actor, person_id=person.id,
+                                         section=entry["section"], data=entry["data"],
+                                         tiers=entry.get("tiers"),
+                                         provenance=entry.get("provenance"), now=now)
+            token, _row = consent_people.create_token(
+                session, rt.config, actor, name="demo", scopes=["read", "write"],
+                person_ids=[person.id], expires_at=now + DEMO_TOKEN_LIFETIME, now=now)
+        out.append({"login": spec["login"], "passphrase": spec["passphrase"],
+                    "person_id": person.id, "api_token": token})
+    return out

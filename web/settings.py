@@ -1,0 +1,58 @@
+"""Configuration from the environment (``TELLONCE_*``), with safe embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigurationError(Exception):
+    """The server cannot start safely with this configuration; the message says why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    instance_path: Path
+    database_url: str
+    base_url: str
+    redis_url: str | None
+
+    @property
+    def keyring_path(self) -> Path:
+        return self.instance_path / "keyring.json"
+
+    @property
+    def shred_list_path(self) -> Path:
+        # Kept outside the database on purpose: a restored backup re-applies it.
+        return self.instance_path / "shred-list.txt"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("TELLONCE_ENV", "production")
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"TELLONCE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}."
+        )
+    instance = Path(env_vars.get("TELLONCE_INSTANCE_PATH", "instance")).resolve()
+    database_url = env_vars.get("TELLONCE_DATABASE_URL") or f"sqlite:///{instance / 'tellonce.db'}"
+    if database_url.startswith("postgresql://"):
+        # psycopg 3 is the driver; let operators write the ordinary URL.
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    default_base = "http://127.0.0.1:5000" if env != "production" else ""
+    base_url = env_vars.get("TELLONCE_BASE_URL", default_base).rstrip("/")
+    return Settings(
+        env=env,
+        instance_path=instance,
+        database_url=database_url,
+        base_url=base_url,
+        redis_url=env_vars.get("TELLONCE_REDIS_URL") or None,
+    )
