@@ -136,6 +136,24 @@ class EntryOut(Strict):
     deleted = fields.Boolean(required=True)
 
 
+class AuditHeadOut(Strict):
+    seq = fields.Integer(required=True)
+    hash = fields.String(required=True)
+
+
+class AuditEventOut(Strict):
+    seq = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    kind = fields.String(required=True)
+    actor_account_id = fields.String(allow_none=True)
+    details = fields.Dict(required=True)
+
+
+class HistoryOut(Strict):
+    head = fields.Nested(AuditHeadOut, required=True)
+    events = fields.List(fields.Nested(AuditEventOut), required=True)
+
+
 class MedicineIndicatorOut(Strict):
     entry_id = fields.String(required=True)
     name = fields.String(required=True)

@@ -313,6 +313,19 @@ class MedicineIndicators(MethodView):
         return out
 
 
+@blp.route("/people/<uuid:person_id>/history")
+class History(MethodView):
+    @blp.response(200, schemas.HistoryOut)
+    @documents(401, 403, 404)
+    def get(self, person_id: Any) -> dict[str, Any]:
+        """Who did what with the record, newest first, and the head of its hash chain."""
+        rt = runtime()
+        out = records.read_history(db_session(), rt.config, current_actor(),
+                                   person_id=str(person_id))
+        db_session().commit()
+        return out
+
+
 def health() -> Response:
     """Liveness: answers without touching anything."""
     return jsonify({"status": "ok"})

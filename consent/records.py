@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consent.errors import NotAllowed
 from consent.indicators import medicine_indicators
 from consent.policy import READ, WRITE, Actor, check
+from vault import audit, people
 from vault import entries as vault_entries
-from vault import people
 from vault.config import VaultConfig
 from vault.entries import EntryView
 from vault.models import Member, Person
@@ -126,6 +127,25 @@ def delete_entry(
     people.record_event(session, config, person, "entry_deleted",
                         actor_account_id=actor.account_id, now=now,
                         details={"entry": entry.id, "section": entry.section})
+
+
+def read_history(
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, limit: int = 500,
+) -> dict[str, Any]:
+    """The person's audit history in their own hands: head of the chain and recent events.
+
+    Only the subject reads it for now; delegates will see what their role allows.
+    """
+    person, member = check(session, actor, person_id, READ)
+    if member.role != people.ROLE_SUBJECT:
+        raise NotAllowed("Only the person themselves can read their history.")
+    private = people.audit_private_key(actor.keychain, person)
+    events = audit.read_events(session, chain=audit.person_chain(person.id),
+                               private_key=private, limit=limit)
+    return {"head": audit.chain_head(session, chain=audit.person_chain(person.id)),
+            "events": [{"seq": e.seq, "at": e.at, "kind": e.kind,
+                        "actor_account_id": e.actor_account_id, "details": e.details}
+                       for e in events]}
 
 
 def medicines_indicators(

@@ -1,0 +1,65 @@
+"""Start a real `tellonce serve` on a fresh instance for a benchmark, and stop it after."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server(env_name: str = "development") -> Iterator[str]:
+    """Yield the base URL of a server on SQLite with the real Argon2id parameters."""
+    instance = Path(tempfile.mkdtemp(prefix="tellonce-bench-"))
+    port = free_port()
+    env = {**os.environ, "TELLONCE_ENV": env_name, "TELLONCE_INSTANCE_PATH": str(instance)}
+    env.pop("TELLONCE_DATABASE_URL", None)
+    tellonce = shutil.which("tellonce") or str(Path(".venv/bin/tellonce").resolve())
+    subprocess.run([tellonce, "init"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen([tellonce, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+def call(base: str, method: str, path: str, body: object = None,
+         headers: dict[str, str] | None = None) -> tuple[int, object]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json",
+                                              **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")

@@ -1,0 +1,96 @@
+"""Reading a whole record (every section, about 100 entries) through the API, under load.
+
+wrk (Debian's package) drives GET /api/v1/people/{id}/entries and then GET /healthz against
+the same `tellonce serve`, in the same run; the figure that matters is the ratio.
+
+    .venv/bin/python bench/read_record.py [--seconds 10] [--connections 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._server import call, running_server
+from vault.sections import SECTIONS
+
+PASSPHRASE = "maple orbit lantern quietly"
+ENTRIES = 100
+
+
+def wrk(url: str, seconds: int, connections: int, token: str | None = None) -> dict[str, float]:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if token:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    median_ms = float(p50.group(1)) * scale[p50.group(2)] if p50 else float("nan")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{errors.group(1)} requests failed: {out}")
+    return {"rate": rate, "p50_ms": median_ms}
+
+
+def fill_record(base: str) -> tuple[str, str]:
+    status, made = call(base, "POST", "/api/v1/accounts", {
+        "login": "bench", "passphrase": PASSPHRASE, "preferred_name": "Bench"})
+    assert status == 201, made
+    person_id = made["person_id"]  # type: ignore[index]
+    import http.cookiejar
+    import json
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    request = urllib.request.Request(
+        base + "/api/v1/sessions", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"login": "bench", "passphrase": PASSPHRASE}).encode())
+    response = opener.open(request)
+    # The session cookie is __Host- and Secure; on plain http the bench reads it by hand.
+    cookie = response.headers["Set-Cookie"].split(";")[0]
+    expires = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    status, token = call(base, "POST", "/api/v1/tokens", {
+        "name": "bench", "scopes": ["read", "write"], "person_ids": [person_id],
+        "expires_at": expires}, headers={"Cookie": cookie})
+    assert status == 201, token
+    bearer = {"Authorization": f"Bearer {token['token']}"}  # type: ignore[index]
+    names = list(SECTIONS)
+    for i in range(ENTRIES):
+        section = names[i % len(names)]
+        text = f"Entry {i}: " + "I like my tea with milk and no sugar. " * 8
+        status, body = call(base, "POST", f"/api/v1/people/{person_id}/entries",
+                            {"section": section, "data": {"text": text}}, headers=bearer)
+        assert status == 201, body
+    return person_id, token["token"]  # type: ignore[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    with running_server() as base:
+        person_id, token = fill_record(base)
+        record = wrk(f"{base}/api/v1/people/{person_id}/entries", args.seconds,
+                     args.connections, token)
+        health = wrk(f"{base}/healthz", args.seconds, args.connections)
+    print(f"GET /healthz (baseline): {health['rate']:8.1f} req/s, p50 {health['p50_ms']:.2f} ms")
+    print(f"GET whole record ({ENTRIES} entries): {record['rate']:8.1f} req/s, "
+          f"p50 {record['p50_ms']:.2f} ms")
+    print(f"whole record / healthz: throughput {record['rate'] / health['rate']:.3f}, "
+          f"median latency {record['p50_ms'] / health['p50_ms']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
