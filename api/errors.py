@@ -13,9 +13,10 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from consent.errors import NotAllowed
-from keys.errors import KeysError
+from keys.errors import DecryptionFailed, KeysError
 from vault import throttle
 from vault.accounts import InvalidAccountDetails, NotSignedIn, SignInFailed
+from vault.attachments import AttachmentRejected
 from vault.db import DatabaseBusy
 from vault.errors import Conflict, InvalidEntry, NotFound, UnknownSection, VaultError
 from vault.passphrases import WeakPassphrase
@@ -30,6 +31,7 @@ STATUS: dict[type[Exception], int] = {
     Conflict: 409,
     InvalidEntry: 422,
     UnknownSection: 422,
+    AttachmentRejected: 422,
     InvalidAccountDetails: 422,
     WeakPassphrase: 422,
     DatabaseBusy: 503,
@@ -85,8 +87,27 @@ def http_error(exc: HTTPException) -> Response:
     return error_response(status, HTTP_CODES.get(status, "error"), str(description))
 
 
+def keys_error(exc: KeysError) -> Response:
+    """Stored ciphertext that fails to open means damage or tampering, never bad input."""
+    from flask import current_app
+
+    if isinstance(exc, DecryptionFailed):
+        # Log the fact and the place, never the data: there is none in the exception.
+        current_app.logger.error("stored ciphertext failed to open on %s", _path())
+        return error_response(500, "damaged", "This part of the record could not be opened. "
+                              "It may have been damaged. The people who run this service "
+                              "can restore it from a backup.")
+    return error_response(400, exc.code, exc.message)
+
+
+def _path() -> str:
+    from flask import request
+
+    return request.path
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(VaultError, domain_error)
-    app.register_error_handler(KeysError, lambda exc: error_response(400, exc.code, exc.message))
+    app.register_error_handler(KeysError, keys_error)
     app.register_error_handler(ValidationError, lambda exc: error_response(
         422, "invalid_input", "{}: {}".format(*_first_message(exc.messages))))

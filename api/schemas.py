@@ -170,3 +170,104 @@ class IndicatorsOut(Strict):
     psychotropic_without_reason = fields.Integer(required=True)
     psychotropic_without_reduction_plan = fields.Integer(required=True)
     medicines = fields.List(fields.Nested(MedicineIndicatorOut), required=True)
+
+
+class AttachmentIn(Strict):
+    """The form fields of an upload (multipart/form-data); the file itself is read by the view."""
+
+    file = fields.Raw(metadata={
+        "type": "string", "format": "binary",
+        "description": "Required. A JPEG, PNG or PDF of up to 10 MB. The type is read from the "
+                       "file itself; photos are stored without their EXIF and other metadata."})
+    section = fields.String(required=True, validate=validate.OneOf(SECTION_NAMES))
+    tier = fields.String(load_default=None, validate=validate.OneOf(TIER_VALUES), metadata={
+        "description": "Defaults to the tier of the section's own-words text."})
+
+
+class AttachmentsQuery(Strict):
+    section = fields.String(validate=validate.OneOf(SECTION_NAMES))
+
+
+class AttachmentOut(Strict):
+    id = fields.String(required=True)
+    person_id = fields.String(required=True)
+    section = fields.String(required=True)
+    tier = fields.String(required=True)
+    media_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    author_account_id = fields.String(allow_none=True)
+
+
+class ExportVersionDoc(Strict):
+    version = fields.Integer(required=True, metadata={"description": "1, 2, 3... in order."})
+    created_at = fields.AwareDateTime(required=True)
+    author_role = fields.String(required=True, validate=validate.OneOf(
+        ["subject", "delegate", "imported"]), metadata={
+        "description": "Who wrote it. An import always writes as \"imported\"."})
+    provenance = fields.String(required=True, allow_none=True, validate=validate.Length(max=500))
+    data = fields.Dict(keys=fields.String(), required=True, metadata={
+        "description": "The fields of the section; empty for a deletion."})
+    tiers = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.OneOf(
+        TIER_VALUES)), required=True)
+    deleted = fields.Boolean(required=True, metadata={
+        "description": "True for the version that deleted the entry (always the last)."})
+
+
+class ExportEntryDoc(Strict):
+    id = fields.String(metadata={"description": "The exporting server's id; an import ignores it."})
+    section = fields.String(required=True, validate=validate.OneOf(SECTION_NAMES))
+    created_at = fields.AwareDateTime(required=True)
+    deleted = fields.Boolean(required=True)
+    versions = fields.List(fields.Nested(ExportVersionDoc), required=True,
+                           metadata={"description": "Every version, oldest first."})
+
+
+class ExportAttachmentDoc(Strict):
+    id = fields.String(metadata={"description": "The exporting server's id; an import ignores it."})
+    section = fields.String(required=True, validate=validate.OneOf(SECTION_NAMES))
+    tier = fields.String(required=True, validate=validate.OneOf(TIER_VALUES))
+    media_type = fields.String(required=True, metadata={
+        "description": "Informative: an import reads the type from the content itself."})
+    filename = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    content_base64 = fields.String(required=True)
+
+
+class ExportPersonDoc(Strict):
+    id = fields.String(metadata={"description": "The exporting server's id; an import ignores it."})
+    preferred_name = fields.String(required=True, validate=validate.Length(max=200))
+
+
+class ExportAuditDoc(Strict):
+    head = fields.Nested(AuditHeadOut, required=True, metadata={
+        "description": "The exporting record's audit chain head; an import does not copy it."})
+
+
+class ExportDocument(Strict):
+    """A whole record, decrypted: what GET .../export gives and POST .../import takes."""
+
+    format = fields.String(required=True, validate=validate.OneOf(["tellonce-export"]))
+    version = fields.Integer(required=True, validate=validate.OneOf([1]))
+    exported_at = fields.AwareDateTime(required=True)
+    person = fields.Nested(ExportPersonDoc, required=True)
+    entries = fields.List(fields.Nested(ExportEntryDoc), required=True)
+    attachments = fields.List(fields.Nested(ExportAttachmentDoc), required=True)
+    audit = fields.Nested(ExportAuditDoc, required=True)
+
+
+class ImportOut(Strict):
+    entries = fields.Integer(required=True)
+    versions = fields.Integer(required=True)
+    attachments = fields.Integer(required=True)
+
+
+class DeletionOut(Strict):
+    destroy_after = fields.DateTime(required=True)
+    message = fields.String(required=True)
+
+
+class RestoreOut(Strict):
+    person_id = fields.String(required=True)
+    message = fields.String(required=True)

@@ -7,6 +7,7 @@ each xdist worker gets a database of its own, so workers never see each other's 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,16 +28,27 @@ from web.settings import Settings
 BASE_URL = "https://tellonce.test"
 
 
-def _postgres_url_for_worker(base_url: str, worker: str) -> str:
-    """Create (once) and return a database of this worker's own on the same server."""
-    base = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"tellonce_test_{worker}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+def _admin_engine(base_url: str) -> Any:
+    return create_engine(base_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                         isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def _postgres_database(worker_id: str) -> Iterator[str | None]:
+    """A database of this worker's own, named uniquely so parallel runs never collide."""
+    base = os.environ.get("TELLONCE_TEST_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    name = f"tellonce_test_{worker_id}_{secrets.token_hex(4)}"
+    admin = _admin_engine(base)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0]
+    yield f"{url}/{name}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(scope="session")
@@ -47,10 +59,9 @@ def instance_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def database_url(instance_path: Path, worker_id: str) -> str:
-    pg = os.environ.get("TELLONCE_TEST_DATABASE_URL")
-    if pg:
-        return _postgres_url_for_worker(pg, worker_id)
+def database_url(instance_path: Path, _postgres_database: str | None) -> str:
+    if _postgres_database:
+        return _postgres_database
     return f"sqlite:///{instance_path / 'tellonce.db'}"
 
 

@@ -194,16 +194,19 @@ def _add_version(
 
 
 def delete_entry(
-    session: Session, keychain: Keychain, person: Person, *, entry_id: str, now: datetime
+    session: Session, keychain: Keychain, person: Person, *, entry_id: str,
+    author_role: str = "subject", now: datetime,
 ) -> Entry:
     """Mark an entry deleted with a version of its own; earlier versions stay."""
+    if author_role not in AUTHOR_ROLES:
+        raise ValueError(author_role)
     entry = get_entry(session, person, entry_id)
     entry.current_version += 1
     entry.updated_at = now
     entry.deleted_at = now
     session.add(EntryVersion(entry_id=entry.id, version=entry.current_version,
                              person_id=person.id, author_account_id=keychain.account_id,
-                             author_role="subject", created_at=now, deleted=1))
+                             author_role=author_role, created_at=now, deleted=1))
     session.flush()
     return entry
 

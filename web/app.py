@@ -46,7 +46,9 @@ def build_runtime(settings: Settings, overrides: dict[str, Any] | None = None) -
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. ``test_config`` may carry SETTINGS, KEYRING, KDF_PARAMS, DATABASE."""
+    from api import attachments as api_attachments
     from api import errors as api_errors
+    from api import lifecycle as api_lifecycle  # noqa: F401 - registers routes
     from api import views as api_views
     from api.context import close_db_session
 
@@ -56,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         raise ConfigurationError("TELLONCE_BASE_URL must be an https:// address in production.")
 
     app = Flask("tellonce", instance_path=str(settings.instance_path))
+    app.request_class = api_attachments.InMemoryRequest  # Uploads never spool to disk.
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         API_TITLE="Tell Once",
@@ -67,8 +70,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.extensions["tellonce"] = build_runtime(settings, test_config)
 
-    api = Api(app, spec_kwargs={"info": {"description": "Tell Once JSON API"}})
-    api.ERROR_SCHEMA = None
+    api = Api(spec_kwargs={"info": {"description": "Tell Once JSON API"}})
+    # The default error answer in the document must be the body the API sends. flask-smorest
+    # reads ERROR_SCHEMA when init_app registers its default responses, so set it before.
+    from api.schemas import ErrorOut
+
+    api.ERROR_SCHEMA = ErrorOut
+    api.init_app(app)
     api.register_blueprint(api_views.blp)
     app.add_url_rule("/healthz", "healthz", api_views.health)
     app.add_url_rule("/readyz", "readyz", _ready)
@@ -109,11 +117,14 @@ def _security_headers(response: Response) -> Response:
 
 def _strict_openapi(api: Api) -> None:
     """Every object schema in the document forbids properties it does not list."""
+    from api.openapi import add_section_schemas
+
     spec = api.spec
     original = spec.to_dict
 
     def to_dict() -> dict[str, Any]:
         doc = original()
+        add_section_schemas(doc)
         for schema in doc.get("components", {}).get("schemas", {}).values():
             if schema.get("type") == "object" and "properties" in schema:
                 schema.setdefault("additionalProperties", False)

@@ -33,6 +33,8 @@ def init() -> None:
 
     settings = _settings()
     settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # An existing folder keeps its mode through mkdir; the database and keyring live here.
+    settings.instance_path.chmod(0o700)
     if not settings.keyring_path.exists():
         Keyring.generate(development=settings.env == "development").save(settings.keyring_path)
         click.echo("Created a new keyring (keyring.json, mode 600). Back it up separately.")
@@ -69,6 +71,9 @@ def serve(host: str, port: int) -> None:
             # Access logs would carry paths with ids only, but keep them off: the person's
             # history lives in the audit chain, not in a log an operator can read.
             self.cfg.set("accesslog", None)
+            # gunicorn's control socket would sit in the user's home folder, shared by every
+            # server the user runs; nothing here uses it.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             return app
@@ -138,3 +143,47 @@ def audit_verify() -> None:
     if failures:
         sys.exit(1)
     click.echo(f"{len(chains)} chains, {events} events: all verify.")
+
+
+@main.command()
+def purge() -> None:
+    """Destroy the records whose undo period has passed, and say how many."""
+    from consent.lifecycle import destroy_due
+    from consent.runtime import system_clock
+    from vault.db import Database
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            destroyed = destroy_due(session, now=system_clock(),
+                                    shred_list=settings.shred_list_path)
+    finally:
+        db.dispose()
+    click.echo(f"Destroyed {len(destroyed)} record(s) whose undo period had passed.")
+
+
+@main.group()
+def shred() -> None:
+    """The shred list: records destroyed, kept outside the database for restored backups."""
+
+
+@shred.command("reapply")
+def shred_reapply() -> None:
+    """After restoring a backup, destroy again every record the shred list names."""
+    from consent.lifecycle import reapply_deletions
+    from consent.runtime import system_clock
+    from vault.db import Database
+    from vault.errors import VaultError
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            destroyed = reapply_deletions(session, shred_list=settings.shred_list_path,
+                                          now=system_clock())
+    except VaultError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        db.dispose()
+    click.echo(f"Destroyed {len(destroyed)} record(s) again from the shred list.")

@@ -1,0 +1,117 @@
+"""A canary written everywhere a person can type never reaches storage, logs or temp files.
+
+The canary goes into every field of every section, an attachment and its file name, and the
+body of requests that are refused. Then the database (file and WAL on SQLite, every row on
+PostgreSQL), the instance folder, the logs captured at DEBUG and the system temporary
+directory are searched for it in raw, UTF-16, base64 and deflated forms: zero times. Again
+after an export, and again after the record is deleted and destroyed.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.canary import files_under, full_entries, occurrences
+from tests.factories import Person, make_person
+from vault.db import Base
+
+
+def _database_bytes(runtime: Any, instance_path: Path) -> bytes:
+    if runtime.db.engine.dialect.name == "sqlite":
+        return b"".join(p.read_bytes() for p in files_under(instance_path))
+    chunks = []
+    with runtime.db.transaction() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)):
+                chunks.append(repr(tuple(row)).encode())
+    return b"".join(chunks)
+
+
+def assert_nowhere(canary: str, runtime: Any, instance_path: Path, caplog: Any,
+                   started: float) -> None:
+    places = {
+        "database and instance folder": _database_bytes(runtime, instance_path),
+        "logs": "\n".join(r.getMessage() + repr(r.args) + (r.exc_text or "")
+                          for r in caplog.records).encode(),
+    }
+    for path in files_under(Path(tempfile.gettempdir()), newer_than=started):
+        if instance_path in path.parents:
+            continue  # Searched above as the instance folder.
+        places[f"temporary file {path.name}"] = path.read_bytes()
+    found = {where: occurrences(data, canary) for where, data in places.items()}
+    assert {where: n for where, n in found.items() if n} == {}
+    assert caplog.records, "the log capture saw nothing, so it proves nothing"
+
+
+def _write_everything(client: FlaskClient, amy: Person, canary: str) -> None:
+    for section, data in full_entries(canary).items():
+        response = client.post(f"/api/v1/people/{amy.person_id}/entries",
+                               json={"section": section, "data": data,
+                                     "provenance": f"{canary} provenance"}, headers=amy.auth)
+        assert response.status_code == 201, (section, response.json)
+        assert canary in str(response.json["data"])
+    pdf = b"%PDF-1.4\n% " + canary.encode() + b"\n%%EOF\n"
+    upload = client.post(f"/api/v1/people/{amy.person_id}/attachments", headers=amy.auth,
+                         data={"section": "future_plans",
+                               "file": (__import__("io").BytesIO(pdf), f"{canary}.pdf")},
+                         content_type="multipart/form-data")
+    assert upload.status_code == 201, upload.json
+
+
+def _send_refused_requests(client: FlaskClient, amy: Person, canary: str) -> None:
+    url = f"/api/v1/people/{amy.person_id}/entries"
+    refused = [
+        client.post(url, json={"section": "journal", "data": {"text": canary}, "extra": canary},
+                    headers=amy.auth),
+        client.post(url, json={"section": "journal", "data": {"nope": canary}},
+                    headers=amy.auth),
+        client.post(url, data=f'{{"section": "journal", "data": {{"text": "{canary}"',
+                    headers={**amy.auth, "Content-Type": "application/json"}),
+        client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": canary}),
+    ]
+    for response in refused:
+        assert 400 <= response.status_code < 500
+        # Refusals name the field that was wrong, never the value that was sent.
+        assert canary not in response.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("app")
+def test_canary_never_at_rest(client: FlaskClient, runtime: Any, instance_path: Path,
+                              caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)
+    started = time.time() - 1
+    canary = "CANARY" + secrets.token_hex(12).upper()
+    amy = make_person(client)
+    try:
+        _write_everything(client, amy, canary)
+        _send_refused_requests(client, amy, canary)
+        listed = client.get(f"/api/v1/people/{amy.person_id}/entries", headers=amy.auth)
+        assert canary in listed.get_data(as_text=True)  # The owner reads it back.
+        assert_nowhere(canary, runtime, instance_path, caplog, started)
+
+        exported = client.get(f"/api/v1/people/{amy.person_id}/export", headers=amy.auth)
+        assert exported.status_code == 200
+        assert canary in exported.get_data(as_text=True)
+        assert_nowhere(canary, runtime, instance_path, caplog, started)
+
+        assert client.delete(f"/api/v1/people/{amy.person_id}", headers=amy.auth).status_code \
+            == 202
+        from consent.lifecycle import destroy_due
+
+        later = runtime.now() + timedelta(days=15)
+        with runtime.db.transaction() as session:
+            destroy_due(session, now=later, shred_list=instance_path / "shred-list.txt")
+        assert_nowhere(canary, runtime, instance_path, caplog, started)
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

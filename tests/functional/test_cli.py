@@ -1,0 +1,255 @@
+"""The ``tellonce`` command: init, check, demo and audit verify, on a fresh instance each.
+
+Each test gets its own instance folder and SQLite database, configured only through the
+environment, as an operator would. The commands run in this process through click's runner
+(fast), and once through the installed console script, so exit codes are the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from keys.keyring import Keyring
+from web.app import create_app
+from web.cli import main
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TELLONCE_TEST_DATABASE_URL")),
+    reason="the commands are run against a fresh SQLite instance of their own",
+)
+
+HTTPS = "https://tellonce.example"
+
+
+class Instance:
+    """One instance folder, and the environment that points the command at it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def keyring(self) -> Path:
+        return self.path / "keyring.json"
+
+    @property
+    def database(self) -> Path:
+        return self.path / "tellonce.db"
+
+    def env(self, tellonce_env: str, **extra: str) -> dict[str, str | None]:
+        env: dict[str, str | None] = {
+            "TELLONCE_ENV": tellonce_env, "TELLONCE_INSTANCE_PATH": str(self.path),
+            "TELLONCE_BASE_URL": None, "TELLONCE_DATABASE_URL": None, "TELLONCE_REDIS_URL": None,
+        }
+        env.update({f"TELLONCE_{k.upper()}": v for k, v in extra.items()})
+        return env
+
+    def run(self, args: list[str], tellonce_env: str, **extra: str) -> Result:
+        return CliRunner().invoke(main, args, env=self.env(tellonce_env, **extra))
+
+    def check(self, tellonce_env: str, **extra: str) -> tuple[int, list[str]]:
+        """Exit code and the FAIL lines of ``tellonce check``."""
+        result = self.run(["check"], tellonce_env, **extra)
+        fails = [line for line in result.stderr.splitlines() if line.startswith("FAIL: ")]
+        return result.exit_code, fails
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Instance:
+    # Not created yet: `tellonce init` makes it, as on a new server.
+    return Instance(tmp_path / "instance")
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _init(instance: Instance, tellonce_env: str) -> None:
+    result = instance.run(["init"], tellonce_env)
+    assert result.exit_code == 0, result.output
+
+
+# -- init ---------------------------------------------------------------------------------
+
+
+def test_init_is_idempotent_and_private(instance: Instance) -> None:
+    first = instance.run(["init"], "development")
+    assert first.exit_code == 0, first.output
+    assert "Created a new keyring" in first.output
+    keyring = instance.keyring.read_bytes()
+    assert _mode(instance.keyring) == 0o600
+    assert _mode(instance.path) == 0o700
+
+    second = instance.run(["init"], "development")
+    assert second.exit_code == 0, second.output
+    assert "Created a new keyring" not in second.output
+    assert instance.keyring.read_bytes() == keyring
+    assert _mode(instance.keyring) == 0o600
+
+
+def test_check_passes_on_a_fresh_development_instance(instance: Instance) -> None:
+    _init(instance, "development")
+    result = instance.run(["check"], "development")
+    assert result.exit_code == 0, result.output
+    assert "All checks passed." in result.stdout
+
+
+def test_check_passes_on_a_fresh_production_instance(instance: Instance) -> None:
+    """The baseline for the failures below: each of them is one change away from this."""
+    _init(instance, "production")
+    assert instance.check("production", base_url=HTTPS) == (0, [])
+
+
+def test_the_real_command_exits_with_the_checks_verdict(instance: Instance) -> None:
+    command = Path(sys.executable).with_name("tellonce")
+    assert command.exists(), "the console script web.cli:main is not installed"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLONCE_")}
+    env |= {"TELLONCE_ENV": "development", "TELLONCE_INSTANCE_PATH": str(instance.path)}
+    init = subprocess.run([command, "init"], env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert init.returncode == 0, init.stderr
+    passed = subprocess.run([command, "check"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert passed.returncode == 0, passed.stderr
+    instance.keyring.chmod(0o644)
+    failed = subprocess.run([command, "check"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert failed.returncode == 1
+    assert "FAIL: The keyring file must be mode 600" in failed.stderr
+
+
+# -- check: one problem at a time ----------------------------------------------------------
+
+
+def test_check_refuses_a_keyring_others_can_read(instance: Instance) -> None:
+    _init(instance, "development")
+    instance.keyring.chmod(0o644)
+    code, fails = instance.check("development")
+    assert code == 1
+    assert fails == ["FAIL: The keyring file must be mode 600 (readable by its owner only)."]
+
+
+def test_check_refuses_an_instance_folder_others_can_read(instance: Instance) -> None:
+    _init(instance, "development")
+    instance.path.chmod(0o755)
+    code, fails = instance.check("development")
+    assert code == 1
+    assert fails == ["FAIL: The instance folder must be readable by its owner only (mode 700)."]
+
+
+def test_check_refuses_http_in_production(instance: Instance) -> None:
+    _init(instance, "production")
+    code, fails = instance.check("production", base_url="http://tellonce.example")
+    assert code == 1
+    assert fails == ["FAIL: TELLONCE_BASE_URL must be an https:// address outside development."]
+
+
+def test_check_refuses_a_development_keyring_in_production(instance: Instance) -> None:
+    _init(instance, "development")
+    assert Keyring.load(instance.keyring).development
+    code, fails = instance.check("production", base_url=HTTPS)
+    assert code == 1
+    assert fails == ["FAIL: The keyring is a development keyring, and this is not development."]
+
+
+def test_check_refuses_a_database_that_was_never_migrated(instance: Instance) -> None:
+    instance.path.mkdir(mode=0o700)
+    Keyring.generate(development=True).save(instance.keyring)
+    code, fails = instance.check("development")
+    assert code == 1
+    assert fails == ["FAIL: The database is not at the latest migration: run 'tellonce init'."]
+
+
+def test_check_refuses_redis_that_does_not_answer(instance: Instance) -> None:
+    _init(instance, "development")
+    code, fails = instance.check("development", redis_url="redis://127.0.0.1:1/0")
+    assert code == 1
+    assert fails == ["FAIL: Redis is configured (TELLONCE_REDIS_URL) but does not answer."]
+
+
+# -- demo and the audit history -------------------------------------------------------------
+
+
+def _demo(instance: Instance) -> list[dict[str, Any]]:
+    result = instance.run(["demo", "--json"], "test")
+    assert result.exit_code == 0, result.output
+    accounts: list[dict[str, Any]] = json.loads(result.stdout)["accounts"]
+    return accounts
+
+
+def _get(instance: Instance, monkeypatch: pytest.MonkeyPatch, url: str, token: str) -> Any:
+    """GET through the app that `tellonce serve` would build from the same environment."""
+    for key, value in instance.env("test", base_url=HTTPS).items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    app = create_app()
+    try:
+        client = app.test_client()
+        response = client.get(url, headers={"Authorization": f"Bearer {token}"},
+                              base_url=HTTPS)
+        assert response.status_code == 200, (url, response.json)
+        return response.json
+    finally:
+        app.extensions["tellonce"].db.dispose()
+
+
+def test_demo_is_idempotent_and_issues_fresh_working_tokens(
+    instance: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _init(instance, "test")
+    first, second = _demo(instance), _demo(instance)
+    assert len(first) >= 3
+    same = [(a["login"], a["person_id"]) for a in first]
+    assert [(a["login"], a["person_id"]) for a in second] == same
+    assert len(set(same)) == len(same)
+    tokens = [a["api_token"] for a in first + second]
+    assert len(set(tokens)) == len(tokens)
+
+    for account in first + second:
+        people = _get(instance, monkeypatch, "/api/v1/people", account["api_token"])
+        assert [p["id"] for p in people] == [account["person_id"]]
+    rosie = first[0]
+    entries = _get(instance, monkeypatch, f"/api/v1/people/{rosie['person_id']}/entries",
+                   rosie["api_token"])
+    assert len({e["section"] for e in entries}) >= 5
+    # A second run adds no entries: the same record, not a copy.
+    with closing(sqlite3.connect(instance.database)) as conn:
+        per_person = dict(conn.execute(
+            "SELECT person_id, count(*) FROM entries GROUP BY person_id").fetchall())
+    assert per_person[rosie["person_id"]] == len(entries)
+    assert set(per_person) == {a["person_id"] for a in first}
+
+
+def test_a_tampered_audit_history_fails_verify_and_check(instance: Instance) -> None:
+    _init(instance, "test")
+    _demo(instance)
+    verified = instance.run(["audit", "verify"], "test")
+    assert verified.exit_code == 0, verified.output
+    assert "all verify" in verified.stdout
+    assert instance.check("test", base_url=HTTPS) == (0, [])
+
+    with closing(sqlite3.connect(instance.database)) as conn, conn:
+        chain, seq = conn.execute(
+            "SELECT chain, seq FROM audit_events WHERE chain LIKE 'account:%' "
+            "ORDER BY chain, seq LIMIT 1").fetchone()
+        conn.execute("UPDATE audit_events SET kind = 'signed_in' WHERE chain = ? AND seq = ?",
+                     (chain, seq))
+
+    broken = instance.run(["audit", "verify"], "test")
+    assert broken.exit_code == 1
+    assert f"FAIL: The audit history {chain} was changed at event {seq}." in broken.stderr
+    code, fails = instance.check("test", base_url=HTTPS)
+    assert code == 1
+    assert fails == [f"FAIL: The audit history {chain} was changed at event {seq}."]

@@ -1,0 +1,268 @@
+"""A real ``tellonce serve`` process under a burst of wrong passphrases sent at once.
+
+The server is started exactly as an operator would: ``tellonce init`` then ``tellonce
+serve`` with TELLONCE_* variables, on SQLite (one process) or on PostgreSQL (several
+gunicorn workers). Twenty threads then send a wrong passphrase for one login at the same
+instant. Sign-in throttling reserves each attempt in the database before deriving the key
+(vault/throttle.py), so every attempt that was tried is counted and audited, and none gets
+past the delay that the count calls for.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, func, select, text
+
+from keys.keyring import Keyring
+from tests.factories import PASSPHRASE
+from vault import throttle
+from vault.db import Database
+from vault.models import AuditEvent, SignInThrottle
+from web.settings import load_settings
+
+pytestmark = pytest.mark.server
+
+STARTUP_SECONDS = 15
+ATTEMPTS = 20
+WRONG = "entirely wrong passphrase here"
+
+
+@dataclass
+class Server:
+    url: str
+    pid: int
+    instance: Path
+    database_url: str
+    is_sqlite: bool
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _command(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("tellonce")
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-c", "import sys; from web.cli import main; sys.exit(main())", *args]
+
+
+@contextmanager
+def _server_database(worker_id: str) -> Iterator[str | None]:
+    """A fresh PostgreSQL database for the server when the suite runs on PostgreSQL."""
+    base = os.environ.get("TELLONCE_TEST_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    admin_url = base.replace("postgresql://", "postgresql+psycopg://", 1)
+    # The process id too: another run of the suite on the same server must not share it.
+    name = f"tellonce_srv_{worker_id}_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield base.rsplit("/", 1)[0] + "/" + name
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def server(tmp_path: Path, worker_id: str) -> Iterator[Server]:
+    with _server_database(worker_id) as pg_url:
+        yield from _serve(tmp_path, pg_url)
+
+
+def _serve(tmp_path: Path, pg_url: str | None) -> Iterator[Server]:
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLONCE_")}
+    env |= {"TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(instance),
+            # gunicorn puts a control socket under ~/.gunicorn: keep it in this test's folder.
+            "HOME": str(tmp_path)}
+    if pg_url:
+        env["TELLONCE_DATABASE_URL"] = pg_url
+    init = subprocess.run(_command("init"), env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert init.returncode == 0, init.stderr
+
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with log.open("w") as log_file:
+        # A session of its own, so the whole process group (gunicorn and its workers) can
+        # be stopped together.
+        proc = subprocess.Popen(_command("serve", "--host", "127.0.0.1", "--port", str(port)),
+                                env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    # The URL the server itself resolves (web/settings.py), for this test's own reads.
+    database_url = load_settings(env).database_url
+    srv = Server(url, proc.pid, instance, database_url, pg_url is None, log)
+    try:
+        _wait_until_healthy(proc, srv)
+        yield srv
+    finally:
+        _stop(proc)
+
+
+def _wait_until_healthy(proc: subprocess.Popen[bytes], srv: Server) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"tellonce serve exited with {proc.returncode}:\n{srv.log_text()}")
+        try:
+            if requests.get(srv.url + "/healthz", timeout=0.5).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"tellonce serve did not answer /healthz in {STARTUP_SECONDS} s:\n"
+                f"{srv.log_text()}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop through the arbiter, as an operator would, then kill whatever is left."""
+    # SIGTERM to the arbiter alone, which stops its workers itself. Quick shutdown (SIGINT),
+    # or a signal to the whole group, can leave a gthread worker stuck in its exit handler.
+    with suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+        stopped = True
+    except subprocess.TimeoutExpired:
+        stopped = False
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert stopped, "tellonce serve did not stop within 10 s of SIGTERM"
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid``, from /proc."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may hold spaces: the parent id follows it.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            out.append(int(entry.name))
+    return out
+
+
+def _sign_in(srv: Server, login: str, passphrase: str) -> requests.Response:
+    return requests.post(srv.url + "/api/v1/sessions", json={
+        "login": login, "passphrase": passphrase}, timeout=60)
+
+
+def _burst(srv: Server, login: str) -> list[requests.Response]:
+    barrier = threading.Barrier(ATTEMPTS)
+    answers: list[requests.Response] = []
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            barrier.wait(timeout=30)
+            answers.append(_sign_in(srv, login, WRONG))
+        except BaseException as exc:  # Reported below, in the test's own thread.
+            errors.append(exc)
+
+    threads = [threading.Thread(target=attempt) for _ in range(ATTEMPTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert not errors, errors
+    return answers
+
+
+def test_a_burst_of_wrong_passphrases_is_counted_audited_and_held_back(server: Server) -> None:
+    login = f"burst{os.getpid()}"
+    made = requests.post(server.url + "/api/v1/accounts", json={
+        "login": login, "passphrase": PASSPHRASE, "preferred_name": "Bea"}, timeout=60)
+    assert made.status_code == 201, made.text
+    account_id = made.json()["account_id"]
+    key = Keyring.load(server.instance / "keyring.json").login_digest(login)
+    db = Database(server.database_url)
+    try:
+        answers = _burst(server, login)
+        statuses = [a.status_code for a in answers]
+        assert len(statuses) == ATTEMPTS
+        # Never a server error, never a sign-in: only "wrong" or "wait".
+        assert set(statuses) <= {401, 429}, (statuses, server.log_text())
+        codes = {401: "sign_in_failed", 429: "too_many_attempts"}
+        for answer in answers:
+            assert answer.json()["error"] == codes[answer.status_code], answer.json()
+        wrong = statuses.count(401)
+        # Attempts sent at once cannot all be tried: no more than the free ones (plus the
+        # one a delay of a second may let through) were ever derived.
+        assert 1 <= wrong <= throttle.FREE_FAILURES_PER_LOGIN + 1, statuses
+        refused = [a for a in answers if a.status_code == 429]
+        assert refused
+        assert all(int(a.headers["Retry-After"]) >= 1 for a in refused)
+
+        # Sent one after another, wrong passphrases are tried until the delay starts (on
+        # PostgreSQL a burst can be refused while fewer than the free attempts were counted).
+        answer = _sign_in(server, login, WRONG)
+        while answer.status_code == 401:
+            wrong += 1
+            assert wrong <= throttle.FREE_FAILURES_PER_LOGIN + 1
+            answer = _sign_in(server, login, WRONG)
+        assert answer.status_code == 429, answer.text
+
+        # The right passphrase is refused too while the delay lasts, and says for how long.
+        right = _sign_in(server, login, PASSPHRASE)
+        assert right.status_code == 429, right.text
+        assert right.json()["error"] == "too_many_attempts"
+
+        with db.transaction() as session:
+            failures = session.scalar(
+                select(SignInThrottle.failures).where(SignInThrottle.key_digest == key))
+            audited = session.scalar(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.chain == f"account:{account_id}", AuditEvent.kind == "sign_in_failed"))
+        # Every attempt that was tried was counted, and each is in the account's history.
+        assert failures == wrong
+        assert audited == wrong
+        delay = throttle.delay_after(failures, throttle.FREE_FAILURES_PER_LOGIN)
+        assert delay >= timedelta(seconds=1)
+        retry_after = int(right.headers["Retry-After"])
+        assert 1 <= retry_after <= delay.total_seconds() + 1
+
+        # Once the delay has passed, the right passphrase signs in and the count starts again.
+        time.sleep(retry_after)
+        signed = _sign_in(server, login, PASSPHRASE)
+        assert signed.status_code == 201, signed.text
+        with db.transaction() as session:
+            assert session.get(SignInThrottle, key).failures == 0  # type: ignore[union-attr]
+    finally:
+        db.dispose()
+
+    if server.is_sqlite:
+        # On SQLite the server runs one process (DESIGN.md, "Storage and scale"): the
+        # gunicorn arbiter and a single worker.
+        assert len(_children(server.pid)) == 1, server.log_text()

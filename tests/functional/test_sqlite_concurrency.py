@@ -1,0 +1,225 @@
+"""Concurrent writers cannot corrupt an embedded SQLite database or lose a write.
+
+SQLite before 3.51.3 can corrupt a WAL database when two connections write or checkpoint
+at once (DESIGN.md, "Storage and scale"). vault/db.py therefore serialises every transaction
+with one lock, within the process and across processes. These tests write at once from
+threads and from a second process, then ask SQLite itself whether the file is intact and
+count every row, and show that a writer beside a long transaction waits or refuses clearly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from tests.factories import Person, make_person
+from vault.db import LOCK_WAIT_SECONDS, Database, DatabaseBusy, ProcessWriteLock
+from vault.migrate import upgrade
+from vault.models import Entry, EntryVersion, SignInThrottle
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TELLONCE_TEST_DATABASE_URL")),
+    reason="SQLite's own locking; PostgreSQL runs the same suite without it",
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+# A second process: waits for "go", then writes rows, each in a transaction of its own.
+WRITER = """
+import sys, time
+from pathlib import Path
+from vault.db import Database
+from vault.models import SignInThrottle
+
+url, ready, go, count = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+db = Database(url)
+ready.touch()
+while not go.exists():
+    time.sleep(0.002)
+start = time.time()
+for i in range(count):
+    with db.transaction() as s:
+        s.add(SignInThrottle(key_digest=b"proc" + i.to_bytes(28, "big"), failures=i))
+end = time.time()
+db.dispose()
+print(start, end)
+"""
+
+# A second process that holds the write lock in one long transaction.
+HOLDER = """
+import sys, time
+from pathlib import Path
+from vault.db import Database
+from vault.models import SignInThrottle
+
+url, held, seconds = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
+db = Database(url)
+with db.transaction() as s:
+    s.add(SignInThrottle(key_digest=b"holder".ljust(32, b"."), failures=1))
+    s.flush()  # The connection is checked out, so the lock is held from here.
+    held.touch()
+    time.sleep(seconds)
+    # No one else can have written before this moment: the lock is still held here.
+    letting_go = time.time()
+db.dispose()
+print(letting_go)
+"""
+
+
+def _python(script: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", script, *args], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _finish(proc: subprocess.Popen[str]) -> str:
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return out
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the helper process never got ready: {_finish(proc)}")
+        time.sleep(0.01)
+
+
+def _integrity(db: Database) -> str:
+    with db.engine.connect() as conn:
+        return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path) -> Iterator[tuple[Database, str]]:
+    url = f"sqlite:///{tmp_path / 'concurrent.db'}"
+    db = Database(url)
+    upgrade(db.engine)
+    yield db, url
+    db.dispose()
+
+
+def test_connections_use_wal_full_sync_and_no_automatic_checkpoints(
+    fresh_db: tuple[Database, str],
+) -> None:
+    db, _ = fresh_db
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+
+
+def test_threads_writing_entries_through_the_app_lose_nothing(
+    app: Flask, database: Database
+) -> None:
+    threads_count, per_thread = 8, 25
+    setup = app.test_client()
+    people = [make_person(setup, name=f"Writer {n}") for n in range(threads_count)]
+    barrier = threading.Barrier(threads_count)
+    failures: list[str] = []
+
+    def write(person: Person) -> None:
+        client = app.test_client()
+        url = f"/api/v1/people/{person.person_id}/entries"
+        barrier.wait()
+        for n in range(per_thread):
+            response = client.post(url, json={"section": "journal",
+                                              "data": {"text": f"Note {n}."}},
+                                   headers=person.auth)
+            if response.status_code != 201:
+                failures.append(f"{response.status_code} {response.get_json(silent=True)}")
+
+    workers = [threading.Thread(target=write, args=(p,)) for p in people]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not failures, failures[:5]
+    assert _integrity(database) == "ok"
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Entry)) == threads_count * per_thread
+        assert session.scalar(
+            select(func.count()).select_from(EntryVersion)) == threads_count * per_thread
+    for person in people:
+        listed = setup.get(f"/api/v1/people/{person.person_id}/entries", headers=person.auth)
+        assert sorted(e["data"]["text"] for e in listed.json) == sorted(
+            f"Note {n}." for n in range(per_thread))
+
+
+def test_another_process_and_threads_writing_at_once(
+    fresh_db: tuple[Database, str], tmp_path: Path
+) -> None:
+    db, url = fresh_db
+    per_process, threads_count, per_thread = 200, 4, 50
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    proc = _python(WRITER, url, str(ready), str(go), str(per_process))
+    _wait_for(ready, proc)
+    barrier = threading.Barrier(threads_count + 1)
+    spans: list[tuple[float, float]] = []
+
+    def write(thread: int) -> None:
+        barrier.wait()
+        start = time.time()
+        for i in range(per_thread):
+            with db.transaction() as s:
+                key = b"thread" + bytes([thread]) + i.to_bytes(25, "big")
+                s.add(SignInThrottle(key_digest=key, failures=i))
+        spans.append((start, time.time()))
+
+    workers = [threading.Thread(target=write, args=(t,)) for t in range(threads_count)]
+    for worker in workers:
+        worker.start()
+    go.touch()
+    barrier.wait()
+    for worker in workers:
+        worker.join(timeout=120)
+    proc_start, proc_end = (float(x) for x in _finish(proc).split())
+
+    # The two processes really did write at the same time.
+    assert proc_start < max(end for _, end in spans)
+    assert min(start for start, _ in spans) < proc_end
+    assert _integrity(db) == "ok"
+    with db.transaction() as s:
+        keys = set(s.scalars(select(SignInThrottle.key_digest)))
+    assert len(keys) == per_process + threads_count * per_thread
+    assert {b"proc" + i.to_bytes(28, "big") for i in range(per_process)} <= keys
+
+
+def test_a_writer_beside_a_long_transaction_refuses_or_waits(
+    fresh_db: tuple[Database, str], tmp_path: Path
+) -> None:
+    db, url = fresh_db
+    hold = 1.5
+    held = tmp_path / "held"
+    lock_path = Path(db.engine.url.database + ".lock")
+    proc = _python(HOLDER, url, str(held), str(hold))
+    _wait_for(held, proc)
+
+    # A short wait gives up with the clear message, after waiting, not at once.
+    impatient = ProcessWriteLock(lock_path, wait_seconds=0.2)
+    started = time.monotonic()
+    with pytest.raises(DatabaseBusy) as refused:
+        impatient.acquire()
+    assert 0.2 <= time.monotonic() - started < hold
+    assert "Another Tell Once process is writing" in refused.value.message
+    assert refused.value.code == "database_busy"
+
+    # The default wait is long enough: the write goes through once the holder commits.
+    assert LOCK_WAIT_SECONDS > hold
+    with db.transaction() as s:
+        s.add(SignInThrottle(key_digest=b"patient".ljust(32, b"."), failures=2))
+    written = time.time()
+    letting_go = float(_finish(proc))
+    assert written >= letting_go
+    with db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(SignInThrottle)) == 2
+    assert _integrity(db) == "ok"
