@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from consent import policy
 from consent.runtime import Runtime
-from vault import accounts
+from vault import credentials
 from vault.accounts import NotSignedIn
 
 SESSION_COOKIE = "__Host-tellonce-session"
@@ -47,12 +47,12 @@ def current_actor() -> policy.Actor:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise NotSignedIn
-        unlocked, row = accounts.resume_api_token(session, token=token.strip(), now=rt.now())
+        unlocked, row = credentials.resume_api_token(session, token=token.strip(), now=rt.now())
         g.actor = policy.actor_for_token(session, unlocked, row)
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise NotSignedIn
-        unlocked, srow = accounts.resume_session(session, rt.config, token=cookie, now=rt.now())
+        unlocked, srow = credentials.resume_session(session, rt.config, token=cookie, now=rt.now())
         g.actor = policy.actor_for_session(session, unlocked, srow.id_digest)
     return g.actor  # type: ignore[no-any-return]

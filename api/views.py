@@ -14,7 +14,7 @@ from api.context import SESSION_COOKIE, current_actor, db_session, runtime
 from consent import auth, policy, records
 from consent import people as consent_people
 from consent.records import EntryView
-from vault import accounts
+from vault import credentials
 from vault.passphrases import suggest_passphrase
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1",
@@ -113,7 +113,7 @@ class Sessions(MethodView):
     def get(self) -> list[dict[str, Any]]:
         """The account's signed-in sessions."""
         actor = current_actor()
-        rows = accounts.list_sessions(db_session(), account_id=actor.account_id)
+        rows = credentials.list_sessions(db_session(), account_id=actor.account_id)
         db_session().commit()
         return [{"id": r.id, "created_at": r.created_at, "last_seen_at": r.last_seen_at,
                  "current": r.id_digest == actor.session_digest} for r in rows]
@@ -125,9 +125,9 @@ class Sessions(MethodView):
         actor = current_actor()
         session = db_session()
         if request.args.get("everywhere") == "true":
-            accounts.end_all_sessions(session, account_id=actor.account_id)
+            credentials.end_all_sessions(session, account_id=actor.account_id)
         else:
-            accounts.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
+            credentials.end_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
         session.commit()
         response = make_response("", 204)
         response.delete_cookie(SESSION_COOKIE, path="/", secure=True, samesite="Strict")
@@ -158,7 +158,7 @@ class Recovery(MethodView):
 def _token_out(actor: policy.Actor, row: Any, token: str | None = None) -> dict[str, Any]:
     import json
 
-    out = {"id": row.id, "name": accounts.token_name(actor.unlocked, row),
+    out = {"id": row.id, "name": credentials.token_name(actor.unlocked, row),
            "scopes": row.scopes.split(), "person_ids": json.loads(row.person_ids),
            "created_at": row.created_at, "expires_at": row.expires_at,
            "revoked_at": row.revoked_at, "last_used_at": row.last_used_at}
@@ -174,7 +174,7 @@ class Tokens(MethodView):
     def get(self) -> list[dict[str, Any]]:
         """The account's personal API tokens (never their secret)."""
         actor = current_actor()
-        rows = accounts.list_api_tokens(db_session(), account_id=actor.account_id)
+        rows = credentials.list_api_tokens(db_session(), account_id=actor.account_id)
         db_session().commit()
         return [_token_out(actor, r) for r in rows]
 
@@ -203,7 +203,7 @@ class TokenItem(MethodView):
         rt = runtime()
         actor = current_actor()
         session = db_session()
-        accounts.revoke_api_token(session, rt.config, account_id=actor.account_id,
+        credentials.revoke_api_token(session, rt.config, account_id=actor.account_id,
                                   token_id=str(token_id), now=rt.now())
         session.commit()
         return make_response("", 204)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from vault import accounts, throttle
+from vault import accounts, credentials, throttle
 from vault.accounts import SignInFailed, Unlocked
 from vault.config import VaultConfig
 from vault.db import Database
@@ -96,7 +96,7 @@ def sign_in(
         if accounts.needs_rehash(config, fresh) and isinstance(passphrase, str):
             accounts.rewrap_passphrase(s, config, account=fresh, unlocked=unlocked,
                                        secret=passphrase)
-        token, row = accounts.create_session(s, config, unlocked=unlocked, now=now)
+        token, row = credentials.create_session(s, config, unlocked=unlocked, now=now)
         accounts.account_event(s, config, fresh, "signed_in", now=now)
     return SignedIn(unlocked, token, row)
 
@@ -132,5 +132,5 @@ def recover(
         new_code = accounts.finish_recovery(s, config, account=fresh, unlocked=unlocked,
                                             new_passphrase=new_passphrase, now=now)
         throttle.reset(s, key=config.keyring.login_digest(fresh.login))
-        token, row = accounts.create_session(s, config, unlocked=unlocked, now=now)
+        token, row = credentials.create_session(s, config, unlocked=unlocked, now=now)
     return SignedIn(unlocked, token, row), new_code

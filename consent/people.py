@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consent.policy import Actor, check
-from vault import accounts
+from vault import accounts, credentials
 from vault.config import VaultConfig
 from vault.models import ApiToken
 from vault.people import check_name, create_person
@@ -42,6 +42,6 @@ def create_token(
         from consent.errors import NotAllowed
 
         raise NotAllowed("A token cannot have more access than the sign-in that makes it.")
-    return accounts.create_api_token(
+    return credentials.create_api_token(
         session, config, unlocked=actor.unlocked, name=name, scopes=scopes,
         person_ids=person_ids, expires_at=expires_at, now=now)

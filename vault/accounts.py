@@ -7,7 +7,6 @@ keys from bearer secrets the server keeps only as SHA-256 digests.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,14 +21,12 @@ from keys.passphrase import KdfParams
 from vault import audit
 from vault.config import VaultConfig
 from vault.errors import Conflict, NotFound, VaultError
-from vault.models import Account, ApiToken, SignInSession, new_id
+from vault.models import Account, SignInSession, new_id
 from vault.passphrases import check_passphrase
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 SESSION_PREFIX = "tos"
-TOKEN_PREFIX = "tot"  # noqa: S105 - a token prefix, not a password
-TOKEN_SCOPES = frozenset({"read", "write"})
 
 
 class SignInFailed(VaultError):
@@ -299,7 +296,7 @@ def finish_recovery(
     _wrap_with_passphrase(config, account, unlocked.private_key, secret)
     code = _wrap_with_new_recovery_code(account, unlocked.private_key)
     account.locked_at = None
-    end_all_sessions(session, account_id=account.id)
+    end_sessions(session, account_id=account.id)
     account_event(session, config, account, "account_recovered", now=now)
     return code
 
@@ -317,10 +314,7 @@ def change_passphrase(
     """:raises WeakPassphrase: and changes nothing. Other sessions are signed out."""
     secret = check_passphrase(new_passphrase, user_inputs=(account.login,))
     _wrap_with_passphrase(config, account, unlocked.private_key, secret)
-    stmt = delete(SignInSession).where(SignInSession.account_id == account.id)
-    if keep_session_digest is not None:
-        stmt = stmt.where(SignInSession.id_digest != keep_session_digest)
-    session.execute(stmt)
+    end_sessions(session, account_id=account.id, keep=keep_session_digest)
     account_event(session, config, account, "passphrase_changed", now=now)
 
 
@@ -332,204 +326,12 @@ def regenerate_recovery_code(
     return code
 
 
-# -- sessions -------------------------------------------------------------------------
-
-
-def create_session(
-    session: Session, config: VaultConfig, *, unlocked: Unlocked, now: datetime
-) -> tuple[str, SignInSession]:
-    """Return the cookie value (shown once) and the stored session."""
-    token, secret = tokens.new_bearer(SESSION_PREFIX)
-    digest = tokens.lookup_digest("session", secret)
-    row = SignInSession(
-        id_digest=digest,
-        id=new_id(),
-        account_id=unlocked.account_id,
-        account_key_wrap=ACCOUNT_KEY.wrap(
-            tokens.wrapping_key("session", secret),
-            unlocked.private_key.raw,
-            account=unlocked.account_id,
-            wrapper="session",
-            wrapper_id=digest.hex(),
-        ),
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + config.session_absolute,
-    )
-    session.add(row)
-    session.flush()
-    return token, row
-
-
-def resume_session(
-    session: Session, config: VaultConfig, *, token: str, now: datetime
-) -> tuple[Unlocked, SignInSession]:
-    """:raises NotSignedIn: for a malformed, unknown, idle or expired session."""
-    try:
-        secret = tokens.parse_bearer(SESSION_PREFIX, token)
-    except InvalidKeyMaterial:
-        raise NotSignedIn from None
-    digest = tokens.lookup_digest("session", secret)
-    row = session.get(SignInSession, digest)
-    if row is None:
-        raise NotSignedIn
-    if now >= row.expires_at or now >= row.last_seen_at + config.session_idle:
-        session.delete(row)
-        session.flush()
-        raise NotSignedIn
-    try:
-        raw = ACCOUNT_KEY.unwrap(
-            tokens.wrapping_key("session", secret),
-            row.account_key_wrap,
-            account=row.account_id,
-            wrapper="session",
-            wrapper_id=digest.hex(),
-        )
-    except DecryptionFailed:
-        raise NotSignedIn from None
-    row.last_seen_at = now
-    return Unlocked(row.account_id, hybrid.PrivateKey.from_bytes(raw)), row
-
-
-def end_session(session: Session, *, token: str) -> None:
-    try:
-        secret = tokens.parse_bearer(SESSION_PREFIX, token)
-    except InvalidKeyMaterial:
-        return
-    session.execute(
-        delete(SignInSession).where(
-            SignInSession.id_digest == tokens.lookup_digest("session", secret)
-        )
-    )
-
-
-def end_all_sessions(session: Session, *, account_id: str) -> int:
-    result = session.execute(delete(SignInSession).where(SignInSession.account_id == account_id))
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def list_sessions(session: Session, *, account_id: str) -> list[SignInSession]:
-    return list(
-        session.scalars(
-            select(SignInSession)
-            .where(SignInSession.account_id == account_id)
-            .order_by(SignInSession.created_at)
-        )
-    )
-
-
-# -- personal API tokens ----------------------------------------------------------------
-
-
-def create_api_token(
-    session: Session,
-    config: VaultConfig,
-    *,
-    unlocked: Unlocked,
-    name: str,
-    scopes: list[str],
-    person_ids: list[str],
-    expires_at: datetime,
-    now: datetime,
-) -> tuple[str, ApiToken]:
-    """Return the token text (shown once) and its row. Callers check ``person_ids``.
-
-    :raises VaultError: for bad scopes or an expiry in the past or too far ahead.
-    """
-    if not scopes or not set(scopes) <= TOKEN_SCOPES:
-        raise InvalidAccountDetails("Scopes must be read, write or both.", field="scopes")
-    if expires_at <= now or expires_at > now + config.token_max_lifetime:
-        raise InvalidAccountDetails(
-            "Choose an end date in the future and within a year.", field="expires_at"
-        )
-    account = session.get(Account, unlocked.account_id)
-    if account is None:
-        raise NotFound
-    token, secret = tokens.new_bearer(TOKEN_PREFIX)
-    digest = tokens.lookup_digest("api-token", secret)
-    row = ApiToken(
-        id=new_id(),
-        id_digest=digest,
-        account_id=account.id,
-        scopes=" ".join(sorted(set(scopes))),
-        person_ids=json.dumps(sorted(set(person_ids))),
-        created_at=now,
-        expires_at=expires_at,
-    )
-    row.name_sealed = hybrid.seal_to(
-        public_key_of(config, account), name.encode(), info=_token_name_info(row.id)
-    )
-    row.account_key_wrap = ACCOUNT_KEY.wrap(
-        tokens.wrapping_key("api-token", secret),
-        unlocked.private_key.raw,
-        account=account.id,
-        wrapper="api-token",
-        wrapper_id=row.id,
-    )
-    session.add(row)
-    session.flush()
-    account_event(session, config, account, "token_created", now=now, details={"name": name})
-    return token, row
-
-
-def _token_name_info(token_id: str) -> bytes:
-    from keys.binding import bind
-
-    return bind("token-name", token_id)
-
-
-def token_name(unlocked: Unlocked, row: ApiToken) -> str:
-    return hybrid.open_from(
-        unlocked.private_key, row.name_sealed, info=_token_name_info(row.id)
-    ).decode()
-
-
-def resume_api_token(session: Session, *, token: str, now: datetime) -> tuple[Unlocked, ApiToken]:
-    """:raises NotSignedIn: for a malformed, unknown, expired or revoked token."""
-    try:
-        secret = tokens.parse_bearer(TOKEN_PREFIX, token)
-    except InvalidKeyMaterial:
-        raise NotSignedIn from None
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.id_digest == tokens.lookup_digest("api-token", secret))
-    )
-    if row is None or row.revoked_at is not None or now >= row.expires_at:
-        raise NotSignedIn
-    try:
-        raw = ACCOUNT_KEY.unwrap(
-            tokens.wrapping_key("api-token", secret),
-            row.account_key_wrap,
-            account=row.account_id,
-            wrapper="api-token",
-            wrapper_id=row.id,
-        )
-    except DecryptionFailed:
-        raise NotSignedIn from None
-    row.last_used_at = now
-    return Unlocked(row.account_id, hybrid.PrivateKey.from_bytes(raw)), row
-
-
-def list_api_tokens(session: Session, *, account_id: str) -> list[ApiToken]:
-    return list(
-        session.scalars(
-            select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.created_at)
-        )
-    )
-
-
-def revoke_api_token(
-    session: Session, config: VaultConfig, *, account_id: str, token_id: str, now: datetime
-) -> ApiToken:
-    """:raises NotFound: for a token of another account, so none is revealed."""
-    row = session.get(ApiToken, token_id)
-    if row is None or row.account_id != account_id:
-        raise NotFound
-    if row.revoked_at is None:
-        row.revoked_at = now
-        # The wrap is the only way the token reached the key: destroy it with the token.
-        row.account_key_wrap = b""
-        account_event(session, config, row_account(session, account_id), "token_revoked", now=now)
-    return row
+def end_sessions(session: Session, *, account_id: str, keep: bytes | None = None) -> int:
+    """Sign the account out everywhere, except the session ``keep`` when one is given."""
+    stmt = delete(SignInSession).where(SignInSession.account_id == account_id)
+    if keep is not None:
+        stmt = stmt.where(SignInSession.id_digest != keep)
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def row_account(session: Session, account_id: str) -> Account:

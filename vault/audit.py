@@ -9,7 +9,6 @@ every stored column makes any removal, reordering or edit visible to ``verify_ch
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from keys import hybrid
 from keys.binding import bind
 from keys.hierarchy import audit_event_binding
+from vault import payloads
 from vault.errors import VaultError
 from vault.models import AuditEvent, AuditHead
 
@@ -84,7 +84,7 @@ def append_event(
     seq = head.seq + 1
     sealed = None
     if details:
-        payload = json.dumps(details, separators=(",", ":"), sort_keys=True).encode()
+        payload = payloads.encode(details)
         sealed = hybrid.seal_to(
             public_key, payload, info=audit_event_binding(chain=chain, seq=seq)
         )
@@ -131,7 +131,7 @@ def read_events(
             raw = hybrid.open_from(
                 private_key, row.sealed, info=audit_event_binding(chain=chain, seq=row.seq)
             )
-            details = json.loads(raw)
+            details = payloads.decode(raw)
         events.append(ReadableEvent(row.seq, row.at, row.kind, row.actor_account_id, details))
     return events
 

@@ -8,7 +8,6 @@ data, so a part moved to another entry, version, person or tier fails to open.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from keys import envelope
 from keys.hierarchy import DATA_KEY, part_binding
+from vault import payloads
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain, item_scope, section_scope
 from vault.models import Entry, EntryPart, EntryVersion, Person, new_id
@@ -97,7 +97,7 @@ def _seal_parts(
                 wrapped_data_key=DATA_KEY.wrap(content_key, data_key, **ids),
                 ciphertext=envelope.seal(
                     data_key,
-                    json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
+                    payloads.encode(payload),
                     aad=part_binding(**ids),
                 ),
             )
@@ -113,9 +113,8 @@ def _open_part(keychain: Keychain, person: Person, part: EntryPart) -> dict[str,
     ids: dict[str, Any] = {"person": person.id, "entry": part.entry_id, "version": part.version,
            "section": part.section, "tier": part.tier}
     data_key = DATA_KEY.unwrap(content_key, part.wrapped_data_key, **ids)
-    payload: dict[str, Any] = json.loads(
-        envelope.open_sealed(data_key, part.ciphertext, aad=part_binding(**ids))
-    )
+    payload: dict[str, Any] = payloads.decode(
+        envelope.open_sealed(data_key, part.ciphertext, aad=part_binding(**ids)))
     return payload
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from keys import envelope, hybrid
 from keys.hierarchy import AUDIT_KEY, PRIVATE_KEY, RECORD_KEY, record_metadata_binding
-from vault import audit
+from vault import audit, payloads
 from vault.accounts import public_key_of
 from vault.config import VaultConfig
 from vault.errors import InvalidEntry, NotFound
@@ -34,7 +34,7 @@ def check_name(name: object) -> str:
 def _seal_display_name(record_key: bytes, person: Person, name: str) -> bytes:
     return envelope.seal(
         record_key,
-        name.encode(),
+        payloads.encode(name),
         aad=record_metadata_binding(person=person.id, what="display-name", epoch=person.epoch),
     )
 
@@ -133,11 +133,12 @@ def record_event(
 
 
 def display_name(keychain: Keychain, person: Person) -> str:
-    return envelope.open_sealed(
+    name: str = payloads.decode(envelope.open_sealed(
         keychain.record_key(person),
         person.display_name_ct,
         aad=record_metadata_binding(person=person.id, what="display-name", epoch=person.epoch),
-    ).decode()
+    ))
+    return name
 
 
 def set_display_name(keychain: Keychain, person: Person, name: object) -> None:

@@ -37,7 +37,7 @@ def _database_bytes(runtime: Any, instance_path: Path) -> bytes:
     return b"".join(chunks)
 
 
-def assert_nowhere(canary: str, runtime: Any, instance_path: Path, caplog: Any,
+def assert_nowhere(canaries: str | list[str], runtime: Any, instance_path: Path, caplog: Any,
                    started: float) -> None:
     places = {
         "database and instance folder": _database_bytes(runtime, instance_path),
@@ -48,7 +48,9 @@ def assert_nowhere(canary: str, runtime: Any, instance_path: Path, caplog: Any,
         if instance_path in path.parents:
             continue  # Searched above as the instance folder.
         places[f"temporary file {path.name}"] = path.read_bytes()
-    found = {where: occurrences(data, canary) for where, data in places.items()}
+    secrets_ = [canaries] if isinstance(canaries, str) else canaries
+    found = {f"{where}: {secret[:8]}…": occurrences(data, secret)
+             for where, data in places.items() for secret in secrets_}
     assert {where: n for where, n in found.items() if n} == {}
     assert caplog.records, "the log capture saw nothing, so it proves nothing"
 
@@ -99,6 +101,7 @@ def test_canary_never_at_rest(client: FlaskClient, runtime: Any, instance_path: 
         listed = client.get(f"/api/v1/people/{amy.person_id}/entries", headers=amy.auth)
         assert canary in listed.get_data(as_text=True)  # The owner reads it back.
         assert_nowhere(canary, runtime, instance_path, caplog, started)
+        _check_credentials_are_not_at_rest(client, amy, runtime, instance_path, caplog, started)
 
         exported = client.get(f"/api/v1/people/{amy.person_id}/export", headers=amy.auth)
         assert exported.status_code == 200
@@ -115,3 +118,15 @@ def test_canary_never_at_rest(client: FlaskClient, runtime: Any, instance_path: 
         assert_nowhere(canary, runtime, instance_path, caplog, started)
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+
+def _check_credentials_are_not_at_rest(client: FlaskClient, amy: Person, runtime: Any,
+                                       instance_path: Path, caplog: Any, started: float) -> None:
+    """Passphrases, recovery codes, API tokens and session cookies are never stored either:
+    only digests of the bearer secrets, and nothing at all of the others."""
+    signed = client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": amy.passphrase})
+    cookie = signed.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    code = amy.recovery_code
+    secrets_ = [amy.passphrase, amy.token, amy.token.split("_", 1)[1], cookie,
+                cookie.split("_", 1)[1], code, code.replace("-", "")]
+    assert_nowhere(secrets_, runtime, instance_path, caplog, started)

@@ -1,0 +1,232 @@
+"""Sessions and personal API tokens: bearer secrets that carry a wrap of the account key.
+
+The server stores only a SHA-256 digest of each secret, and the account key wrapped under a
+key derived from it, so a copy of the database can neither sign in nor unwrap anything.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from keys import hybrid, tokens
+from keys.binding import bind
+from keys.errors import DecryptionFailed, InvalidKeyMaterial
+from keys.hierarchy import ACCOUNT_KEY
+from vault import payloads
+from vault.accounts import (
+    InvalidAccountDetails,
+    NotSignedIn,
+    Unlocked,
+    account_event,
+    end_sessions,
+    public_key_of,
+    row_account,
+)
+from vault.config import VaultConfig
+from vault.errors import NotFound
+from vault.models import Account, ApiToken, SignInSession, new_id
+
+SESSION_PREFIX = "tos"
+TOKEN_PREFIX = "tot"  # noqa: S105 - a token prefix, not a password
+TOKEN_SCOPES = frozenset({"read", "write"})
+
+
+# -- sessions -------------------------------------------------------------------------
+
+
+def create_session(
+    session: Session, config: VaultConfig, *, unlocked: Unlocked, now: datetime
+) -> tuple[str, SignInSession]:
+    """Return the cookie value (shown once) and the stored session."""
+    token, secret = tokens.new_bearer(SESSION_PREFIX)
+    digest = tokens.lookup_digest("session", secret)
+    row = SignInSession(
+        id_digest=digest,
+        id=new_id(),
+        account_id=unlocked.account_id,
+        account_key_wrap=ACCOUNT_KEY.wrap(
+            tokens.wrapping_key("session", secret),
+            unlocked.private_key.raw,
+            account=unlocked.account_id,
+            wrapper="session",
+            wrapper_id=digest.hex(),
+        ),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + config.session_absolute,
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def resume_session(
+    session: Session, config: VaultConfig, *, token: str, now: datetime
+) -> tuple[Unlocked, SignInSession]:
+    """:raises NotSignedIn: for a malformed, unknown, idle or expired session."""
+    try:
+        secret = tokens.parse_bearer(SESSION_PREFIX, token)
+    except InvalidKeyMaterial:
+        raise NotSignedIn from None
+    digest = tokens.lookup_digest("session", secret)
+    row = session.get(SignInSession, digest)
+    if row is None:
+        raise NotSignedIn
+    if now >= row.expires_at or now >= row.last_seen_at + config.session_idle:
+        session.delete(row)
+        session.flush()
+        raise NotSignedIn
+    try:
+        raw = ACCOUNT_KEY.unwrap(
+            tokens.wrapping_key("session", secret),
+            row.account_key_wrap,
+            account=row.account_id,
+            wrapper="session",
+            wrapper_id=digest.hex(),
+        )
+    except DecryptionFailed:
+        raise NotSignedIn from None
+    row.last_seen_at = now
+    return Unlocked(row.account_id, hybrid.PrivateKey.from_bytes(raw)), row
+
+
+def end_session(session: Session, *, token: str) -> None:
+    try:
+        secret = tokens.parse_bearer(SESSION_PREFIX, token)
+    except InvalidKeyMaterial:
+        return
+    session.execute(
+        delete(SignInSession).where(
+            SignInSession.id_digest == tokens.lookup_digest("session", secret)
+        )
+    )
+
+
+def end_all_sessions(session: Session, *, account_id: str) -> int:
+    return end_sessions(session, account_id=account_id)
+
+
+def list_sessions(session: Session, *, account_id: str) -> list[SignInSession]:
+    return list(
+        session.scalars(
+            select(SignInSession)
+            .where(SignInSession.account_id == account_id)
+            .order_by(SignInSession.created_at)
+        )
+    )
+
+
+# -- personal API tokens ----------------------------------------------------------------
+
+
+def create_api_token(
+    session: Session,
+    config: VaultConfig,
+    *,
+    unlocked: Unlocked,
+    name: str,
+    scopes: list[str],
+    person_ids: list[str],
+    expires_at: datetime,
+    now: datetime,
+) -> tuple[str, ApiToken]:
+    """Return the token text (shown once) and its row. Callers check ``person_ids``.
+
+    :raises VaultError: for bad scopes or an expiry in the past or too far ahead.
+    """
+    if not scopes or not set(scopes) <= TOKEN_SCOPES:
+        raise InvalidAccountDetails("Scopes must be read, write or both.", field="scopes")
+    if expires_at <= now or expires_at > now + config.token_max_lifetime:
+        raise InvalidAccountDetails(
+            "Choose an end date in the future and within a year.", field="expires_at"
+        )
+    account = session.get(Account, unlocked.account_id)
+    if account is None:
+        raise NotFound
+    token, secret = tokens.new_bearer(TOKEN_PREFIX)
+    digest = tokens.lookup_digest("api-token", secret)
+    row = ApiToken(
+        id=new_id(),
+        id_digest=digest,
+        account_id=account.id,
+        scopes=" ".join(sorted(set(scopes))),
+        person_ids=json.dumps(sorted(set(person_ids))),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    row.name_sealed = hybrid.seal_to(
+        public_key_of(config, account), payloads.encode(name), info=_token_name_info(row.id)
+    )
+    row.account_key_wrap = ACCOUNT_KEY.wrap(
+        tokens.wrapping_key("api-token", secret),
+        unlocked.private_key.raw,
+        account=account.id,
+        wrapper="api-token",
+        wrapper_id=row.id,
+    )
+    session.add(row)
+    session.flush()
+    account_event(session, config, account, "token_created", now=now, details={"name": name})
+    return token, row
+
+
+def _token_name_info(token_id: str) -> bytes:
+    return bind("token-name", token_id)
+
+
+def token_name(unlocked: Unlocked, row: ApiToken) -> str:
+    name: str = payloads.decode(
+        hybrid.open_from(unlocked.private_key, row.name_sealed, info=_token_name_info(row.id)))
+    return name
+
+
+def resume_api_token(session: Session, *, token: str, now: datetime) -> tuple[Unlocked, ApiToken]:
+    """:raises NotSignedIn: for a malformed, unknown, expired or revoked token."""
+    try:
+        secret = tokens.parse_bearer(TOKEN_PREFIX, token)
+    except InvalidKeyMaterial:
+        raise NotSignedIn from None
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.id_digest == tokens.lookup_digest("api-token", secret))
+    )
+    if row is None or row.revoked_at is not None or now >= row.expires_at:
+        raise NotSignedIn
+    try:
+        raw = ACCOUNT_KEY.unwrap(
+            tokens.wrapping_key("api-token", secret),
+            row.account_key_wrap,
+            account=row.account_id,
+            wrapper="api-token",
+            wrapper_id=row.id,
+        )
+    except DecryptionFailed:
+        raise NotSignedIn from None
+    row.last_used_at = now
+    return Unlocked(row.account_id, hybrid.PrivateKey.from_bytes(raw)), row
+
+
+def list_api_tokens(session: Session, *, account_id: str) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.created_at)
+        )
+    )
+
+
+def revoke_api_token(
+    session: Session, config: VaultConfig, *, account_id: str, token_id: str, now: datetime
+) -> ApiToken:
+    """:raises NotFound: for a token of another account, so none is revealed."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.account_id != account_id:
+        raise NotFound
+    if row.revoked_at is None:
+        row.revoked_at = now
+        # The wrap is the only way the token reached the key: destroy it with the token.
+        row.account_key_wrap = b""
+        account_event(session, config, row_account(session, account_id), "token_revoked", now=now)
+    return row
