@@ -72,6 +72,22 @@ class RecoveryOut(Strict):
     recovery_code = fields.String(required=True)
 
 
+class PassphraseChangeIn(Strict):
+    passphrase = fields.String(required=True, validate=validate.Length(max=1024),
+                               metadata={"description": "The current passphrase, to confirm."})
+    new_passphrase = fields.String(required=True, validate=validate.Length(max=1024))
+
+
+class ConfirmIn(Strict):
+    passphrase = fields.String(required=True, validate=validate.Length(max=1024),
+                               metadata={"description": "The current passphrase, to confirm."})
+
+
+class RecoveryCodeOut(Strict):
+    recovery_code = fields.String(required=True,
+                                  metadata={"description": "Shown once. The old code stops working."})
+
+
 class TokenIn(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     scopes = fields.List(fields.String(validate=validate.OneOf(["read", "write"])),

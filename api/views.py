@@ -152,6 +152,40 @@ class Recovery(MethodView):
         return response
 
 
+@blp.route("/account/passphrase")
+class AccountPassphrase(MethodView):
+    @blp.arguments(schemas.PassphraseChangeIn)
+    @blp.response(204)
+    @documents(401, 423, 429)
+    def put(self, data: dict[str, Any]) -> Response:
+        """Change the passphrase; every other session is signed out."""
+        rt = runtime()
+        actor = current_actor()
+        db_session().commit()  # End this request's transaction before the slow key work.
+        auth.change_passphrase(rt.db, rt.config, account_id=actor.account_id,
+                               passphrase=data["passphrase"],
+                               new_passphrase=data["new_passphrase"],
+                               keep_session_digest=actor.session_digest,
+                               address=_client_address(), now=rt.now())
+        return make_response("", 204)
+
+
+@blp.route("/account/recovery-code")
+class AccountRecoveryCode(MethodView):
+    @blp.arguments(schemas.ConfirmIn)
+    @blp.response(201, schemas.RecoveryCodeOut)
+    @documents(401, 423, 429)
+    def post(self, data: dict[str, Any]) -> dict[str, str]:
+        """Make a new recovery code; the old one stops working at once."""
+        rt = runtime()
+        actor = current_actor()
+        db_session().commit()
+        code = auth.replace_recovery_code(rt.db, rt.config, account_id=actor.account_id,
+                                          passphrase=data["passphrase"],
+                                          address=_client_address(), now=rt.now())
+        return {"recovery_code": code}
+
+
 # -- personal API tokens ------------------------------------------------------------------
 
 

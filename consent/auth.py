@@ -134,3 +134,67 @@ def recover(
         throttle.reset(s, key=config.keyring.login_digest(fresh.login))
         token, row = credentials.create_session(s, config, unlocked=unlocked, now=now)
     return SignedIn(unlocked, token, row), new_code
+
+
+def confirm_passphrase(
+    db: Database, config: VaultConfig, *, account_id: str, passphrase: object, address: str,
+    now: datetime,
+) -> Unlocked:
+    """Ask a signed-in person for their passphrase again before a sensitive change.
+
+    Counted and throttled exactly like signing in, so a stolen session cannot be used to
+    guess the passphrase. :raises SignInFailed, TooManyAttempts, AccountLocked:
+    """
+    with db.transaction() as s:
+        current = s.get(Account, account_id)
+        if current is None:
+            raise SignInFailed
+        account = _reserve(s, config, login=current.login, address=address, now=now)
+    try:
+        unlocked = accounts.unlock_with_passphrase(config, account, passphrase)
+    except SignInFailed:
+        with db.transaction() as s:
+            _audit_failure(s, config, account, "reauthentication_failed", now)
+        raise
+    with db.transaction() as s:
+        throttle.reset(s, key=config.keyring.login_digest(_login_of(account)))
+    return unlocked
+
+
+def _login_of(account: Account | None) -> str:
+    if account is None:
+        raise SignInFailed
+    return account.login
+
+
+def change_passphrase(
+    db: Database, config: VaultConfig, *, account_id: str, passphrase: object,
+    new_passphrase: object, keep_session_digest: bytes | None, address: str, now: datetime,
+) -> None:
+    """Confirm the current passphrase, set the new one, sign out every other session.
+
+    :raises SignInFailed, WeakPassphrase, TooManyAttempts:
+    """
+    from vault.passphrases import check_passphrase
+
+    check_passphrase(new_passphrase)
+    unlocked = confirm_passphrase(db, config, account_id=account_id, passphrase=passphrase,
+                                  address=address, now=now)
+    with db.transaction() as s:
+        account = _still_there(s, s.get(Account, account_id))
+        accounts.change_passphrase(s, config, account=account, unlocked=unlocked,
+                                   new_passphrase=new_passphrase,
+                                   keep_session_digest=keep_session_digest, now=now)
+
+
+def replace_recovery_code(
+    db: Database, config: VaultConfig, *, account_id: str, passphrase: object, address: str,
+    now: datetime,
+) -> str:
+    """Confirm the passphrase and make a new recovery code; the old one stops working."""
+    unlocked = confirm_passphrase(db, config, account_id=account_id, passphrase=passphrase,
+                                  address=address, now=now)
+    with db.transaction() as s:
+        account = _still_there(s, s.get(Account, account_id))
+        return accounts.regenerate_recovery_code(s, config, account=account, unlocked=unlocked,
+                                                 now=now)

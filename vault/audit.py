@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -80,6 +80,8 @@ def append_event(
     now: datetime,
 ) -> AuditEvent:
     """Append one event to ``chain``; flushes, never commits."""
+    # The hash covers the time as the database gives it back: UTC, to the microsecond.
+    now = now.astimezone(UTC)
     head = _lock_head(session, chain)
     seq = head.seq + 1
     sealed = None

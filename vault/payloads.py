@@ -16,8 +16,9 @@ PAYLOAD_V1 = b"\x01"
 
 
 def encode(value: Any) -> bytes:
+    # allow_nan=False: NaN and Infinity are not JSON, and another reader would refuse them.
     return PAYLOAD_V1 + json.dumps(value, separators=(",", ":"), ensure_ascii=False,
-                                   sort_keys=True).encode()
+                                   sort_keys=True, allow_nan=False).encode()
 
 
 def decode(raw: bytes) -> Any:

@@ -39,11 +39,13 @@ def load_demo(rt: Runtime) -> list[dict[str, Any]]:
                 raise RuntimeError(f"demo account {spec['login']} has no record")
             if not records.list_entries(session, rt.config, actor, person_id=person.id,
                                         section=None, now=now):
-                for entry in spec["entries"]:
+                for position, entry in enumerate(spec["entries"]):
+                    # A microsecond apart, so entries list in the order the demo wrote them.
                     records.create_entry(session, rt.config, actor, person_id=person.id,
                                          section=entry["section"], data=entry["data"],
                                          tiers=entry.get("tiers"),
-                                         provenance=entry.get("provenance"), now=now)
+                                         provenance=entry.get("provenance"),
+                                         now=now + timedelta(microseconds=position))
             token, _row = consent_people.create_token(
                 session, rt.config, actor, name="demo", scopes=["read", "write"],
                 person_ids=[person.id], expires_at=now + DEMO_TOKEN_LIFETIME, now=now)

@@ -301,3 +301,46 @@ def test_history_shows_writes_with_a_chain_head(client: FlaskClient) -> None:
     assert history["events"][0]["details"]["section"] == "allergies"
     assert history["head"]["seq"] == 2
     assert len(history["head"]["hash"]) == 64
+
+
+# -- changing the passphrase and the recovery code ------------------------------------------------
+
+
+def test_change_passphrase_signs_out_other_sessions(client: FlaskClient, app: Any) -> None:
+    amy = make_person(client)
+    other = app.test_client()
+    other.environ_base.update(client.environ_base)
+    sign_in(other, amy.login)
+    sign_in(client, amy.login)
+    new = "fresh meadow copper violin"
+    wrong = client.put("/api/v1/account/passphrase",
+                       json={"passphrase": "not my passphrase at all", "new_passphrase": new})
+    assert wrong.status_code == 401
+    weak = client.put("/api/v1/account/passphrase",
+                      json={"passphrase": PASSPHRASE, "new_passphrase": "short"})
+    assert weak.status_code == 422
+    assert other.get("/api/v1/people").status_code == 200  # Nothing changed yet.
+    changed = client.put("/api/v1/account/passphrase",
+                         json={"passphrase": PASSPHRASE, "new_passphrase": new})
+    assert changed.status_code == 204
+    assert client.get("/api/v1/people").status_code == 200
+    assert other.get("/api/v1/people").status_code == 401
+    client.delete("/api/v1/sessions")
+    assert sign_in(client, amy.login).status_code == 401
+    assert sign_in(client, amy.login, new).status_code == 201
+
+
+def test_new_recovery_code_replaces_the_old(client: FlaskClient) -> None:
+    amy = make_person(client)
+    sign_in(client, amy.login)
+    assert client.post("/api/v1/account/recovery-code",
+                       json={"passphrase": "wrong wrong wrong wrong"}).status_code == 401
+    made = client.post("/api/v1/account/recovery-code", json={"passphrase": PASSPHRASE})
+    assert made.status_code == 201
+    new_code = made.json["recovery_code"]
+    client.delete("/api/v1/sessions")
+    body = {"login": amy.login, "new_passphrase": "fresh meadow copper violin"}
+    assert client.post("/api/v1/recovery", json={**body, "recovery_code": amy.recovery_code}
+                       ).status_code == 401
+    assert client.post("/api/v1/recovery", json={**body, "recovery_code": new_code}
+                       ).status_code == 201

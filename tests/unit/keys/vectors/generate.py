@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parents[3]))  # The repository root, when run as a s
 
 from keys import envelope, hierarchy, hybrid, passphrase, tokens  # noqa: E402
 from keys.binding import bind  # noqa: E402
+from vault import payloads  # noqa: E402
 
 PERSON = "0b5e4a52-7c1f-4c55-9a1e-3c1d8f0e2a11"
 MEMBER = "a3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -158,6 +159,147 @@ def tokens_vectors() -> dict[str, Any]:
     return {"bearer": bearer, "recovery": recovery}
 
 
+# -- Payloads and records inside the envelopes (decision 0001, its last section) --------------
+
+ENTRY = IDS["entry"]
+ATTACHMENT = "c4d5e6f7-0819-4a2b-9c3d-4e5f60718293"
+TOKEN = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
+def payload_vectors() -> dict[str, Any]:
+    values: list[Any] = [
+        "Zoë Brontë", "", {}, [], None, True, False, 0, -17, 1.5, 1e21,
+        # Keys out of order, at every depth: the encoding sorts them by code point.
+        {"b": 1, "a": {"z": [3, {"y": None, "x": "é"}], "B": 2}, "aa": 0, "é": 4, "\U0001f600": 5,
+         "\uff01": 6, "A": 7},
+        # Escapes: JSON's own, the control characters, and nothing else (no \\uXXXX for non-ASCII).
+        "quote \" backslash \\ slash / nl \n tab \t nul \u0000 del \u007f ls \u2028 😀 私",
+        {"fields": {"text": "I take 5 mg — twice a day.", "dose": "5 mg"}, "provenance": "My GP"},
+    ]  # fmt: skip
+    refused = [b"", b"{}", b"\x00{}", b"\x02{}", b"\x01", b"\x01{", b"\x01\xff", b"\x01{}x"]
+    display_key, display_nonce = fixed("display-name-record-key", 32), fixed("display-name-nonce", 12)
+    name = "Zoë Brontë"
+    display_aad = hierarchy.record_metadata_binding(person=PERSON, what="display-name", epoch=3)
+    display_blob = envelope.seal_with_nonce(
+        display_key, payloads.encode(name), aad=display_aad, nonce=display_nonce
+    )
+    account = fixed_private_key("token-name-account")
+    token_info = bind("token-name", TOKEN)
+    token_blob = hybrid.seal_to(account.public_key(), payloads.encode("Zoë's laptop"), info=token_info)
+    return {
+        "vectors": [{"value": v, "bytes": payloads.encode(v).hex()} for v in values],
+        "refused": [r.hex() for r in refused],
+        "display_name": {"person": PERSON, "epoch": 3, "record_key": display_key.hex(),
+                         "nonce": display_nonce.hex(), "aad": display_aad.hex(), "name": name,
+                         "blob": display_blob.hex()},
+        "token_name": {"token_id": TOKEN, "account_private_key": account.raw.hex(),
+                       "info": token_info.hex(), "name": "Zoë's laptop", "blob": token_blob.hex()},
+    }  # fmt: skip
+
+
+def _wrapped(kind: hierarchy.Wrapped, wrapping_key: bytes, name: str, ids: dict[str, Any]) -> dict[str, Any]:
+    key, nonce, aad = fixed(name, kind.key_length), fixed(f"{name}-nonce", 12), kind.binding(ids)
+    blob = envelope.seal_with_nonce(wrapping_key, key, aad=aad, nonce=nonce)
+    return {"key": key.hex(), "nonce": nonce.hex(), "aad": aad.hex(), "wrapped": blob.hex()}
+
+
+def entry_part_vectors() -> dict[str, Any]:
+    section, version, epoch = "medicines", 2, 3
+    data = {
+        "text": "Ich nehme es abends — mit Joghurt. 私の薬", "name": "Sertraline", "dose": "50 mg",
+        "who_supports_me": "My sister Zoë reminds me", "reason": "Low mood after Mum died",
+        "prescriber": "Dr Okafor", "side_effects": 'I feel sick if I take it "on an empty stomach"',
+        "reviews": [{"date": "2026-10-01", "who_took_part": "Me, Dr Okafor and Zoë",
+                     "outcome": "Keep it at 50 mg."}],
+    }  # fmt: skip
+    tiers = {"text": "E", "name": "E", "dose": "E", "who_supports_me": "C", "reason": "S",
+             "prescriber": "C", "side_effects": "P", "reviews": "C"}  # fmt: skip
+    provenance = "Copied from my repeat prescription, 3 Nov 2026"
+    record_key, private_key = fixed("entry-record-key", 32), fixed("entry-private-key", 32)
+    content_keys, by_tier_key = [], {"P": private_key}
+    for tier in "ECS":
+        scope = f"item:{ENTRY}" if tier == "S" else f"section:{section}"
+        ids = {"person": PERSON, "scope": scope, "tier": tier, "epoch": epoch}
+        wrapped = _wrapped(hierarchy.CONTENT_KEY, record_key, f"entry-content-key-{tier}", ids)
+        content_keys.append({"tier": tier, "scope": scope, "epoch": epoch} | wrapped)
+        by_tier_key[tier] = bytes.fromhex(wrapped["key"])
+    fields: dict[str, dict[str, Any]] = {}
+    for name, value in data.items():
+        fields.setdefault(tiers[name], {})[name] = value
+    parts = []
+    for tier, part_fields in fields.items():  # In the order the fields first reach each tier.
+        payload: dict[str, Any] = {"fields": part_fields}
+        if tier == "E":  # The lowest tier present carries the provenance.
+            payload["provenance"] = provenance
+        ids = {"person": PERSON, "entry": ENTRY, "version": version, "section": section, "tier": tier}
+        wrapped = _wrapped(hierarchy.DATA_KEY, by_tier_key[tier], f"entry-data-key-{tier}", ids)
+        plaintext, nonce = payloads.encode(payload), fixed(f"entry-part-{tier}-nonce", 12)
+        aad = hierarchy.part_binding(**ids)
+        ciphertext = envelope.seal_with_nonce(bytes.fromhex(wrapped["key"]), plaintext, aad=aad, nonce=nonce)
+        parts.append({"tier": tier, "key_epoch": epoch, "content_key": by_tier_key[tier].hex(),
+                      "data_key": wrapped["key"], "data_key_nonce": wrapped["nonce"],
+                      "data_key_aad": wrapped["aad"], "wrapped_data_key": wrapped["wrapped"],
+                      "nonce": nonce.hex(), "aad": aad.hex(), "payload": payload,
+                      "plaintext": plaintext.hex(), "ciphertext": ciphertext.hex()})  # fmt: skip
+    return {"person": PERSON, "entry": ENTRY, "version": version, "section": section, "epoch": epoch,
+            "data": data, "tiers": tiers, "provenance": provenance, "record_key": record_key.hex(),
+            "private_key": private_key.hex(), "content_keys": content_keys, "parts": parts}  # fmt: skip
+
+
+def attachment_vectors() -> dict[str, Any]:
+    section, tier, epoch = "medicines", "S", 3
+    filename, media_type = "Zoë's prescription — Nov 2026.pdf", "application/pdf"
+    content = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+    # Written from the decision's text, not with vault.attachments, which the tests then check.
+    header = json.dumps({"filename": filename, "media_type": media_type},
+                        separators=(",", ":"), ensure_ascii=False).encode()  # fmt: skip
+    plaintext = b"\x01" + len(header).to_bytes(4, "big") + header + content
+    record_key, scope = fixed("attachment-record-key", 32), f"item:{ATTACHMENT}"
+    content_ids = {"person": PERSON, "scope": scope, "tier": tier, "epoch": epoch}
+    content_key = _wrapped(hierarchy.CONTENT_KEY, record_key, "attachment-content-key", content_ids)
+    ids = {"person": PERSON, "attachment": ATTACHMENT, "section": section, "tier": tier}
+    data_key = _wrapped(
+        hierarchy.ATTACHMENT_KEY, bytes.fromhex(content_key["key"]), "attachment-data-key", ids
+    )
+    nonce, aad = fixed("attachment-nonce", 12), hierarchy.attachment_binding(**ids)
+    ciphertext = envelope.seal_with_nonce(bytes.fromhex(data_key["key"]), plaintext, aad=aad, nonce=nonce)
+    return {"person": PERSON, "attachment": ATTACHMENT, "section": section, "tier": tier,
+            "epoch": epoch, "filename": filename, "media_type": media_type,
+            "content": content.hex(), "header": header.decode(), "plaintext": plaintext.hex(),
+            "record_key": record_key.hex(), "content_key": {"scope": scope} | content_key,
+            "data_key": data_key, "nonce": nonce.hex(), "aad": aad.hex(),
+            "ciphertext": ciphertext.hex()}  # fmt: skip
+
+
+def audit_vectors() -> dict[str, Any]:
+    chain = f"person:{PERSON}"
+    private = fixed_private_key("audit-chain")
+    events = [
+        ("2026-11-23T09:15:00.000000+00:00", "record_created", MEMBER, None),
+        ("2026-11-23T09:16:07.250001+00:00", "entry_created", MEMBER,
+         {"entry": ENTRY, "section": "medicines", "version": 1}),
+        ("2026-11-24T23:59:59.999999+00:00", "record_exported", None, None),
+    ]  # fmt: skip
+    prev, out = b"\x00" * 32, []
+    for seq, (at, kind, actor, details) in enumerate(events, start=1):
+        row: dict[str, Any] = {"seq": seq, "at": at, "kind": kind, "actor_account_id": actor,
+                               "details": details, "sealed": None}  # fmt: skip
+        digest = b""
+        if details:
+            info = hierarchy.audit_event_binding(chain=chain, seq=seq)
+            payload = payloads.encode(details)
+            sealed = hybrid.seal_to(private.public_key(), payload, info=info)
+            digest = hashlib.sha256(sealed).digest()
+            row |= {"info": info.hex(), "payload": payload.hex(), "sealed": sealed.hex(),
+                    "sealed_sha256": digest.hex()}  # fmt: skip
+        material = bind("audit", chain, seq, at, kind, actor or "", digest)
+        event_hash = hashlib.sha256(prev + material).digest()
+        out.append(row | {"prev_hash": prev.hex(), "material": material.hex(), "hash": event_hash.hex()})
+        prev = event_hash
+    return {"chain": chain, "genesis": (b"\x00" * 32).hex(), "audit_private_key": private.raw.hex(),
+            "audit_public_key": private.public_key().raw.hex(), "events": out}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -165,6 +307,10 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "hierarchy_v1.json": hierarchy_vectors,
     "passphrase_v1.json": passphrase_vectors,
     "tokens_v1.json": tokens_vectors,
+    "payload_v1.json": payload_vectors,
+    "entry_part_v1.json": entry_part_vectors,
+    "attachment_v1.json": attachment_vectors,
+    "audit_v1.json": audit_vectors,
 }
 
 

@@ -1,0 +1,457 @@
+"""Known answers for what is sealed inside the envelopes (docs/decisions/0001, "Payloads and
+records inside the envelopes (v1)"), checked through the vault's own writers and readers.
+
+Entry parts and attachments are re-produced byte for byte by ``vault.entries._seal_parts`` and
+``vault.attachments._seal`` with their random keys and nonces replaced by the vector's; HPKE
+blobs (audit details, token names) are decryption vectors. Flipping one bit of any blob, or
+changing one bound id or hashed column, must fail. The independent reference decoder opens the
+entry and the attachment from the record key down. A failure here means stored data would no
+longer open: fix the code, never the vector.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from keys import envelope, hybrid
+from keys.binding import bind
+from keys.errors import DecryptionFailed
+from keys.hierarchy import (
+    ATTACHMENT_KEY,
+    CONTENT_KEY,
+    DATA_KEY,
+    attachment_binding,
+    audit_event_binding,
+    part_binding,
+    record_metadata_binding,
+)
+from vault import accounts, attachments, audit, credentials, entries, payloads, people
+from vault.keychain import Keychain
+from vault.models import ApiToken, Attachment, AuditEvent, ContentKey, Entry, EntryPart, EntryVersion, Person
+from vault.sections import validate_entry
+
+HERE = Path(__file__).parent
+_spec = importlib.util.spec_from_file_location("reference_decoder", HERE / "reference_decoder.py")
+assert _spec is not None
+assert _spec.loader is not None
+ref = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ref)
+
+
+def load(name: str) -> Any:
+    return json.loads((HERE / "vectors" / name).read_text())
+
+
+h = bytes.fromhex
+PAYLOAD = load("payload_v1.json")
+ENTRY = load("entry_part_v1.json")
+ATTACHMENT = load("attachment_v1.json")
+AUDIT = load("audit_v1.json")
+NOW = datetime.fromisoformat("2026-11-23T14:02:00+00:00")
+
+
+def flipped(blob: bytes) -> Iterator[bytes]:
+    """The blob with one bit flipped: in the version byte, nonce or enc, body and tag."""
+    for i in sorted({0, 1, 12, 13, len(blob) // 2, len(blob) - 17, len(blob) - 1}):
+        yield blob[:i] + bytes([blob[i] ^ 0x01]) + blob[i + 1 :]
+
+
+def other(value: str | int) -> str | int:
+    return value + 1 if isinstance(value, int) else value + "x"
+
+
+def assert_refuses(open_: Callable[..., Any], blob: bytes, ids: dict[str, Any]) -> None:
+    for bad in flipped(blob):
+        with pytest.raises(DecryptionFailed):
+            open_(bad, **ids)
+    for name, value in ids.items():
+        with pytest.raises(DecryptionFailed):
+            open_(blob, **{**ids, name: other(value)})
+
+
+# -- payload v1 ------------------------------------------------------------------------------
+
+
+def test_payload_vectors_cover_each_case() -> None:
+    values = [v["value"] for v in PAYLOAD["vectors"]]
+    assert any(isinstance(v, str) and not v.isascii() for v in values)
+    assert any(isinstance(v, str) and "\u0000" in v and "\u2028" in v for v in values)
+    unsorted = [v for v in values if isinstance(v, dict) and list(v) != sorted(v)]
+    assert any(isinstance(v["a"], dict) and list(v["a"]) != sorted(v["a"]) for v in unsorted)
+    assert {type(v) for v in values} >= {str, dict, list, int, float, bool, type(None)}
+
+
+@pytest.mark.parametrize("v", PAYLOAD["vectors"], ids=lambda v: v["bytes"][:24])
+def test_payload_v1(v: dict[str, Any]) -> None:
+    raw = h(v["bytes"])
+    assert payloads.encode(v["value"]) == raw
+    assert payloads.decode(raw) == v["value"]
+    assert ref.decode_payload(raw) == v["value"]
+    assert raw[:1] == b"\x01"
+    assert raw == b"\x01" + json.dumps(
+        v["value"], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+@pytest.mark.parametrize("raw", PAYLOAD["refused"])
+def test_payload_v1_refused(raw: str) -> None:
+    with pytest.raises(DecryptionFailed):
+        payloads.decode(h(raw))
+
+
+class VectorKeychain(Keychain):
+    """The real keychain over one person's keys from a vector, without a database."""
+
+    def __init__(self, v: dict[str, Any], private_key: bytes | None, content_keys: list[Any]) -> None:
+        rows = {
+            (v["person"], c["scope"], c["tier"], c["epoch"]): ContentKey(
+                person_id=v["person"], scope=c["scope"], tier=c["tier"], epoch=c["epoch"],
+                wrapped=h(c["wrapped"]),
+            )
+            for c in content_keys
+        }
+        # Only the content keys are looked up; asking for any other row fails the test.
+        session = SimpleNamespace(get=lambda model, key: rows[key] if model is ContentKey else None)
+        super().__init__(session, SimpleNamespace(account_id=None))  # type: ignore[arg-type]
+        self._vector_record_key, self._vector_private_key = h(v["record_key"]), private_key
+
+    def record_key(self, person: Person) -> bytes:
+        return self._vector_record_key
+
+    def private_key(self, person: Person) -> bytes:
+        assert self._vector_private_key is not None
+        return self._vector_private_key
+
+
+def test_display_name_v1() -> None:
+    v = PAYLOAD["display_name"]
+    key, blob = h(v["record_key"]), h(v["blob"])
+    aad = record_metadata_binding(person=v["person"], what="display-name", epoch=v["epoch"])
+    assert aad == h(v["aad"])
+    assert envelope.seal_with_nonce(key, payloads.encode(v["name"]), aad=aad, nonce=h(v["nonce"])) == blob
+    person = Person(id=v["person"], epoch=v["epoch"], display_name_ct=blob)
+    assert people.display_name(VectorKeychain(v, None, []), person) == v["name"]
+
+    def open_(b: bytes, **ids: Any) -> bytes:
+        return envelope.open_sealed(key, b, aad=record_metadata_binding(**ids))
+
+    assert_refuses(open_, blob, {"person": v["person"], "what": "display-name", "epoch": v["epoch"]})
+
+
+def test_token_name_v1() -> None:
+    v = PAYLOAD["token_name"]
+    private, blob = hybrid.PrivateKey.from_bytes(h(v["account_private_key"])), h(v["blob"])
+    assert bind("token-name", v["token_id"]) == h(v["info"])
+    unlocked = accounts.Unlocked(account_id="5d1e9f0a-2b3c-4d5e-8f70-8192a3b4c5d6", private_key=private)
+    assert credentials.token_name(unlocked, ApiToken(id=v["token_id"], name_sealed=blob)) == v["name"]
+    assert ref.decode_payload(ref.open_sealed(private.raw, blob, h(v["info"]))) == v["name"]
+
+    def open_(b: bytes, token_id: str) -> bytes:
+        return hybrid.open_from(private, b, info=bind("token-name", token_id))
+
+    assert_refuses(open_, blob, {"token_id": v["token_id"]})
+
+
+# -- entry parts -----------------------------------------------------------------------------
+
+
+def _person(v: dict[str, Any]) -> Person:
+    return Person(id=v["person"], epoch=v["epoch"])
+
+
+def _entry_keychain() -> VectorKeychain:
+    return VectorKeychain(ENTRY, h(ENTRY["private_key"]), ENTRY["content_keys"])
+
+
+def _part_ids(tier: str) -> dict[str, Any]:
+    return {"person": ENTRY["person"], "entry": ENTRY["entry"], "version": ENTRY["version"],
+            "section": ENTRY["section"], "tier": tier}  # fmt: skip
+
+
+def _part_row(part: dict[str, Any]) -> EntryPart:
+    return EntryPart(entry_id=ENTRY["entry"], version=ENTRY["version"], tier=part["tier"],
+                     person_id=ENTRY["person"], section=ENTRY["section"],
+                     key_epoch=part["key_epoch"], wrapped_data_key=h(part["wrapped_data_key"]),
+                     ciphertext=h(part["ciphertext"]))  # fmt: skip
+
+
+class FixedRandomness:
+    """Stands in for ``keys.envelope``'s randomness: the vector's data keys, in the order
+    they are asked for, and the nonce the vector used with each associated data."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, data_keys: list[bytes], nonces: dict[bytes, bytes]):
+        self.data_keys, self.nonces = list(data_keys), nonces
+        monkeypatch.setattr(envelope, "new_key", lambda: self.data_keys.pop(0))
+        monkeypatch.setattr(envelope, "seal", self.seal)
+
+    def seal(self, key: bytes, plaintext: bytes, *, aad: bytes) -> bytes:
+        return envelope.seal_with_nonce(key, plaintext, aad=aad, nonce=self.nonces[aad])
+
+
+def test_entry_vector_covers_each_tier() -> None:
+    assert [p["tier"] for p in ENTRY["parts"]] == ["E", "C", "S", "P"]
+    assert {c["tier"]: c["scope"] for c in ENTRY["content_keys"]} == {
+        "E": f"section:{ENTRY['section']}", "C": f"section:{ENTRY['section']}",
+        "S": f"item:{ENTRY['entry']}",
+    }  # fmt: skip
+    assert ENTRY["version"] != ENTRY["epoch"]
+
+
+@pytest.mark.parametrize("v", ENTRY["content_keys"], ids=lambda v: v["tier"])
+def test_entry_content_key_v1(v: dict[str, Any]) -> None:
+    record_key, blob = h(ENTRY["record_key"]), h(v["wrapped"])
+    ids = {"person": ENTRY["person"], "scope": v["scope"], "tier": v["tier"], "epoch": v["epoch"]}
+    assert CONTENT_KEY.binding(ids) == h(v["aad"])
+    assert envelope.seal_with_nonce(record_key, h(v["key"]), aad=h(v["aad"]), nonce=h(v["nonce"])) == blob
+    assert CONTENT_KEY.unwrap(record_key, blob, **ids) == h(v["key"])
+    assert_refuses(lambda b, **i: CONTENT_KEY.unwrap(record_key, b, **i), blob, ids)
+
+
+@pytest.mark.parametrize("v", ENTRY["parts"], ids=lambda v: v["tier"])
+def test_entry_part_v1(v: dict[str, Any]) -> None:
+    tier, ids = v["tier"], _part_ids(v["tier"])
+    content_key, data_key = h(v["content_key"]), h(v["data_key"])
+    if tier == "P":
+        assert content_key == h(ENTRY["private_key"])
+    else:
+        [wrapped] = [c for c in ENTRY["content_keys"] if c["tier"] == tier]
+        assert content_key == h(wrapped["key"])
+    assert DATA_KEY.binding(ids) == h(v["data_key_aad"])
+    made = envelope.seal_with_nonce(
+        content_key, data_key, aad=h(v["data_key_aad"]), nonce=h(v["data_key_nonce"])
+    )
+    assert made == h(v["wrapped_data_key"])
+    assert part_binding(**ids) == h(v["aad"])
+    assert payloads.encode(v["payload"]) == h(v["plaintext"])
+    assert envelope.seal_with_nonce(data_key, h(v["plaintext"]), aad=h(v["aad"]), nonce=h(v["nonce"])) == h(
+        v["ciphertext"]
+    )
+    assert entries._open_part(_entry_keychain(), _person(ENTRY), _part_row(v)) == v["payload"]
+    assert_refuses(lambda b, **i: DATA_KEY.unwrap(content_key, b, **i), h(v["wrapped_data_key"]), ids)
+    assert_refuses(lambda b, **i: envelope.open_sealed(data_key, b, aad=part_binding(**i)),
+                   h(v["ciphertext"]), ids)  # fmt: skip
+
+
+def test_entry_parts_written_by_seal_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    data, tiers = validate_entry(ENTRY["section"], ENTRY["data"], ENTRY["tiers"])
+    assert (data, {k: t.value for k, t in tiers.items()}) == (ENTRY["data"], ENTRY["tiers"])
+    nonces = {h(p["data_key_aad"]): h(p["data_key_nonce"]) for p in ENTRY["parts"]}
+    nonces |= {h(p["aad"]): h(p["nonce"]) for p in ENTRY["parts"]}
+    FixedRandomness(monkeypatch, [h(p["data_key"]) for p in ENTRY["parts"]], nonces)
+    parts = entries._seal_parts(_entry_keychain(), _person(ENTRY), entry_id=ENTRY["entry"],
+                                version=ENTRY["version"], section=ENTRY["section"], data=data,
+                                tiers=tiers, provenance=ENTRY["provenance"])  # fmt: skip
+    written = [(p.tier, p.key_epoch, p.wrapped_data_key.hex(), p.ciphertext.hex()) for p in parts]
+    assert written == [
+        (v["tier"], v["key_epoch"], v["wrapped_data_key"], v["ciphertext"]) for v in ENTRY["parts"]
+    ]
+
+
+def test_entry_read_back_whole() -> None:
+    entry = Entry(id=ENTRY["entry"], person_id=ENTRY["person"], section=ENTRY["section"], updated_at=NOW)
+    meta = EntryVersion(entry_id=ENTRY["entry"], version=ENTRY["version"], author_role="subject",
+                        author_account_id=None, created_at=NOW, deleted=0)  # fmt: skip
+    parts = [_part_row(p) for p in reversed(ENTRY["parts"])]
+    view = entries._view(_entry_keychain(), _person(ENTRY), entry, meta, parts)
+    assert view.data == ENTRY["data"]
+    assert view.tiers == ENTRY["tiers"]
+    assert view.provenance == ENTRY["provenance"]
+    assert [p["tier"] for p in ENTRY["parts"] if "provenance" in p["payload"]] == ["E"]
+
+
+@pytest.mark.parametrize("tier", ["E", "C", "S", "P"])
+def test_reference_decoder_opens_entry_part(tier: str) -> None:
+    [part] = [p for p in ENTRY["parts"] if p["tier"] == tier]
+    ids = _part_ids(tier)
+    if tier == "P":  # The private key is sealed to the subject, not under the record key.
+        content_key = h(ENTRY["private_key"])
+    else:
+        scope = ref.content_scope(ENTRY["section"], ENTRY["entry"], tier)
+        [wrapped] = [c for c in ENTRY["content_keys"] if (c["scope"], c["tier"]) == (scope, tier)]
+        content_key = ref.open_content_key(h(ENTRY["record_key"]), h(wrapped["wrapped"]),
+                                           person=ENTRY["person"], scope=scope, tier=tier,
+                                           epoch=ENTRY["epoch"])  # fmt: skip
+    opened = ref.open_entry_part(content_key, h(part["wrapped_data_key"]), h(part["ciphertext"]), **ids)
+    assert opened == part["payload"]
+
+
+# -- attachments -----------------------------------------------------------------------------
+
+
+def _attachment_ids() -> dict[str, Any]:
+    v = ATTACHMENT
+    return {"person": v["person"], "attachment": v["attachment"], "section": v["section"], "tier": v["tier"]}
+
+
+def _attachment_keychain() -> VectorKeychain:
+    v = ATTACHMENT
+    return VectorKeychain(v, None, [v["content_key"] | {"tier": v["tier"], "epoch": v["epoch"]}])
+
+
+def _attachment_row(**columns: Any) -> Attachment:
+    v = ATTACHMENT
+    return Attachment(id=v["attachment"], person_id=v["person"], section=v["section"], tier=v["tier"],
+                      media_type=v["media_type"], size=len(h(v["content"])), author_account_id=None,
+                      created_at=NOW, **columns)  # fmt: skip
+
+
+def test_attachment_plaintext_v1() -> None:
+    v, plaintext = ATTACHMENT, h(ATTACHMENT["plaintext"])
+    header = v["header"].encode("utf-8")
+    assert plaintext == b"\x01" + len(header).to_bytes(4, "big") + header + h(v["content"])
+    assert attachments._plaintext(v["filename"], v["media_type"], h(v["content"])) == plaintext
+    assert attachments._parse_plaintext(plaintext) == (
+        {"filename": v["filename"], "media_type": v["media_type"]}, h(v["content"])
+    )
+    assert not v["filename"].isascii()
+    for bad in (b"", b"\x01\x00\x00\x00", b"\x02" + plaintext[1:], plaintext[:5] + b"[" + plaintext[6:]):
+        with pytest.raises(DecryptionFailed):
+            attachments._parse_plaintext(bad)
+
+
+def test_attachment_v1() -> None:
+    v = ATTACHMENT
+    record_key, ck, dk = h(v["record_key"]), v["content_key"], v["data_key"]
+    assert v["tier"] == "S"
+    assert ck["scope"] == f"item:{v['attachment']}"
+    content_ids = {"person": v["person"], "scope": ck["scope"], "tier": v["tier"], "epoch": v["epoch"]}
+    assert CONTENT_KEY.binding(content_ids) == h(ck["aad"])
+    assert envelope.seal_with_nonce(record_key, h(ck["key"]), aad=h(ck["aad"]), nonce=h(ck["nonce"])) == h(
+        ck["wrapped"]
+    )
+    ids = _attachment_ids()
+    assert ATTACHMENT_KEY.binding(ids) == h(dk["aad"])
+    assert envelope.seal_with_nonce(h(ck["key"]), h(dk["key"]), aad=h(dk["aad"]), nonce=h(dk["nonce"])) == h(
+        dk["wrapped"]
+    )
+    assert attachment_binding(**ids) == h(v["aad"])
+    made = envelope.seal_with_nonce(h(dk["key"]), h(v["plaintext"]), aad=h(v["aad"]), nonce=h(v["nonce"]))
+    assert made == h(v["ciphertext"])
+    assert_refuses(lambda b, **i: CONTENT_KEY.unwrap(record_key, b, **i), h(ck["wrapped"]), content_ids)
+    assert_refuses(lambda b, **i: ATTACHMENT_KEY.unwrap(h(ck["key"]), b, **i), h(dk["wrapped"]), ids)
+    assert_refuses(lambda b, **i: envelope.open_sealed(h(dk["key"]), b, aad=attachment_binding(**i)),
+                   h(v["ciphertext"]), ids)  # fmt: skip
+
+
+def test_attachment_written_by_seal_and_read_by_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    v = ATTACHMENT
+    nonces = {h(v["data_key"]["aad"]): h(v["data_key"]["nonce"]), h(v["aad"]): h(v["nonce"])}
+    with monkeypatch.context() as patch:
+        FixedRandomness(patch, [h(v["data_key"]["key"])], nonces)
+        row = _attachment_row()
+        attachments._seal(_attachment_keychain(), _person(v), row, h(v["plaintext"]))
+    assert (row.key_epoch, row.wrapped_key, row.ciphertext) == (
+        v["epoch"], h(v["data_key"]["wrapped"]), h(v["ciphertext"])
+    )
+    stored = _attachment_row(key_epoch=v["epoch"], wrapped_key=h(v["data_key"]["wrapped"]),
+                             ciphertext=h(v["ciphertext"]))  # fmt: skip
+    view, content = attachments._open(_attachment_keychain(), _person(v), stored)
+    assert (view.filename, view.media_type, view.size, content) == (
+        v["filename"], v["media_type"], len(h(v["content"])), h(v["content"])
+    )
+
+
+def test_reference_decoder_opens_attachment() -> None:
+    v = ATTACHMENT
+    scope = ref.content_scope(v["section"], v["attachment"], v["tier"])
+    assert scope == v["content_key"]["scope"]
+    content_key = ref.open_content_key(h(v["record_key"]), h(v["content_key"]["wrapped"]),
+                                       person=v["person"], scope=scope, tier=v["tier"], epoch=v["epoch"])
+    header, content = ref.open_attachment(content_key, h(v["data_key"]["wrapped"]), h(v["ciphertext"]),
+                                          **_attachment_ids())  # fmt: skip
+    assert header == {"filename": v["filename"], "media_type": v["media_type"]}
+    assert content == h(v["content"])
+
+
+# -- the audit chain -------------------------------------------------------------------------
+
+
+def _event(e: dict[str, Any], **changed: Any) -> AuditEvent:
+    columns = {"chain": AUDIT["chain"], "seq": e["seq"], "at": datetime.fromisoformat(e["at"]),
+               "kind": e["kind"], "actor_account_id": e["actor_account_id"],
+               "sealed": h(e["sealed"]) if e["sealed"] else None}  # fmt: skip
+    return AuditEvent(**(columns | changed), prev_hash=h(e["prev_hash"]), hash=b"")
+
+
+def test_audit_vector_covers_each_case() -> None:
+    events = AUDIT["events"]
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    assert any(e["sealed"] for e in events)
+    assert any(e["sealed"] is None for e in events)
+    assert any(e["actor_account_id"] is None for e in events)
+    assert any(e["at"].endswith(".000000+00:00") for e in events)
+
+
+def test_audit_chain_v1() -> None:
+    assert audit.GENESIS == h(AUDIT["genesis"]) == b"\x00" * 32
+    assert audit.person_chain(AUDIT["chain"].removeprefix("person:")) == AUDIT["chain"]
+    prev = audit.GENESIS
+    for e in AUDIT["events"]:
+        event = _event(e)
+        assert event.at.isoformat(timespec="microseconds") == e["at"]
+        assert h(e["prev_hash"]) == prev
+        digest = hashlib.sha256(event.sealed).digest() if event.sealed else b""
+        actor = e["actor_account_id"] or ""
+        material = bind("audit", AUDIT["chain"], e["seq"], e["at"], e["kind"], actor, digest)
+        assert material == h(e["material"])
+        assert hashlib.sha256(prev + material).digest() == h(e["hash"])
+        assert audit._event_hash(prev, event) == h(e["hash"])
+        prev = h(e["hash"])
+
+
+@pytest.mark.parametrize("e", AUDIT["events"], ids=lambda e: str(e["seq"]))
+def test_audit_hash_covers_every_column(e: dict[str, Any]) -> None:
+    prev, expected = h(e["prev_hash"]), h(e["hash"])
+    at = datetime.fromisoformat(e["at"])
+    sealed = h(e["sealed"]) if e["sealed"] else None
+    changes: list[dict[str, Any]] = [
+        {"chain": AUDIT["chain"] + "x"}, {"seq": e["seq"] + 1}, {"at": at + timedelta(microseconds=1)},
+        {"kind": e["kind"] + "x"}, {"actor_account_id": (e["actor_account_id"] or "") + "x"},
+        {"sealed": [*flipped(sealed)][3] if sealed else b"x"},
+    ]  # fmt: skip
+    if sealed:
+        changes.append({"sealed": None})
+    if e["actor_account_id"]:
+        changes.append({"actor_account_id": None})
+    for change in changes:
+        assert audit._event_hash(prev, _event(e, **change)) != expected, change
+    assert audit._event_hash(bytes([prev[0] ^ 1]) + prev[1:], _event(e)) != expected
+
+
+@pytest.mark.parametrize("e", [e for e in AUDIT["events"] if e["sealed"]], ids=lambda e: str(e["seq"]))
+def test_audit_details_v1(e: dict[str, Any]) -> None:
+    private = hybrid.PrivateKey.from_bytes(h(AUDIT["audit_private_key"]))
+    assert private.public_key().raw == h(AUDIT["audit_public_key"])
+    blob = h(e["sealed"])
+    info = audit_event_binding(chain=AUDIT["chain"], seq=e["seq"])
+    assert info == h(e["info"])
+    assert hashlib.sha256(blob).digest() == h(e["sealed_sha256"])
+    raw = hybrid.open_from(private, blob, info=info)
+    assert raw == h(e["payload"]) == payloads.encode(e["details"])
+    assert payloads.decode(raw) == e["details"]
+    assert ref.decode_payload(ref.open_sealed(private.raw, blob, info)) == e["details"]
+
+    def open_(b: bytes, **ids: Any) -> bytes:
+        return hybrid.open_from(private, b, info=audit_event_binding(**ids))
+
+    assert_refuses(open_, blob, {"chain": AUDIT["chain"], "seq": e["seq"]})
+
+
+# -- the reference decoder stays independent -------------------------------------------------
+
+
+def test_reference_decoder_imports_nothing_from_the_project() -> None:
+    tree = ast.parse((HERE / "reference_decoder.py").read_text())
+    imported = [alias.name for n in ast.walk(tree) if isinstance(n, ast.Import) for alias in n.names]
+    imported += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    assert {m.split(".")[0] for m in imported} <= {"__future__", "json", "typing", "cryptography"}
