@@ -360,6 +360,17 @@ class History(MethodView):
         return out
 
 
+@blp.route("/account/history")
+class AccountHistory(MethodView):
+    @blp.response(200, schemas.HistoryOut)
+    @documents(401)
+    def get(self) -> dict[str, Any]:
+        """Sign-ins (and failed ones), tokens and passphrase changes, newest first."""
+        out = records.read_account_history(db_session(), current_actor())
+        db_session().commit()
+        return out
+
+
 def health() -> Response:
     """Liveness: answers without touching anything."""
     return jsonify({"status": "ok"})

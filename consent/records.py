@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from consent.errors import NotAllowed
 from consent.indicators import medicine_indicators
 from consent.policy import READ, WRITE, Actor, check
-from vault import audit, people
+from vault import accounts, audit, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
 from vault.entries import EntryView
@@ -140,12 +140,22 @@ def read_history(
     if member.role != people.ROLE_SUBJECT:
         raise NotAllowed("Only the person themselves can read their history.")
     private = people.audit_private_key(actor.keychain, person)
-    events = audit.read_events(session, chain=audit.person_chain(person.id),
-                               private_key=private, limit=limit)
-    return {"head": audit.chain_head(session, chain=audit.person_chain(person.id)),
+    return _history(session, audit.person_chain(person.id), private, limit)
+
+
+def _history(session: Session, chain: str, private: Any, limit: int) -> dict[str, Any]:
+    events = audit.read_events(session, chain=chain, private_key=private, limit=limit)
+    return {"head": audit.chain_head(session, chain=chain),
             "events": [{"seq": e.seq, "at": e.at, "kind": e.kind,
                         "actor_account_id": e.actor_account_id, "details": e.details}
                        for e in events]}
+
+
+def read_account_history(session: Session, actor: Actor, *, limit: int = 500) -> dict[str, Any]:
+    """Sign-ins, failed sign-ins, tokens and passphrase changes of the actor's own account."""
+    account = accounts.row_account(session, actor.account_id)
+    private = accounts.audit_private_key(account, actor.unlocked)
+    return _history(session, audit.account_chain(account.id), private, limit)
 
 
 def medicines_indicators(

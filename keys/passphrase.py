@@ -63,6 +63,15 @@ TEST_PARAMS = KdfParams(8, 1, 1)
 _DERIVATIONS = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
+def meets_minimum(params: KdfParams) -> bool:
+    """True when ``params`` are at least OWASP's floor and at most the memory ceiling."""
+    return (
+        MINIMUM_PARAMS.memory_kib <= params.memory_kib <= MAXIMUM_MEMORY_KIB
+        and params.iterations >= MINIMUM_PARAMS.iterations
+        and params.lanes >= MINIMUM_PARAMS.lanes
+    )
+
+
 def new_salt() -> bytes:
     return os.urandom(SALT_LEN)
 

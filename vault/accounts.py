@@ -136,6 +136,13 @@ def _wrap_with_new_recovery_code(account: Account, private_key: hybrid.PrivateKe
     return code
 
 
+def audit_private_key(account: Account, unlocked: Unlocked) -> hybrid.PrivateKey:
+    """The account's audit key: only the account itself can read its sign-in history."""
+    raw = ACCOUNT_AUDIT_KEY.open(unlocked.private_key, account.audit_private_sealed,
+                                 account=account.id)
+    return hybrid.PrivateKey.from_bytes(raw)
+
+
 def account_event(
     session: Session,
     config: VaultConfig,

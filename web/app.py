@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from consent.runtime import Runtime
 from keys.keyring import Keyring, file_mode_is_private
-from keys.passphrase import DEFAULT_PARAMS, TEST_PARAMS
+from keys.passphrase import DEFAULT_PARAMS, TEST_PARAMS, meets_minimum
 from vault.config import VaultConfig
 from vault.db import Database
 from web.settings import ConfigurationError, Settings, load_settings
@@ -39,6 +39,9 @@ def build_runtime(settings: Settings, overrides: dict[str, Any] | None = None) -
     overrides = overrides or {}
     keyring = overrides.get("KEYRING") or load_keyring(settings)
     kdf = overrides.get("KDF_PARAMS") or (TEST_PARAMS if settings.env == "test" else DEFAULT_PARAMS)
+    # Cheap parameters exist only so the test suite runs fast; never anywhere else.
+    if settings.env != "test" and not meets_minimum(kdf):
+        raise ConfigurationError("Argon2id parameters below m=19 MiB, t=2, p=1 are for tests only.")
     config = VaultConfig(keyring=keyring, kdf_params=kdf)
     db = overrides.get("DATABASE") or Database(settings.database_url)
     return Runtime(db=db, config=config, env=settings.env, base_url=settings.base_url)

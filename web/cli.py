@@ -187,3 +187,27 @@ def shred_reapply() -> None:
     finally:
         db.dispose()
     click.echo(f"Destroyed {len(destroyed)} record(s) again from the shred list.")
+
+
+@main.group()
+def keyring() -> None:
+    """The server keyring (instance/keyring.json)."""
+
+
+@keyring.command("rotate")
+@click.argument("purpose", type=click.Choice(["cookie", "passcode", "pepper", "public-key-mac",
+                                              "signing"]))
+def keyring_rotate(purpose: str) -> None:
+    """Add a new current key for PURPOSE; older keys stay to open what they made.
+
+    A new pepper reaches each account at its next sign-in. Back up the keyring after this.
+    """
+    from keys.keyring import Keyring
+
+    settings = _settings()
+    if not settings.keyring_path.exists():
+        raise click.ClickException("There is no keyring: run 'tellonce init' first.")
+    ring = Keyring.load(settings.keyring_path)
+    key_id = ring.rotate(purpose)
+    ring.save(settings.keyring_path)
+    click.echo(f"New current {purpose} key: {key_id}. Back up the keyring file now.")

@@ -253,3 +253,23 @@ def test_a_tampered_audit_history_fails_verify_and_check(instance: Instance) -> 
     code, fails = instance.check("test", base_url=HTTPS)
     assert code == 1
     assert fails == [f"FAIL: The audit history {chain} was changed at event {seq}."]
+
+
+def test_keyring_rotate_keeps_old_keys_and_sign_in_working(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from keys.keyring import Keyring
+    from web.cli import main
+
+    env = {"TELLONCE_ENV": "development", "TELLONCE_INSTANCE_PATH": str(tmp_path / "inst")}
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"], env=env).exit_code == 0
+    path = tmp_path / "inst" / "keyring.json"
+    before = Keyring.load(path)
+    result = runner.invoke(main, ["keyring", "rotate", "pepper"], env=env)
+    assert result.exit_code == 0, result.output
+    after = Keyring.load(path)
+    assert after.current["pepper"] != before.current["pepper"]
+    assert set(before.keys["pepper"]) < set(after.keys["pepper"])
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert runner.invoke(main, ["keyring", "rotate", "nonsense"], env=env).exit_code != 0

@@ -344,3 +344,31 @@ def test_new_recovery_code_replaces_the_old(client: FlaskClient) -> None:
                        ).status_code == 401
     assert client.post("/api/v1/recovery", json={**body, "recovery_code": new_code}
                        ).status_code == 201
+
+
+def test_account_history_shows_sign_ins_and_failures(client: FlaskClient) -> None:
+    amy = make_person(client)
+    sign_in(client, amy.login, "wrong wrong wrong wrong")
+    sign_in(client, amy.login)
+    history = client.get("/api/v1/account/history").json
+    kinds = [e["kind"] for e in history["events"]]
+    assert kinds[:2] == ["signed_in", "sign_in_failed"]
+    assert "token_created" in kinds
+    assert kinds[-1] == "account_created"
+    assert history["head"]["seq"] == len(kinds)
+
+
+def test_a_rotated_pepper_reaches_the_account_at_its_next_sign_in(
+    client: FlaskClient, runtime: Any
+) -> None:
+    amy = make_person(client)
+    old = runtime.config.keyring.current["pepper"]
+    new = runtime.config.keyring.rotate("pepper")
+    try:
+        assert sign_in(client, amy.login).status_code == 201
+        with runtime.db.transaction() as s:
+            assert s.get(Account, amy.account_id).pepper_id == new
+        client.delete("/api/v1/sessions")
+        assert sign_in(client, amy.login).status_code == 201
+    finally:
+        runtime.config.keyring.current["pepper"] = old
