@@ -11,23 +11,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from consent.policy import READ, WRITE, Actor, check
+from consent.policy import READ, WRITE, Actor, audit_read, check
 from vault import attachments as vault_attachments
 from vault import people
 from vault.attachments import AttachmentView
 from vault.config import VaultConfig
-from vault.models import Member, Person
 from vault.sections import get_section
-
-
-def _audit_read(
-    session: Session, config: VaultConfig, actor: Actor, person: Person, member: Member,
-    what: str, now: datetime,
-) -> None:
-    if member.role != people.ROLE_SUBJECT:
-        people.record_event(session, config, person, "record_read",
-                            actor_account_id=actor.account_id, now=now,
-                            details={"what": what, "role": member.role})
 
 
 def upload_attachment(
@@ -56,7 +45,7 @@ def list_attachments(
     if section is not None:
         get_section(section)
     views = vault_attachments.list_attachments(session, actor.keychain, person, section=section)
-    _audit_read(session, config, actor, person, member, f"attachments:{section or 'all'}", now)
+    audit_read(session, config, actor, person, member, f"attachments:{section or 'all'}", now)
     return views
 
 
@@ -68,7 +57,7 @@ def read_attachment(
     person, member = check(session, actor, person_id, READ)
     view, content = vault_attachments.read_attachment(
         session, actor.keychain, person, attachment_id)
-    _audit_read(session, config, actor, person, member, f"attachment:{attachment_id}", now)
+    audit_read(session, config, actor, person, member, f"attachment:{attachment_id}", now)
     return view, content
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from consent.errors import NotAllowed
 from vault.accounts import Unlocked
+from vault.config import VaultConfig
 from vault.errors import NotFound
 from vault.keychain import Keychain
 from vault.models import ApiToken, Member, Person
-from vault.people import ROLE_SUBJECT, get_visible_person
+from vault.people import ROLE_SUBJECT, get_visible_person, record_event
 
 READ = "read"
 WRITE = "write"
@@ -57,6 +59,14 @@ def actor_for_token(session: Session, unlocked: Unlocked, token: ApiToken) -> Ac
         scopes=frozenset(token.scopes.split()),
         person_ids=frozenset(json.loads(token.person_ids)),
     )
+
+
+def audit_read(session: Session, config: VaultConfig, actor: Actor, person: Person,
+               member: Member, what: str, now: datetime) -> None:
+    """Record a read by anyone but the subject in the person's history (DESIGN.md, 5)."""
+    if member.role != ROLE_SUBJECT:
+        record_event(session, config, person, "record_read", actor_account_id=actor.account_id,
+                     now=now, details={"what": what, "role": member.role})
 
 
 def check(

@@ -13,23 +13,13 @@ from sqlalchemy.orm import Session
 
 from consent.errors import NotAllowed
 from consent.indicators import medicine_indicators
-from consent.policy import READ, WRITE, Actor, check
+from consent.policy import READ, WRITE, Actor, audit_read, check
 from vault import accounts, audit, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
 from vault.entries import EntryView
 from vault.models import Member, Person
 from vault.sections import get_section
-
-
-def _audit_read(
-    session: Session, config: VaultConfig, actor: Actor, person: Person, member: Member,
-    what: str, now: datetime,
-) -> None:
-    if member.role != people.ROLE_SUBJECT:
-        people.record_event(session, config, person, "record_read",
-                            actor_account_id=actor.account_id, now=now,
-                            details={"what": what, "role": member.role})
 
 
 def list_people(session: Session, actor: Actor) -> list[dict[str, str]]:
@@ -52,7 +42,7 @@ def list_entries(
     if section is not None:
         get_section(section)
     views = vault_entries.list_entries(session, actor.keychain, person, section=section)
-    _audit_read(session, config, actor, person, member, f"entries:{section or 'all'}", now)
+    audit_read(session, config, actor, person, member, f"entries:{section or 'all'}", now)
     return views
 
 
@@ -62,7 +52,7 @@ def read_entry(
 ) -> EntryView:
     person, member = check(session, actor, person_id, READ)
     view = vault_entries.read_entry(session, actor.keychain, person, entry_id)
-    _audit_read(session, config, actor, person, member, f"entry:{entry_id}", now)
+    audit_read(session, config, actor, person, member, f"entry:{entry_id}", now)
     return view
 
 
@@ -72,7 +62,7 @@ def list_versions(
 ) -> list[EntryView]:
     person, member = check(session, actor, person_id, READ)
     views = vault_entries.list_versions(session, actor.keychain, person, entry_id)
-    _audit_read(session, config, actor, person, member, f"versions:{entry_id}", now)
+    audit_read(session, config, actor, person, member, f"versions:{entry_id}", now)
     return views
 
 

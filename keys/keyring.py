@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from keys import hybrid
 from keys.binding import bind
 from keys.errors import DecryptionFailed, KeyringError
 
@@ -99,6 +100,16 @@ class Keyring:
         expected = hmac.new(secret, bind("public-key", owner) + public_raw, "sha256").digest()
         if not hmac.compare_digest(expected, mac):
             raise DecryptionFailed
+
+    def trusted_public_key(
+        self, public_raw: bytes, *, owner: str, key_id: str, mac: bytes
+    ) -> hybrid.PublicKey:
+        """The stored public key, once its MAC shows nobody changed or moved it.
+
+        :raises DecryptionFailed: otherwise, so nothing is ever sealed to a swapped key.
+        """
+        self.verify_public_key(public_raw, owner=owner, key_id=key_id, mac=mac)
+        return hybrid.PublicKey(public_raw)
 
     def sign(self, message: bytes) -> tuple[str, bytes]:
         kid, secret = self.secret("signing")

@@ -86,23 +86,15 @@ def _check_email(email: object) -> str | None:
 
 def public_key_of(config: VaultConfig, account: Account) -> hybrid.PublicKey:
     """The account's public key, refused if it was changed in the database."""
-    config.keyring.verify_public_key(
-        account.public_key,
-        owner=f"account:{account.id}",
-        key_id=account.public_key_mac_id,
-        mac=account.public_key_mac,
-    )
-    return hybrid.PublicKey(account.public_key)
+    return config.keyring.trusted_public_key(
+        account.public_key, owner=f"account:{account.id}", key_id=account.public_key_mac_id,
+        mac=account.public_key_mac)
 
 
 def audit_key_of(config: VaultConfig, account: Account) -> hybrid.PublicKey:
-    config.keyring.verify_public_key(
-        account.audit_public_key,
-        owner=f"account-audit:{account.id}",
-        key_id=account.audit_public_key_mac_id,
-        mac=account.audit_public_key_mac,
-    )
-    return hybrid.PublicKey(account.audit_public_key)
+    return config.keyring.trusted_public_key(
+        account.audit_public_key, owner=f"account-audit:{account.id}",
+        key_id=account.audit_public_key_mac_id, mac=account.audit_public_key_mac)
 
 
 def _pepper(config: VaultConfig, pepper_id: str | None = None) -> tuple[str, bytes]:

@@ -91,13 +91,9 @@ def create_person(
 
 
 def audit_public_key(config: VaultConfig, person: Person) -> hybrid.PublicKey:
-    config.keyring.verify_public_key(
-        person.audit_public_key,
-        owner=f"person-audit:{person.id}",
-        key_id=person.audit_public_key_mac_id,
-        mac=person.audit_public_key_mac,
-    )
-    return hybrid.PublicKey(person.audit_public_key)
+    return config.keyring.trusted_public_key(
+        person.audit_public_key, owner=f"person-audit:{person.id}",
+        key_id=person.audit_public_key_mac_id, mac=person.audit_public_key_mac)
 
 
 def audit_private_key(keychain: Keychain, person: Person) -> hybrid.PrivateKey:

@@ -150,3 +150,26 @@ def test_the_api_says_damaged_not_bad_input(client: FlaskClient, runtime: Any,
                           headers=amy.auth)
     assert response.status_code == 500
     assert response.json["error"] == "damaged"
+
+
+def test_a_swapped_public_key_is_never_sealed_to(client: FlaskClient, runtime: Any,
+                                                 amy: Person) -> None:
+    """Someone with the database puts their own audit key on Amy's record: writes that
+    would seal history to it are refused, and nothing is written."""
+    from sqlalchemy import func, select
+
+    from vault.models import Entry as EntryRow
+    from vault.models import Person as PersonRow
+
+    bob = make_person(client, name="Bob")
+    with runtime.db.transaction() as session:
+        bobs = session.get(PersonRow, bob.person_id).audit_public_key
+    _sql(runtime, update(PersonRow).where(PersonRow.id == amy.person_id)
+         .values(audit_public_key=bobs))
+    response = client.post(f"/api/v1/people/{amy.person_id}/entries",
+                           json={"section": "journal", "data": {"text": "x"}}, headers=amy.auth)
+    assert response.status_code == 500
+    assert response.json["error"] == "damaged"
+    with runtime.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(EntryRow).where(
+            EntryRow.person_id == amy.person_id)) == 0
