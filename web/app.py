@@ -72,6 +72,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         TELLONCE_SETTINGS=settings,
     )
     app.extensions["tellonce"] = build_runtime(settings, test_config)
+    if settings.trusted_proxies:
+        # Sign-in throttling counts per address: behind a proxy, the address must be the
+        # client's, taken only from the proxies the operator says are there.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
     api = Api(spec_kwargs={"info": {"description": "Tell Once JSON API"}})
     # The default error answer in the document must be the body the API sends. flask-smorest

@@ -20,6 +20,8 @@ class Settings:
     database_url: str
     base_url: str
     redis_url: str | None
+    # How many reverse proxies in front of the server set X-Forwarded-For; 0 trusts none.
+    trusted_proxies: int = 0
 
     @property
     def keyring_path(self) -> Path:
@@ -49,7 +51,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     default_base = "http://127.0.0.1:5000" if env != "production" else ""
     base_url = env_vars.get("TELLONCE_BASE_URL", default_base).rstrip("/")
+    proxies = env_vars.get("TELLONCE_TRUSTED_PROXIES", "0")
+    if not proxies.isdigit():
+        raise ConfigurationError("TELLONCE_TRUSTED_PROXIES must be a whole number (0 by default).")
     return Settings(
+        trusted_proxies=int(proxies),
         env=env,
         instance_path=instance,
         database_url=database_url,

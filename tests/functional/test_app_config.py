@@ -75,3 +75,23 @@ def test_huge_bodies_are_refused_before_reading(client: FlaskClient) -> None:
                            content_type="application/json")
     assert response.status_code == 413
     assert response.json["error"] == "too_large"
+
+
+def test_the_client_address_comes_from_trusted_proxies_only(
+    settings: Settings, keyring: Keyring, database: Any
+) -> None:
+    """Behind one proxy, X-Forwarded-For names the client; without, it is ignored."""
+    from vault.models import SignInThrottle
+
+    for proxies, expected_rows in ((0, 1), (1, 2)):
+        app = create_app({"SETTINGS": replace(settings, trusted_proxies=proxies),
+                          "KEYRING": keyring, "DATABASE": database, "KDF_PARAMS": TEST_PARAMS})
+        client = app.test_client()
+        for address in ("203.0.113.1", "203.0.113.2"):
+            client.post("/api/v1/sessions", json={"login": "nobody", "passphrase": "x" * 20},
+                        headers={"X-Forwarded-For": address})
+        with database.transaction() as session:
+            address_rows = [r for r in session.query(SignInThrottle).all()
+                            if r.key_digest != keyring.login_digest("nobody")]
+            assert len(address_rows) == expected_rows
+            session.query(SignInThrottle).delete()
