@@ -30,17 +30,26 @@ class SignedIn:
     session_row: SignInSession
 
 
+def _address_key(config: VaultConfig, address: str) -> bytes:
+    return config.keyring.hmac_digest("passcode", b"address:" + address.encode())
+
+
+def _login_key(config: VaultConfig, account: Account | None, typed: str) -> bytes:
+    """One counter per account, whether it is reached by login or by email address; for a
+    login that has no account, a counter of its own, so both look alike from outside."""
+    return config.keyring.login_digest(account.login if account is not None else typed)
+
+
 def _reserve(
     s: Session, config: VaultConfig, *, login: object, address: str, now: datetime
 ) -> Account | None:
     login_text = login if isinstance(login, str) else ""
-    # The address is counted first so a flood against many logins is slowed too.
-    throttle.reserve_attempt(
-        s, key=config.keyring.hmac_digest("passcode", b"address:" + address.encode()),
-        budget=throttle.ADDRESS, now=now)
-    throttle.reserve_attempt(s, key=config.keyring.login_digest(login_text),
-                             budget=throttle.LOGIN, now=now)
     account = accounts.find_account(s, login_text)
+    # The address is counted first so a flood against many logins is slowed too.
+    throttle.reserve_attempt(s, key=_address_key(config, address), budget=throttle.ADDRESS,
+                             now=now)
+    throttle.reserve_attempt(s, key=_login_key(config, account, login_text),
+                             budget=throttle.LOGIN, now=now)
     if account is not None:
         s.expunge(account)
     return account
@@ -115,9 +124,8 @@ def recover(
 
     check_passphrase(new_passphrase)  # Refuse a weak passphrase before spending the code.
     with db.transaction() as s:
-        throttle.reserve_attempt(
-            s, key=config.keyring.hmac_digest("passcode", b"address:" + address.encode()),
-            budget=throttle.ADDRESS, now=now)
+        throttle.reserve_attempt(s, key=_address_key(config, address),
+                                 budget=throttle.ADDRESS, now=now)
         account = accounts.find_account(s, login if isinstance(login, str) else "")
         if account is not None:
             s.expunge(account)

@@ -47,7 +47,10 @@ def assert_nowhere(canaries: str | list[str], runtime: Any, instance_path: Path,
     for path in files_under(Path(tempfile.gettempdir()), newer_than=started):
         if instance_path in path.parents:
             continue  # Searched above as the instance folder.
-        places[f"temporary file {path.name}"] = path.read_bytes()
+        try:
+            places[f"temporary file {path.name}"] = path.read_bytes()
+        except OSError:
+            continue  # Another test's file, removed between listing and reading.
     secrets_ = [canaries] if isinstance(canaries, str) else canaries
     found = {f"{where}: {secret[:8]}…": occurrences(data, secret)
              for where, data in places.items() for secret in secrets_}

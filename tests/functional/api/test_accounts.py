@@ -372,3 +372,16 @@ def test_a_rotated_pepper_reaches_the_account_at_its_next_sign_in(
         assert sign_in(client, amy.login).status_code == 201
     finally:
         runtime.config.keyring.current["pepper"] = old
+
+
+def test_login_and_email_share_one_failure_count(client: FlaskClient, runtime: Any) -> None:
+    client.post("/api/v1/accounts", json={"login": "amy", "email": "amy@example.org",
+                                          "passphrase": PASSPHRASE, "preferred_name": "Amy"})
+    key = runtime.config.keyring.login_digest("amy")
+    for login in ("amy", "amy@example.org", "AMY@example.org"):
+        assert sign_in(client, login, "wrong wrong wrong wrong").status_code == 401
+    with runtime.db.transaction() as s:
+        assert throttle.failures_for(s, key=key) == 3
+    assert sign_in(client, "amy@example.org").status_code == 201
+    with runtime.db.transaction() as s:
+        assert throttle.failures_for(s, key=key) == 0
