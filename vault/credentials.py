@@ -64,6 +64,16 @@ def create_session(
     return token, row
 
 
+def _unlock(secret: bytes, kind: str, wrap: bytes, account_id: str, wrapper_id: str) -> Unlocked:
+    """Open the account key with the key a bearer secret gives. :raises NotSignedIn:"""
+    try:
+        raw = ACCOUNT_KEY.unwrap(tokens.wrapping_key(kind, secret), wrap, account=account_id,
+                                 wrapper=kind, wrapper_id=wrapper_id)
+    except DecryptionFailed:
+        raise NotSignedIn from None
+    return Unlocked(account_id, hybrid.PrivateKey.from_bytes(raw))
+
+
 def resume_session(
     session: Session, config: VaultConfig, *, token: str, now: datetime
 ) -> tuple[Unlocked, SignInSession]:
@@ -80,18 +90,9 @@ def resume_session(
         session.delete(row)
         session.flush()
         raise NotSignedIn
-    try:
-        raw = ACCOUNT_KEY.unwrap(
-            tokens.wrapping_key("session", secret),
-            row.account_key_wrap,
-            account=row.account_id,
-            wrapper="session",
-            wrapper_id=digest.hex(),
-        )
-    except DecryptionFailed:
-        raise NotSignedIn from None
+    unlocked = _unlock(secret, "session", row.account_key_wrap, row.account_id, digest.hex())
     row.last_seen_at = now
-    return Unlocked(row.account_id, hybrid.PrivateKey.from_bytes(raw)), row
+    return unlocked, row
 
 
 def end_session(session: Session, *, token: str) -> None:
@@ -195,18 +196,9 @@ def resume_api_token(session: Session, *, token: str, now: datetime) -> tuple[Un
     )
     if row is None or row.revoked_at is not None or now >= row.expires_at:
         raise NotSignedIn
-    try:
-        raw = ACCOUNT_KEY.unwrap(
-            tokens.wrapping_key("api-token", secret),
-            row.account_key_wrap,
-            account=row.account_id,
-            wrapper="api-token",
-            wrapper_id=row.id,
-        )
-    except DecryptionFailed:
-        raise NotSignedIn from None
+    unlocked = _unlock(secret, "api-token", row.account_key_wrap, row.account_id, row.id)
     row.last_used_at = now
-    return Unlocked(row.account_id, hybrid.PrivateKey.from_bytes(raw)), row
+    return unlocked, row
 
 
 def list_api_tokens(session: Session, *, account_id: str) -> list[ApiToken]:
