@@ -46,9 +46,9 @@ class DatabaseBusy(VaultError):
 class ProcessWriteLock:
     """A re-entrant lock held by one thread of one process at a time, across processes."""
 
-    def __init__(self, lock_path: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+    def __init__(self, lock_path: Path, wait_seconds: float | None = None) -> None:
         self._path = lock_path
-        self._wait = wait_seconds
+        self._wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._fd: int | None = None
@@ -111,11 +111,15 @@ def _configure_sqlite(engine: Engine, database_path: Path) -> None:
         cursor.close()
 
     @event.listens_for(engine, "checkout")
-    def _on_checkout(*_args: Any) -> None:
+    def _on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
         lock.acquire()
+        # Marked only once held: a checkout that timed out is checked in without the lock.
+        record.info["tellonce_locked"] = True
 
     @event.listens_for(engine, "checkin")
-    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        if not record.info.pop("tellonce_locked", False):
+            return
         try:
             if dbapi_connection is not None:
                 _checkpoint_if_needed(dbapi_connection)

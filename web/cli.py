@@ -1,4 +1,4 @@
-"""The ``tellonce`` command: init, serve, demo, check, audit verify."""
+"""The ``tellonce`` command: init, serve, demo, check, audit, keyring, purge, shred."""
 
 from __future__ import annotations
 
@@ -19,7 +19,22 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group()
+class _Group(click.Group):
+    """Turns the domain's errors into one plain line and exit 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from vault.errors import VaultError
+
+        try:
+            return super().invoke(ctx)
+        except VaultError as exc:
+            # DatabaseBusy says another process holds the SQLite write lock: try again.
+            raise click.ClickException(exc.message) from None
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group)
 def main() -> None:
     """Tell Once: an encrypted record, shared by the person it is about."""
 

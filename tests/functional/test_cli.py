@@ -273,3 +273,34 @@ def test_keyring_rotate_keeps_old_keys_and_sign_in_working(tmp_path: Path) -> No
     assert set(before.keys["pepper"]) < set(after.keys["pepper"])
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert runner.invoke(main, ["keyring", "rotate", "nonsense"], env=env).exit_code != 0
+
+
+def test_a_command_beside_a_busy_writer_says_so_plainly(tmp_path: Path,
+                                                        monkeypatch: Any) -> None:
+    from click.testing import CliRunner
+
+    from vault import db
+    from web.cli import main
+
+    env = {"TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(tmp_path / "inst")}
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"], env=env).exit_code == 0
+    lock_file = tmp_path / "inst" / "tellonce.db.lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(lock_file)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('held', flush=True)\n"
+        "time.sleep(3)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(db, "LOCK_WAIT_SECONDS", 0.2)
+        result = runner.invoke(main, ["demo"], env=env)
+        assert result.exit_code == 1
+        assert "Another Tell Once process is writing" in result.output
+        assert "Traceback" not in result.output
+    finally:
+        holder.wait(timeout=10)
+        if holder.stdout is not None:
+            holder.stdout.close()
