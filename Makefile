@@ -5,6 +5,8 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 PYTHON ?= python3
 export TELLONCE_INSTANCE_PATH ?= instance
 
+ASSETS := web/static/build/tellonce.css
+
 .PHONY: run test test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
@@ -14,18 +16,23 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+## The NHS.UK frontend's styles and script, built from the pinned npm packages.
+$(ASSETS): package.json package-lock.json web/assets/*.scss web/assets/copy.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run build --silent
+
 ## Set up, load the demo people and serve on http://127.0.0.1:5000 (SQLite, development).
-run: $(STAMP)
+run: $(STAMP) $(ASSETS)
 	TELLONCE_ENV=development $(BIN)/tellonce init
 	TELLONCE_ENV=development $(BIN)/tellonce demo
 	TELLONCE_ENV=development $(BIN)/tellonce serve --host 127.0.0.1 --port 5000
 
 ## Lint, type-check, check the import contracts, and run the whole suite.
-test: $(STAMP) lint
+test: $(STAMP) $(ASSETS) lint
 	$(BIN)/pytest -n 2 -q
 
 ## The suite again on PostgreSQL (CI sets TELLONCE_TEST_DATABASE_URL).
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(ASSETS)
 	$(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)
@@ -39,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/read_record.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules web/static/build

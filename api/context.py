@@ -6,11 +6,9 @@ from flask import current_app, g, request
 from sqlalchemy.orm import Session
 
 from consent import policy
-from consent.runtime import Runtime
+from consent.runtime import SESSION_COOKIE, Runtime
 from vault import credentials
 from vault.accounts import NotSignedIn
-
-SESSION_COOKIE = "__Host-tellonce-session"
 
 
 def runtime() -> Runtime:

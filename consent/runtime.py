@@ -13,6 +13,10 @@ from datetime import UTC, datetime
 from vault.config import VaultConfig
 from vault.db import Database
 
+# The cookie that carries a signed-in session's bearer secret. __Host-: Secure, Path=/, no
+# Domain, so no other host or path can set or read it. Both the pages and the API read it.
+SESSION_COOKIE = "__Host-tellonce-session"
+
 
 def system_clock() -> datetime:
     return datetime.now(UTC)

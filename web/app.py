@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException
 
 from consent.runtime import Runtime
 from keys.keyring import Keyring, file_mode_is_private
@@ -54,13 +54,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api import lifecycle as api_lifecycle  # noqa: F401 - registers routes
     from api import views as api_views
     from api.context import close_db_session
+    from web import errors as web_errors
+    from web import pages, security
 
     test_config = test_config or {}
     settings: Settings = test_config.get("SETTINGS") or load_settings()
     if settings.env == "production" and not settings.base_url.startswith("https://"):
         raise ConfigurationError("TELLONCE_BASE_URL must be an https:// address in production.")
 
-    app = Flask("tellonce", instance_path=str(settings.instance_path))
+    app = Flask("tellonce", instance_path=str(settings.instance_path),
+                root_path=str(Path(__file__).parent))
+    _templates(app)
     app.request_class = api_attachments.InMemoryRequest  # Uploads never spool to disk.
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
@@ -90,12 +94,40 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(api_views.blp)
     app.add_url_rule("/healthz", "healthz", api_views.health)
     app.add_url_rule("/readyz", "readyz", _ready)
+    app.register_blueprint(pages.bp)
+    security.init_app(app, secret=runtime_of(app).config.keyring.secret("cookie")[1],
+                      exempt=[api_views.blp])
     api_errors.register(app)
-    app.register_error_handler(HTTPException, api_errors.http_error)
+    web_errors.register(app, api_errors)
     app.teardown_appcontext(close_db_session)
-    app.after_request(_security_headers)
     _strict_openapi(api)
     return app
+
+
+def runtime_of(app: Flask) -> Runtime:
+    runtime: Runtime = app.extensions["tellonce"]
+    return runtime
+
+
+def _templates(app: Flask) -> None:
+    """Our templates first, then the NHS.UK frontend's macros; everything autoescaped.
+
+    The macros are .jinja files, which Flask would not autoescape by its file-name rule:
+    every template is escaped here, so nothing a person wrote can become markup.
+    """
+    from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+
+    from web.helpers import HELPERS
+
+    # The macros read optional parameters in chains (params.formGroup.beforeInput), as
+    # their Nunjucks originals do, which needs ChainableUndefined.
+    app.jinja_options = {**Flask.jinja_options, "autoescape": True,
+                         "undefined": ChainableUndefined}
+    app.jinja_loader = ChoiceLoader([  # type: ignore[assignment]
+        FileSystemLoader(str(Path(__file__).parent / "templates")),
+        PackageLoader("nhsuk_frontend_jinja", "templates"),
+    ])
+    app.jinja_env.globals.update(HELPERS)
 
 
 def _ready() -> tuple[dict[str, str], int]:
@@ -111,18 +143,6 @@ def _ready() -> tuple[dict[str, str], int]:
         current_app.logger.exception("readiness check failed")
         return {"status": "unavailable"}, 503
     return {"status": "ok"}, 200
-
-
-def _security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-    headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    # Nothing a person wrote may be kept by a browser or a proxy.
-    if request.path.startswith("/api/"):
-        headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _strict_openapi(api: Api) -> None:

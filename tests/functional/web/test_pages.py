@@ -1,0 +1,155 @@
+"""The owner's pages through the app: forms, CSRF, Origin checks, escaping, headers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.factories import PASSPHRASE
+
+NAME_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf(client: FlaskClient, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    match = NAME_RE.search(page.get_data(as_text=True))
+    assert match is not None, "the form has no CSRF token"
+    return match.group(1)
+
+
+def sign_up(client: FlaskClient, login: str = "amy", name: str = "Amy") -> Any:
+    token = csrf(client, "/sign-up")
+    return client.post("/sign-up", data={
+        "csrf_token": token, "preferred_name": name, "login": login, "email": "",
+        "passphrase": PASSPHRASE, "understood": "yes"})
+
+
+def person_url(client: FlaskClient) -> str:
+    response = client.get("/dashboard")
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+def test_sign_up_shows_the_code_once_and_signs_in(client: FlaskClient) -> None:
+    response = sign_up(client)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    code = re.search(r'id="recovery-code">([0-9A-Z-]{35})<', page)
+    assert code is not None
+    assert response.headers["Cache-Control"] == "no-store"
+    token = NAME_RE.search(page).group(1)  # type: ignore[union-attr]
+    refused = client.post("/recovery-code/kept", data={"csrf_token": token})
+    assert refused.status_code == 422
+    assert "Tick the box" in refused.get_data(as_text=True)
+    kept = client.post("/recovery-code/kept", data={"csrf_token": token, "kept": "yes"})
+    assert kept.status_code == 303
+    assert client.get(person_url(client)).status_code == 200
+
+
+def test_forms_without_a_csrf_token_or_from_another_site_change_nothing(
+    client: FlaskClient, runtime: Any
+) -> None:
+    from sqlalchemy import func, select
+
+    from vault.models import Account
+
+    body = {"preferred_name": "Amy", "login": "amy", "email": "", "passphrase": PASSPHRASE,
+            "understood": "yes"}
+    missing = client.post("/sign-up", data=body)
+    assert missing.status_code == 400
+    assert "Nothing was saved" in missing.get_data(as_text=True)
+    token = csrf(client, "/sign-up")
+    foreign = client.post("/sign-up", data={**body, "csrf_token": token},
+                          headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403
+    cross = client.post("/sign-up", data={**body, "csrf_token": token},
+                        headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+    with runtime.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == 0
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("passphrase", "short", "at least 15"),
+    ("login", "a", "3 to 64"),
+    ("understood", "", "Tick the box"),
+])
+def test_sign_up_says_what_to_fix(client: FlaskClient, field: str, value: str,
+                                  words: str) -> None:
+    token = csrf(client, "/sign-up")
+    body = {"csrf_token": token, "preferred_name": "Amy", "login": "amy", "email": "",
+            "passphrase": PASSPHRASE, "understood": "yes", field: value}
+    if not value:
+        body.pop(field)
+    response = client.post("/sign-up", data=body)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page
+    assert words in page
+    assert page.count("<title>Error: ") == 1
+
+
+def test_write_an_entry_and_see_it_escaped(client: FlaskClient) -> None:
+    sign_up(client)
+    base = person_url(client)
+    token = csrf(client, f"{base}/sections/communication/new")
+    saved = client.post(f"{base}/sections/communication/new", data={
+        "csrf_token": token, "f.text": "I use <b>Makaton</b>.\nAsk me to show you.",
+        "tier.text": "E"})
+    assert saved.status_code == 303
+    page = client.get(f"{base}/sections/communication").get_data(as_text=True)
+    assert "I use &lt;b&gt;Makaton&lt;/b&gt;.<br>Ask me to show you." in page
+    assert "<b>Makaton</b>" not in page
+
+
+def test_entry_form_errors_name_the_box(client: FlaskClient) -> None:
+    sign_up(client)
+    base = person_url(client)
+    token = csrf(client, f"{base}/sections/identity/new")
+    response = client.post(f"{base}/sections/identity/new", data={
+        "csrf_token": token, "f.date_of_birth.day": "31", "f.date_of_birth.month": "2",
+        "f.date_of_birth.year": "19"})
+    assert response.status_code == 422
+    assert 'href="#f-date_of_birth"' in response.get_data(as_text=True)
+    empty = client.post(f"{base}/sections/identity/new", data={"csrf_token": token})
+    assert empty.status_code == 422
+    assert "Write something in your own words" in empty.get_data(as_text=True)
+
+
+def test_signed_out_pages_go_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/dashboard")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/sign-in")
+
+
+def test_sign_in_and_out(client: FlaskClient) -> None:
+    sign_up(client)
+    token = csrf(client, "/sign-in")
+    client.post("/sign-out", data={"csrf_token": token})
+    assert client.get("/dashboard").status_code == 303
+    wrong = client.post("/sign-in", data={"csrf_token": csrf(client, "/sign-in"), "login": "amy",
+                                          "passphrase": "not it at all, sorry"})
+    assert wrong.status_code == 401
+    assert "do not match" in wrong.get_data(as_text=True)
+    right = client.post("/sign-in", data={"csrf_token": csrf(client, "/sign-in"), "login": "amy",
+                                          "passphrase": PASSPHRASE})
+    assert right.status_code == 303
+
+
+@pytest.mark.parametrize("path", ["/", "/sign-in", "/sign-up", "/nope"])
+def test_pages_carry_a_strict_policy_and_are_not_stored(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    assert "Tell Once is not an NHS service" in page
+    assert "style=" not in page
+    assert "<script>" not in page
+    assert not re.search(r'(src|href)="https?://(?!www\.bbc\.co\.uk)', page)

@@ -1,0 +1,208 @@
+"""The owner's pages: home, sign up, recovery code, sign in and out, the record's sections.
+
+Views read the form, call consent, commit, and render; every read or write of a record goes
+through consent, exactly as the JSON API does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from consent import auth, records
+from consent import people as consent_people
+from consent.runtime import SESSION_COOKIE
+from vault import credentials, throttle
+from vault.accounts import SignInFailed
+from vault.errors import VaultError
+from vault.sections import SECTIONS, get_section
+from web import entry_form
+from web.context import db_session, require_actor, runtime, signed_in_actor
+from web.forms import KeptCodeForm, SignInForm, SignUpForm, form_errors
+
+bp = Blueprint("pages", __name__)
+
+
+def _form_data() -> dict[str, str]:
+    return {key: value for key, value in request.form.items()}
+
+
+def _set_session_cookie(response: Response, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, secure=True, httponly=True, samesite="Strict",
+                        path="/")
+
+
+def _own_person_id() -> str:
+    actor = require_actor()
+    people = records.list_people(db_session(), actor)
+    own = [p for p in people if p["role"] == "subject"]
+    if not own:
+        from vault.errors import NotFound
+
+        raise NotFound
+    return own[0]["id"]
+
+
+@bp.get("/")
+def home() -> str:
+    return render_template("home.html", signed_in=signed_in_actor() is not None)
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+def sign_up() -> Any:
+    if request.method == "GET":
+        return render_template("sign_up.html", values={}, errors={})
+    values = _form_data()
+    try:
+        data = SignUpForm().load(values)
+    except ValidationError as exc:
+        return render_template("sign_up.html", values=values,
+                               errors=form_errors(exc.messages)), 422  # type: ignore[arg-type]
+    rt = runtime()
+    try:
+        made = consent_people.sign_up(db_session(), rt.config, login=data["login"],
+                                      email=data["email"] or None, passphrase=data["passphrase"],
+                                      preferred_name=data["preferred_name"], now=rt.now())
+    except VaultError as exc:
+        return render_template("sign_up.html", values=values,
+                               errors={exc.field or "login": exc.message}), 422
+    db_session().commit()
+    signed = auth.sign_in(rt.db, rt.config, login=data["login"], passphrase=data["passphrase"],
+                          address=request.remote_addr or "unknown", now=rt.now())
+    # The code is shown in this answer only: it is never stored, and the page is no-store.
+    response = make_response(render_template("recovery_code.html", code=made["recovery_code"],
+                                             errors={}))
+    _set_session_cookie(response, signed.session_token)
+    return response
+
+
+@bp.post("/recovery-code/kept")
+def recovery_code_kept() -> Any:
+    require_actor()
+    try:
+        KeptCodeForm().load(_form_data())
+    except ValidationError as exc:
+        return render_template("recovery_code.html", code=None,
+                               errors=form_errors(exc.messages)), 422  # type: ignore[arg-type]
+    return redirect(url_for("pages.dashboard"), 303)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    if request.method == "GET":
+        return render_template("sign_in.html", values={}, errors={})
+    values = _form_data()
+    values.pop("passphrase_shown", None)
+    try:
+        data = SignInForm().load(values)
+    except ValidationError as exc:
+        return render_template("sign_in.html", values=values,
+                               errors=form_errors(exc.messages)), 422  # type: ignore[arg-type]
+    rt = runtime()
+    try:
+        signed = auth.sign_in(rt.db, rt.config, login=data["login"],
+                              passphrase=data["passphrase"],
+                              address=request.remote_addr or "unknown", now=rt.now())
+    except (SignInFailed, throttle.TooManyAttempts, throttle.AccountLocked) as exc:
+        status = 429 if isinstance(exc, throttle.TooManyAttempts) else 401
+        return render_template("sign_in.html", values={"login": data["login"]},
+                               errors={"passphrase": exc.message}), status
+    response = redirect(url_for("pages.dashboard"), 303)
+    _set_session_cookie(response, signed.session_token)
+    return response
+
+
+@bp.post("/sign-out")
+def sign_out() -> Any:
+    credentials.end_session(db_session(), token=request.cookies.get(SESSION_COOKIE, ""))
+    db_session().commit()
+    response = make_response(render_template("signed_out.html"))
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, samesite="Strict")
+    return response
+
+
+@bp.get("/dashboard")
+def dashboard() -> Any:
+    return redirect(url_for("pages.record", person_id=_own_person_id()), 303)
+
+
+@bp.get("/people/<uuid:person_id>")
+def record(person_id: Any) -> str:
+    rt = runtime()
+    actor = require_actor()
+    views = records.list_entries(db_session(), rt.config, actor, person_id=str(person_id),
+                                 section=None, now=rt.now())
+    indicators = records.medicines_indicators(db_session(), rt.config, actor,
+                                              person_id=str(person_id), now=rt.now(),
+                                              today=rt.now().date())
+    db_session().commit()
+    counts = {name: sum(1 for v in views if v.section == name) for name in SECTIONS}
+    return render_template("dashboard.html", person_id=str(person_id), sections=SECTIONS,
+                           counts=counts, indicators=indicators)
+
+
+@bp.get("/people/<uuid:person_id>/sections/<name>")
+def section(person_id: Any, name: str) -> str:
+    rt = runtime()
+    actor = require_actor()
+    the_section = get_section(name)
+    views = records.list_entries(db_session(), rt.config, actor, person_id=str(person_id),
+                                 section=name, now=rt.now())
+    db_session().commit()
+    return render_template("section.html", person_id=str(person_id), section=the_section,
+                           entries=views)
+
+
+@bp.route("/people/<uuid:person_id>/sections/<name>/new", methods=["GET", "POST"])
+def new_entry(person_id: Any, name: str) -> Any:
+    return _entry_form(str(person_id), get_section(name), entry=None)
+
+
+@bp.route("/people/<uuid:person_id>/entries/<uuid:entry_id>/edit", methods=["GET", "POST"])
+def edit_entry(person_id: Any, entry_id: Any) -> Any:
+    rt = runtime()
+    view = records.read_entry(db_session(), rt.config, require_actor(), person_id=str(person_id),
+                              entry_id=str(entry_id), now=rt.now())
+    return _entry_form(str(person_id), get_section(view.section), entry=view)
+
+
+def _entry_form(person_id: str, the_section: Any, entry: Any) -> Any:
+    rt = runtime()
+    actor = require_actor()
+    data = entry.data if entry else {}
+    tiers = entry.tiers if entry else {}
+    if request.method == "GET":
+        return render_template("entry_form.html", person_id=person_id, section=the_section,
+                               entry=entry, boxes=entry_form.boxes(the_section, data, tiers),
+                               errors={})
+    try:
+        data, tiers = entry_form.read_form(the_section, request.form)  # type: ignore[arg-type]
+        if entry is None:
+            records.create_entry(db_session(), rt.config, actor, person_id=person_id,
+                                 section=the_section.name, data=data, tiers=tiers or None,
+                                 now=rt.now())
+        else:
+            records.update_entry(db_session(), rt.config, actor, person_id=person_id,
+                                 entry_id=entry.id, data=data, tiers=tiers or None, now=rt.now())
+    except entry_form.FormProblem as problem:
+        return _form_again(person_id, the_section, entry, data, tiers, problem.problems)
+    except VaultError as exc:
+        if exc.code not in ("invalid_entry", "unknown_section"):
+            raise
+        return _form_again(person_id, the_section, entry, data, tiers,
+                           {entry_form.box_id_for(exc.field): exc.message})
+    db_session().commit()
+    return redirect(url_for("pages.section", person_id=person_id, name=the_section.name), 303)
+
+
+def _form_again(person_id: str, the_section: Any, entry: Any, data: dict[str, Any],
+                tiers: dict[str, str], problems: dict[str, str]) -> tuple[str, int]:
+    # Nothing was written: show what was typed, with what to fix.
+    db_session().rollback()
+    sent = {f.name: request.form.get(f"f.{f.name}") for f in the_section.fields}
+    shown = {**{k: v for k, v in sent.items() if v is not None}, **data}
+    return render_template("entry_form.html", person_id=person_id, section=the_section,
+                           entry=entry, boxes=entry_form.boxes(the_section, shown, tiers),
+                           errors=problems), 422
