@@ -20,11 +20,13 @@ from vault.attachments import AttachmentRejected
 from vault.db import DatabaseBusy
 from vault.errors import Conflict, InvalidEntry, NotFound, UnknownSection, VaultError
 from vault.passphrases import WeakPassphrase
+from vault.second_factor import WrongCode
 
 STATUS: dict[type[Exception], int] = {
     NotFound: 404,
     NotSignedIn: 401,
     SignInFailed: 401,
+    WrongCode: 401,
     NotAllowed: 403,
     throttle.AccountLocked: 423,
     throttle.TooManyAttempts: 429,

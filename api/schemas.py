@@ -54,6 +54,19 @@ class SessionOut(Strict):
     expires_at = fields.DateTime(required=True)
 
 
+class PendingOut(Strict):
+    second_factor = fields.String(required=True, metadata={"description": "Which: totp."})
+
+
+class CodeIn(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=6, max=12))
+
+
+class TotpOut(Strict):
+    secret = fields.String(required=True, metadata={"description": "Base32; shown once."})
+    uri = fields.String(required=True, metadata={"description": "otpauth:// for a QR code."})
+
+
 class SessionListItem(Strict):
     id = fields.String(required=True)
     created_at = fields.DateTime(required=True)

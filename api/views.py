@@ -17,6 +17,9 @@ from consent.records import EntryView
 from vault import credentials
 from vault.passphrases import suggest_passphrase
 
+# Holds a sign-in between a right passphrase and its one-time code, for five minutes.
+PENDING_COOKIE = "__Host-tellonce-pending"
+
 blp = Blueprint("api", __name__, url_prefix="/api/v1",
                 description="Tell Once: a person's record, encrypted, shared by them.")
 
@@ -95,18 +98,22 @@ class PassphraseSuggestion(MethodView):
 class Sessions(MethodView):
     @blp.arguments(schemas.SessionIn)
     @blp.response(201, schemas.SessionOut)
+    @blp.alt_response(202, schema=schemas.PendingOut, description="The passphrase was right; send "
+                      "the one-time code to /sessions/second-factor within five minutes.")
     @documents(401, 423, 429)
     def post(self, data: dict[str, Any]) -> Response:
-        """Sign in: sets the session cookie."""
+        """Sign in: sets the session cookie, or asks for a one-time code first."""
         rt = runtime()
         signed = auth.sign_in(rt.db, rt.config, login=data["login"],
                               passphrase=data["passphrase"], address=_client_address(),
                               now=rt.now())
-        response = make_response(schemas.SessionOut().dump({
-            "account_id": signed.unlocked.account_id,
-            "expires_at": signed.session_row.expires_at}), 201)
-        _set_session_cookie(response, signed.session_token)
-        return response
+        if isinstance(signed, auth.SecondFactorNeeded):
+            pending = make_response(schemas.PendingOut().dump(
+                {"second_factor": signed.kind}), 202)
+            pending.set_cookie(PENDING_COOKIE, signed.pending_token, secure=True, httponly=True,
+                               samesite="Strict", path="/", max_age=300)
+            return pending
+        return _signed_in(signed, 201)
 
     @blp.response(200, schemas.SessionListItem(many=True))
     @documents(401)
@@ -132,6 +139,30 @@ class Sessions(MethodView):
         response = make_response("", 204)
         response.delete_cookie(SESSION_COOKIE, path="/", secure=True, samesite="Strict")
         return response
+
+
+@blp.route("/sessions/second-factor")
+class SecondFactorStep(MethodView):
+    @blp.arguments(schemas.CodeIn)
+    @blp.response(201, schemas.SessionOut)
+    @documents(401)
+    def post(self, data: dict[str, Any]) -> Response:
+        """The one-time code of a sign-in that asked for it; five tries at most."""
+        rt = runtime()
+        signed = auth.finish_second_factor(rt.db, rt.config,
+                                           pending_token=request.cookies.get(PENDING_COOKIE, ""),
+                                           code=data["code"], now=rt.now())
+        response = _signed_in(signed, 201)
+        response.delete_cookie(PENDING_COOKIE, path="/", secure=True, samesite="Strict")
+        return response
+
+
+def _signed_in(signed: auth.SignedIn, status: int) -> Response:
+    response = make_response(schemas.SessionOut().dump({
+            "account_id": signed.unlocked.account_id,
+            "expires_at": signed.session_row.expires_at}), status)
+    _set_session_cookie(response, signed.session_token)
+    return response
 
 
 @blp.route("/recovery")
@@ -184,6 +215,51 @@ class AccountRecoveryCode(MethodView):
                                           passphrase=data["passphrase"],
                                           address=_client_address(), now=rt.now())
         return {"recovery_code": code}
+
+
+@blp.route("/account/totp")
+class AccountTotp(MethodView):
+    @blp.arguments(schemas.ConfirmIn)
+    @blp.response(201, schemas.TotpOut)
+    @documents(401, 423, 429)
+    def post(self, data: dict[str, Any]) -> dict[str, str]:
+        """Start one-time codes: a secret for an authenticator app, shown once."""
+        rt = runtime()
+        actor = current_actor()
+        db_session().commit()
+        return auth.start_totp(rt.db, rt.config, account_id=actor.account_id,
+                               passphrase=data["passphrase"], address=_client_address(),
+                               now=rt.now())
+
+
+@blp.route("/account/totp/confirm")
+class AccountTotpConfirm(MethodView):
+    @blp.arguments(schemas.CodeIn)
+    @blp.response(204)
+    @documents(401, 404)
+    def post(self, data: dict[str, Any]) -> Response:
+        """Switch one-time codes on with the first code the app shows."""
+        rt = runtime()
+        actor = current_actor()
+        auth.confirm_totp(db_session(), rt.config, unlocked=actor.unlocked, code=data["code"],
+                          now=rt.now())
+        db_session().commit()
+        return make_response("", 204)
+
+
+@blp.route("/account/totp/remove")
+class AccountTotpRemove(MethodView):
+    @blp.arguments(schemas.ConfirmIn)
+    @blp.response(204)
+    @documents(401, 423, 429)
+    def post(self, data: dict[str, Any]) -> Response:
+        """Switch one-time codes off."""
+        rt = runtime()
+        actor = current_actor()
+        db_session().commit()
+        auth.remove_totp(rt.db, rt.config, account_id=actor.account_id,
+                         passphrase=data["passphrase"], address=_client_address(), now=rt.now())
+        return make_response("", 204)
 
 
 # -- personal API tokens ------------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from vault import accounts, credentials, throttle
+from vault import accounts, credentials, second_factor, throttle
 from vault.accounts import SignInFailed, Unlocked
 from vault.config import VaultConfig
 from vault.db import Database
@@ -28,6 +28,14 @@ class SignedIn:
     unlocked: Unlocked
     session_token: str
     session_row: SignInSession
+
+
+@dataclass(frozen=True)
+class SecondFactorNeeded:
+    """The passphrase was right; a one-time code must follow within five minutes."""
+
+    pending_token: str
+    kind: str = second_factor.TOTP
 
 
 def _address_key(config: VaultConfig, address: str) -> bytes:
@@ -75,7 +83,7 @@ def _still_there(s: Session, account: Account | None) -> Account:
 def sign_in(
     db: Database, config: VaultConfig, *, login: object, passphrase: object, address: str,
     now: datetime,
-) -> SignedIn:
+) -> SignedIn | SecondFactorNeeded:
     """:raises SignInFailed, TooManyAttempts, AccountLocked:"""
     with db.transaction() as s:
         account = _reserve(s, config, login=login, address=address, now=now)
@@ -101,13 +109,49 @@ def sign_in(
         raise
     with db.transaction() as s:
         fresh = _still_there(s, account)
-        throttle.reset(s, key=config.keyring.login_digest(fresh.login))
         if accounts.needs_rehash(config, fresh) and isinstance(passphrase, str):
             accounts.rewrap_passphrase(s, config, account=fresh, unlocked=unlocked,
                                        secret=passphrase)
-        token, row = credentials.create_session(s, config, unlocked=unlocked, now=now)
-        accounts.account_event(s, config, fresh, "signed_in", now=now)
+        if second_factor.has_totp(s, account_id=fresh.id):
+            # The failure count stays until the code is right too: someone who knows the
+            # passphrase cannot try codes faster than the sign-in delays allow.
+            return SecondFactorNeeded(
+                credentials.create_pending_sign_in(s, unlocked=unlocked, now=now))
+        return _open_session(s, config, fresh, unlocked, now)
+
+
+def _open_session(s: Session, config: VaultConfig, account: Account, unlocked: Unlocked,
+                  now: datetime) -> SignedIn:
+    throttle.reset(s, key=config.keyring.login_digest(account.login))
+    token, row = credentials.create_session(s, config, unlocked=unlocked, now=now)
+    accounts.account_event(s, config, account, "signed_in", now=now)
     return SignedIn(unlocked, token, row)
+
+
+def finish_second_factor(
+    db: Database, config: VaultConfig, *, pending_token: str, code: object, now: datetime,
+) -> SignedIn:
+    """Check the one-time code of a pending sign-in; at most five tries for each.
+
+    :raises NotSignedIn: when the pending sign-in is gone, expired or used up.
+    :raises WrongCode: for a wrong code; the try is counted and audited.
+    """
+    with db.transaction() as s:
+        unlocked, pending = credentials.resume_pending_sign_in(s, token=pending_token, now=now)
+        account = accounts.row_account(s, unlocked.account_id)
+        try:
+            second_factor.check_totp(s, unlocked=unlocked, code=code, now=now)
+        except second_factor.WrongCode:
+            accounts.account_event(s, config, account, "second_factor_failed", now=now)
+            failed = True
+        else:
+            failed = False
+            s.delete(pending)
+            signed = _open_session(s, config, account, unlocked, now)
+    # The counted try and the audit event are committed above, before the refusal.
+    if failed:
+        raise second_factor.WrongCode
+    return signed
 
 
 def recover(
@@ -206,3 +250,34 @@ def replace_recovery_code(
         account = _still_there(s, s.get(Account, account_id))
         return accounts.regenerate_recovery_code(s, config, account=account, unlocked=unlocked,
                                                  now=now)
+
+
+def start_totp(
+    db: Database, config: VaultConfig, *, account_id: str, passphrase: object, address: str,
+    now: datetime,
+) -> dict[str, str]:
+    """Confirm the passphrase, then give a new secret for an authenticator app."""
+    confirm_passphrase(db, config, account_id=account_id, passphrase=passphrase,
+                       address=address, now=now)
+    with db.transaction() as s:
+        account = accounts.row_account(s, account_id)
+        out: dict[str, str] = second_factor.start_totp(s, config, account_id=account_id,
+                                                       login=account.login, now=now)
+    return out
+
+
+def confirm_totp(s: Session, config: VaultConfig, *, unlocked: Unlocked, code: object,
+                 now: datetime) -> None:
+    """Switch one-time codes on once the app's first code matches. :raises WrongCode:"""
+    second_factor.confirm_totp(s, config, unlocked=unlocked, code=code, now=now)
+
+
+def remove_totp(
+    db: Database, config: VaultConfig, *, account_id: str, passphrase: object, address: str,
+    now: datetime,
+) -> None:
+    """Confirm the passphrase, then switch one-time codes off."""
+    confirm_passphrase(db, config, account_id=account_id, passphrase=passphrase,
+                       address=address, now=now)
+    with db.transaction() as s:
+        second_factor.remove_totp(s, config, account_id=account_id, now=now)

@@ -7,7 +7,7 @@ key derived from it, so a copy of the database can neither sign in nor unwrap an
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from vault.accounts import (
 )
 from vault.config import VaultConfig
 from vault.errors import NotFound
-from vault.models import Account, ApiToken, SignInSession, new_id
+from vault.models import Account, ApiToken, PendingSignIn, SignInSession, new_id
 
 SESSION_PREFIX = "tos"
 TOKEN_PREFIX = "tot"  # noqa: S105 - a token prefix, not a password
@@ -222,3 +222,39 @@ def revoke_api_token(
         row.account_key_wrap = b""
         account_event(session, config, row_account(session, account_id), "token_revoked", now=now)
     return row
+
+
+# -- sign-ins waiting for their second factor ---------------------------------------------
+
+PENDING_PREFIX = "top"
+PENDING_LIFETIME = timedelta(minutes=5)
+PENDING_ATTEMPTS = 5
+
+
+def create_pending_sign_in(session: Session, *, unlocked: Unlocked, now: datetime) -> str:
+    """Hold the unlocked account key for five minutes, wrapped under a new bearer secret."""
+    token, secret = tokens.new_bearer(PENDING_PREFIX)
+    digest = tokens.lookup_digest("pending", secret)
+    session.add(PendingSignIn(
+        id_digest=digest, account_id=unlocked.account_id, created_at=now,
+        expires_at=now + PENDING_LIFETIME, attempts=0,
+        account_key_wrap=ACCOUNT_KEY.wrap(tokens.wrapping_key("pending", secret),
+                                          unlocked.private_key.raw, account=unlocked.account_id,
+                                          wrapper="pending", wrapper_id=digest.hex())))
+    session.flush()
+    return token
+
+
+def resume_pending_sign_in(session: Session, *, token: str, now: datetime) -> tuple[Unlocked,
+                                                                                    PendingSignIn]:
+    """Count one code attempt. :raises NotSignedIn: for a gone, expired or used-up sign-in."""
+    try:
+        secret = tokens.parse_bearer(PENDING_PREFIX, token)
+    except InvalidKeyMaterial:
+        raise NotSignedIn from None
+    digest = tokens.lookup_digest("pending", secret)
+    row = session.get(PendingSignIn, digest)
+    if row is None or now >= row.expires_at or row.attempts >= PENDING_ATTEMPTS:
+        raise NotSignedIn
+    row.attempts += 1
+    return _unlock(secret, "pending", row.account_key_wrap, row.account_id, digest.hex()), row

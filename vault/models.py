@@ -271,3 +271,36 @@ class AuditEvent(Base):
     sealed: Mapped[bytes | None] = mapped_column(Bytes)
     prev_hash: Mapped[bytes] = mapped_column(Bytes(32))
     hash: Mapped[bytes] = mapped_column(Bytes(32))
+
+
+class SecondFactor(Base):
+    """A one-time-code (TOTP) secret, sealed to the account's own key.
+
+    The secret can only be opened after the passphrase has unlocked the account key, so a
+    copy of the database cannot make codes, and the code is checked as a second step.
+    """
+
+    __tablename__ = "second_factors"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    secret_sealed: Mapped[bytes] = mapped_column(Bytes)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The newest time step accepted, so a code seen over someone's shoulder works once only.
+    last_used_step: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PendingSignIn(Base):
+    """A sign-in whose passphrase was right and whose second factor is still to come."""
+
+    __tablename__ = "pending_sign_ins"
+
+    id_digest: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_key_wrap: Mapped[bytes] = mapped_column(Bytes)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

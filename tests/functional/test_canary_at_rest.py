@@ -130,6 +130,7 @@ def _check_credentials_are_not_at_rest(client: FlaskClient, amy: Person, runtime
     signed = client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": amy.passphrase})
     cookie = signed.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
     code = amy.recovery_code
+    totp = client.post("/api/v1/account/totp", json={"passphrase": amy.passphrase}).json
     secrets_ = [amy.passphrase, amy.token, amy.token.split("_", 1)[1], cookie,
-                cookie.split("_", 1)[1], code, code.replace("-", "")]
+                cookie.split("_", 1)[1], code, code.replace("-", ""), totp["secret"]]
     assert_nowhere(secrets_, runtime, instance_path, caplog, started)
