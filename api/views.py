@@ -14,6 +14,7 @@ from api.context import SESSION_COOKIE, current_actor, db_session, runtime
 from consent import auth, policy, records
 from consent import people as consent_people
 from consent.records import EntryView
+from consent.runtime import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE
 from vault import credentials
 from vault.passphrases import suggest_passphrase
 
@@ -106,7 +107,8 @@ class Sessions(MethodView):
         rt = runtime()
         signed = auth.sign_in(rt.db, rt.config, login=data["login"],
                               passphrase=data["passphrase"], address=_client_address(),
-                              now=rt.now())
+                              now=rt.now(), device_token=request.cookies.get(DEVICE_COOKIE),
+                              mailer=rt.mailer)
         if isinstance(signed, auth.SecondFactorNeeded):
             pending = make_response(schemas.PendingOut().dump(
                 {"second_factor": signed.kind}), 202)
@@ -151,7 +153,9 @@ class SecondFactorStep(MethodView):
         rt = runtime()
         signed = auth.finish_second_factor(rt.db, rt.config,
                                            pending_token=request.cookies.get(PENDING_COOKIE, ""),
-                                           code=data["code"], now=rt.now())
+                                           code=data["code"], now=rt.now(),
+                                           device_token=request.cookies.get(DEVICE_COOKIE),
+                                           mailer=rt.mailer)
         response = _signed_in(signed, 201)
         response.delete_cookie(PENDING_COOKIE, path="/", secure=True, samesite="Strict")
         return response
@@ -162,6 +166,9 @@ def _signed_in(signed: auth.SignedIn, status: int) -> Response:
             "account_id": signed.unlocked.account_id,
             "expires_at": signed.session_row.expires_at}), status)
     _set_session_cookie(response, signed.session_token)
+    if signed.device_token:
+        response.set_cookie(DEVICE_COOKIE, signed.device_token, secure=True, httponly=True,
+                            samesite="Strict", path="/", max_age=DEVICE_COOKIE_MAX_AGE)
     return response
 
 

@@ -16,7 +16,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from vault import accounts, credentials, second_factor, throttle
+from consent import notices
+from consent.notices import Mailer
+from vault import accounts, credentials, devices, second_factor, throttle
 from vault.accounts import SignInFailed, Unlocked
 from vault.config import VaultConfig
 from vault.db import Database
@@ -28,6 +30,8 @@ class SignedIn:
     unlocked: Unlocked
     session_token: str
     session_row: SignInSession
+    # A device cookie to give the browser when it had none (see vault.devices).
+    device_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def _still_there(s: Session, account: Account | None) -> Account:
 
 def sign_in(
     db: Database, config: VaultConfig, *, login: object, passphrase: object, address: str,
-    now: datetime,
+    now: datetime, device_token: str | None = None, mailer: Mailer | None = None,
 ) -> SignedIn | SecondFactorNeeded:
     """:raises SignInFailed, TooManyAttempts, AccountLocked:"""
     with db.transaction() as s:
@@ -117,19 +121,34 @@ def sign_in(
             # passphrase cannot try codes faster than the sign-in delays allow.
             return SecondFactorNeeded(
                 credentials.create_pending_sign_in(s, unlocked=unlocked, now=now))
-        return _open_session(s, config, fresh, unlocked, now)
+        signed, email = _open_session(s, config, fresh, unlocked, now, device_token)
+    _notify(signed, email, mailer, now)
+    return signed
 
 
 def _open_session(s: Session, config: VaultConfig, account: Account, unlocked: Unlocked,
-                  now: datetime) -> SignedIn:
+                  now: datetime, device_token: str | None) -> tuple[SignedIn, str | None]:
+    """Open the session; return it and, for a new device, the address to tell."""
     throttle.reset(s, key=config.keyring.login_digest(account.login))
     token, row = credentials.create_session(s, config, unlocked=unlocked, now=now)
     accounts.account_event(s, config, account, "signed_in", now=now)
-    return SignedIn(unlocked, token, row)
+    device = devices.recognise_device(s, account_id=account.id, device_token=device_token,
+                                      now=now)
+    email = None
+    if device.new_device:
+        accounts.account_event(s, config, account, "new_device_sign_in", now=now)
+        email = account.email or ""
+    return SignedIn(unlocked, token, row, device.set_cookie), email
+
+
+def _notify(signed: SignedIn, email: str | None, mailer: Mailer | None, now: datetime) -> None:
+    if email is not None:
+        notices.send(mailer, email, notices.new_device_email(now))
 
 
 def finish_second_factor(
     db: Database, config: VaultConfig, *, pending_token: str, code: object, now: datetime,
+    device_token: str | None = None, mailer: Mailer | None = None,
 ) -> SignedIn:
     """Check the one-time code of a pending sign-in; at most five tries for each.
 
@@ -147,10 +166,11 @@ def finish_second_factor(
         else:
             failed = False
             s.delete(pending)
-            signed = _open_session(s, config, account, unlocked, now)
+            signed, email = _open_session(s, config, account, unlocked, now, device_token)
     # The counted try and the audit event are committed above, before the refusal.
     if failed:
         raise second_factor.WrongCode
+    _notify(signed, email, mailer, now)
     return signed
 
 

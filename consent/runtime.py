@@ -10,12 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from consent.notices import Mailer
 from vault.config import VaultConfig
 from vault.db import Database
 
 # The cookie that carries a signed-in session's bearer secret. __Host-: Secure, Path=/, no
 # Domain, so no other host or path can set or read it. Both the pages and the API read it.
 SESSION_COOKIE = "__Host-tellonce-session"
+# A long-lived random id for the browser, so a sign-in from a new device can be told.
+DEVICE_COOKIE = "__Host-tellonce-device"
+DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600  # The longest lifetime browsers allow a cookie.
 
 
 def system_clock() -> datetime:
@@ -29,6 +33,8 @@ class Runtime:
     env: str
     base_url: str
     clock: Callable[[], datetime] = field(default=system_clock)
+    # Sends notices by email when the operator configures SMTP; None sends nothing.
+    mailer: Mailer | None = None
 
     def now(self) -> datetime:
         return self.clock()

@@ -44,7 +44,13 @@ def build_runtime(settings: Settings, overrides: dict[str, Any] | None = None) -
         raise ConfigurationError("Argon2id parameters below m=19 MiB, t=2, p=1 are for tests only.")
     config = VaultConfig(keyring=keyring, kdf_params=kdf)
     db = overrides.get("DATABASE") or Database(settings.database_url)
-    return Runtime(db=db, config=config, env=settings.env, base_url=settings.base_url)
+    mailer = overrides.get("MAILER")
+    if mailer is None and settings.smtp is not None:
+        from web.mail import smtp_mailer
+
+        mailer = smtp_mailer(settings.smtp)
+    return Runtime(db=db, config=config, env=settings.env, base_url=settings.base_url,
+                   mailer=mailer)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

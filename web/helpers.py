@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from consent.notices import uk_time
 from vault.passphrases import suggest_passphrase
 from vault.sections import Field, FieldType, Section
 from web.context import signed_in_actor
 from web.entry_form import TIER_WORDS
-
-UK = ZoneInfo("Europe/London")
-
-
-def uk_time(moment: datetime) -> str:
-    """Like "Monday 23 November 2026 at 2:02pm", in UK time whatever the server's zone."""
-    local = moment.astimezone(UK)
-    hour = local.strftime("%I").lstrip("0")
-    minutes = local.strftime("%M%p").lower()
-    return f"{local.strftime('%A')} {local.day} {local.strftime('%B %Y')} at {hour}:{minutes}"
 
 
 def uk_date(iso: str) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ENVIRONMENTS = ("development", "test", "production")
@@ -11,6 +12,16 @@ ENVIRONMENTS = ("development", "test", "production")
 
 class ConfigurationError(Exception):
     """The server cannot start safely with this configuration; the message says why."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str
+    username: str | None
+    password: str | None = field(repr=False, default=None)
+    starttls: bool = True
 
 
 @dataclass(frozen=True)
@@ -22,6 +33,7 @@ class Settings:
     redis_url: str | None
     # How many reverse proxies in front of the server set X-Forwarded-For; 0 trusts none.
     trusted_proxies: int = 0
+    smtp: SmtpSettings | None = None
 
     @property
     def keyring_path(self) -> Path:
@@ -55,6 +67,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if not proxies.isdigit():
         raise ConfigurationError("TELLONCE_TRUSTED_PROXIES must be a whole number (0 by default).")
     return Settings(
+        smtp=_smtp(env_vars),
         trusted_proxies=int(proxies),
         env=env,
         instance_path=instance,
@@ -62,3 +75,21 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         base_url=base_url,
         redis_url=env_vars.get("TELLONCE_REDIS_URL") or None,
     )
+
+
+def _smtp(env_vars: Mapping[str, str]) -> SmtpSettings | None:
+    """Email notices are on when TELLONCE_SMTP_HOST and TELLONCE_SMTP_FROM are set."""
+    host = env_vars.get("TELLONCE_SMTP_HOST")
+    if not host:
+        return None
+    sender = env_vars.get("TELLONCE_SMTP_FROM")
+    port = env_vars.get("TELLONCE_SMTP_PORT", "587")
+    if not sender or not port.isdigit():
+        raise ConfigurationError(
+            "With TELLONCE_SMTP_HOST set, TELLONCE_SMTP_FROM must be an address and "
+            "TELLONCE_SMTP_PORT a number.")
+    return SmtpSettings(
+        host=host, port=int(port), sender=sender,
+        username=env_vars.get("TELLONCE_SMTP_USERNAME") or None,
+        password=env_vars.get("TELLONCE_SMTP_PASSWORD") or None,
+        starttls=env_vars.get("TELLONCE_SMTP_STARTTLS", "true").lower() != "false")

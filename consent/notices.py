@@ -1,0 +1,51 @@
+"""Notices to the person: in their account history, and by email when the server has SMTP.
+
+A notice says that something happened to the account, in plain words, and never anything
+from the record. The email goes only to the address the person gave for notices.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+Mailer = Callable[[str, str, str], None]  # (to, subject, body)
+
+log = logging.getLogger(__name__)
+UK = ZoneInfo("Europe/London")
+
+NOTICE_KINDS = ("new_device_sign_in", "passphrase_changed", "account_recovered",
+                "recovery_code_replaced", "second_factor_added", "second_factor_removed",
+                "token_created", "account_locked")
+
+
+def uk_time(moment: datetime, *, year: bool = True) -> str:
+    """Like "Monday 23 November 2026 at 2:02pm", in UK time whatever the server's zone."""
+    local = moment.astimezone(UK)
+    hour = local.strftime("%I").lstrip("0")
+    minutes = local.strftime("%M%p").lower()
+    month = local.strftime("%B %Y" if year else "%B")
+    return f"{local.strftime('%A')} {local.day} {month} at {hour}:{minutes}"
+
+
+def new_device_email(moment: datetime) -> tuple[str, str]:
+    subject = "Tell Once: a new sign-in to your account"
+    body = (
+        f"Someone signed in to your Tell Once account on a new device on {uk_time(moment)}.\n\n"
+        "If this was you, you do not need to do anything.\n\n"
+        "If it was not you, sign in, change your passphrase, and sign out everywhere else.\n\n"
+        "Tell Once is not an NHS service. This email never contains anything from your record.\n"
+    )
+    return subject, body
+
+
+def send(mailer: Mailer | None, to: str | None, message: tuple[str, str]) -> None:
+    """Send after the action is committed; a mail failure never undoes or blocks it."""
+    if mailer is None or not to:
+        return
+    try:
+        mailer(to, *message)
+    except Exception:  # The sign-in stands whatever the mail server says.
+        log.warning("a notice email could not be sent")
