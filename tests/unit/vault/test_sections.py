@@ -429,3 +429,17 @@ def test_first_problem_is_reported() -> None:
 def test_bad_tiers_are_rejected(section: str, tiers: object, field: str) -> None:
     data = {"text": "Something", "dose": "1 tablet"} if section == "medicines" else {"text": "Something"}
     assert rejects(section, data, tiers).field == field
+
+
+@pytest.mark.parametrize("number", ["943 476 5919", "9434765919", "943-476-5919"])
+def test_a_real_nhs_number_is_kept_as_ten_digits(number: str) -> None:
+    data, _ = validate_entry("identity", {"nhs_number": number})
+    assert data["nhs_number"] == "9434765919"
+
+
+@pytest.mark.parametrize("number", ["9434765918", "943476591", "94347659190", "abcdefghij",
+                                    "1234567890"])
+def test_a_wrong_nhs_number_is_refused(number: str) -> None:
+    with pytest.raises(InvalidEntry) as caught:
+        validate_entry("identity", {"nhs_number": number})
+    assert caught.value.field == "nhs_number"
