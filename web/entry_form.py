@@ -73,6 +73,37 @@ def boxes(section: Section, data: dict[str, Any], tiers: dict[str, str]) -> list
             for f in section.fields]
 
 
+_NO_DATE = {"day": "", "month": "", "year": ""}
+
+
+def _sent_value(field: Field, form: MultiDict[str, str], key: str) -> Any:
+    """What a box showed when the form was sent, in the shape display_value gives."""
+    if field.type is FieldType.DATE:
+        return {part: form.get(f"{key}.{part}", "") for part in ("day", "month", "year")}
+    if field.type is FieldType.LIST:
+        rows = []
+        index = 0
+        while any(k.startswith(f"{key}.{index}.") for k in form):
+            rows.append({item.name: _sent_value(item, form, f"{key}.{index}.{item.name}")
+                         for item in field.item_fields})
+            index += 1
+        # Empty rows at the end go (a fresh one is added); the others stay where they were,
+        # so that a problem named by its row's number is beside that row.
+        while rows and all(v in ("", _NO_DATE) for v in rows[-1].values()):
+            rows.pop()
+        return rows + display_value(field, [])
+    return form.get(key, "")
+
+
+def sent_boxes(section: Section, form: MultiDict[str, str],
+               tiers: dict[str, str]) -> list[Box]:
+    """The boxes as the person filled them in, for a form sent back with something to fix."""
+    return [Box(input_id(f.name), f, _sent_value(f, form, f"f.{f.name}"),
+                form.get(f"tier.{f.name}") or tiers.get(f.name,
+                                                        (section.fixed_tier or f.tier).value))
+            for f in section.fields]
+
+
 def _read_date(form: MultiDict[str, str], key: str, label: str,
                problems: dict[str, str]) -> str | None:
     day, month, year = (form.get(f"{key}.{part}", "").strip() for part in ("day", "month", "year"))

@@ -17,16 +17,17 @@ class Form(Schema):
 
 
 class SignUpForm(Form):
-    preferred_name = fields.String(required=True, validate=validate.Length(max=200))
-    login = fields.String(required=True, validate=validate.Length(max=64))
+    # A browser sends an empty box as "", so required alone would never fire: min=1 does.
+    preferred_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    login = fields.String(required=True, validate=validate.Length(min=1, max=64))
     email = fields.String(load_default="", validate=validate.Length(max=254))
-    passphrase = fields.String(required=True, validate=validate.Length(max=1024))
+    passphrase = fields.String(required=True, validate=validate.Length(min=1, max=1024))
     understood = fields.String(required=True, validate=validate.Equal("yes"))
 
 
 class SignInForm(Form):
-    login = fields.String(required=True, validate=validate.Length(max=254))
-    passphrase = fields.String(required=True, validate=validate.Length(max=1024))
+    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    passphrase = fields.String(required=True, validate=validate.Length(min=1, max=1024))
 
 
 class KeptCodeForm(Form):
@@ -49,3 +50,83 @@ def form_errors(messages: dict[str, object]) -> dict[str, str]:
     for name in messages:
         out[name] = MESSAGES.get(name, "Remove anything this form did not ask for, then try again.")
     return out
+
+
+# -- the account pages --------------------------------------------------------------------
+# Each box carries its own message in its metadata: the same name ("passphrase",
+# "understood") needs different words on different pages.
+
+TOKEN_DAYS = (7, 30, 90, 365)
+PASSPHRASE_MAX = 1024
+
+
+def _says(message: str) -> dict[str, str]:
+    return {"message": message}
+
+
+def _passphrase(message: str) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=PASSPHRASE_MAX),
+                         metadata=_says(message))
+
+
+TYPE_A_NEW_ONE = "Type a new passphrase. Four or more ordinary words, with spaces, work well."
+
+
+class ConfirmPassphraseForm(Form):
+    passphrase = _passphrase("Type your passphrase.")
+
+
+class ChangePassphraseForm(Form):
+    passphrase = _passphrase("Type the passphrase you use now.")
+    new_passphrase = _passphrase(TYPE_A_NEW_ONE)
+
+
+class ButtonForm(Form):
+    """A form that is only a button: nothing but its CSRF token."""
+
+
+class ImportForm(Form):
+    """The file itself comes in ``request.files``, not in the form's fields."""
+
+
+class TokenForm(Form):
+    name = fields.String(required=True, validate=[validate.Length(max=100), validate.Regexp(r"\s*\S")],
+                         metadata=_says("Type a name for the token, up to 100 letters, so you "
+                                        "know what it is for."))
+    access = fields.String(required=True, validate=validate.OneOf(["read", "read_write"]),
+                           metadata=_says("Choose what the token can do."))
+    days = fields.Integer(required=True, validate=validate.OneOf(TOKEN_DAYS),
+                          metadata=_says("Choose how long the token works."))
+    person_id = fields.UUID(load_default=None,
+                            metadata=_says("Choose which record the token is for."))
+
+
+class DeleteRecordForm(Form):
+    passphrase = _passphrase("Type your passphrase.")
+    understood = fields.String(required=True, validate=validate.Equal("yes"), metadata=_says(
+        "Tick the box to say you understand what happens to your record."))
+
+
+class RecoverForm(Form):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=254),
+                          metadata=_says("Type your login or email address."))
+    recovery_code = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                                  metadata=_says("Type your recovery code. It is on the page "
+                                                 "you printed or saved."))
+    new_passphrase = _passphrase(TYPE_A_NEW_ONE)
+
+
+def account_form_errors(form: Form, messages: dict[str, object]) -> dict[str, str]:
+    """Plain-words errors in the order the boxes are on the page, for the error summary."""
+    order = [name for name in form.fields if name in messages]
+    order += [name for name in messages if name not in order]
+    out = {}
+    for name in order:
+        field = form.fields.get(name)
+        out[name] = (field.metadata.get("message") if field is not None else None) or (
+            "Remove anything this form did not ask for, then try again.")
+    return out
+
+
+class CodeForm(Form):
+    code = fields.String(required=True, validate=validate.Length(min=6, max=12))

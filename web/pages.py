@@ -13,25 +13,32 @@ from marshmallow import ValidationError
 
 from consent import auth, records
 from consent import people as consent_people
-from consent.runtime import SESSION_COOKIE
+from consent.runtime import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, SESSION_COOKIE
 from vault import credentials, throttle
-from vault.accounts import SignInFailed
+from vault.accounts import NotSignedIn, SignInFailed
 from vault.errors import VaultError
+from vault.second_factor import WrongCode
 from vault.sections import SECTIONS, get_section
 from web import entry_form
 from web.context import db_session, require_actor, runtime, signed_in_actor
-from web.forms import KeptCodeForm, SignInForm, SignUpForm, form_errors
+from web.forms import CodeForm, KeptCodeForm, SignInForm, SignUpForm, form_errors
 
 bp = Blueprint("pages", __name__)
+
+# Holds a sign-in between a right passphrase and its one-time code, for five minutes.
+PENDING_COOKIE = "__Host-tellonce-pending"
 
 
 def _form_data() -> dict[str, str]:
     return {key: value for key, value in request.form.items()}
 
 
-def _set_session_cookie(response: Response, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, secure=True, httponly=True, samesite="Strict",
-                        path="/")
+def set_session_cookie(response: Response, signed: auth.SignedIn) -> None:
+    response.set_cookie(SESSION_COOKIE, signed.session_token, secure=True, httponly=True,
+                        samesite="Strict", path="/")
+    if signed.device_token:
+        response.set_cookie(DEVICE_COOKIE, signed.device_token, secure=True, httponly=True,
+                            samesite="Strict", path="/", max_age=DEVICE_COOKIE_MAX_AGE)
 
 
 def _own_person_id() -> str:
@@ -71,10 +78,12 @@ def sign_up() -> Any:
     db_session().commit()
     signed = auth.sign_in(rt.db, rt.config, login=data["login"], passphrase=data["passphrase"],
                           address=request.remote_addr or "unknown", now=rt.now())
+    if not isinstance(signed, auth.SignedIn):  # A new account has no second factor yet.
+        raise RuntimeError("a new account asked for a second factor")
     # The code is shown in this answer only: it is never stored, and the page is no-store.
     response = make_response(render_template("recovery_code.html", code=made["recovery_code"],
                                              errors={}))
-    _set_session_cookie(response, signed.session_token)
+    set_session_cookie(response, signed)
     return response
 
 
@@ -104,13 +113,45 @@ def sign_in() -> Any:
     try:
         signed = auth.sign_in(rt.db, rt.config, login=data["login"],
                               passphrase=data["passphrase"],
-                              address=request.remote_addr or "unknown", now=rt.now())
+                              address=request.remote_addr or "unknown", now=rt.now(),
+                              device_token=request.cookies.get(DEVICE_COOKIE),
+                              mailer=rt.mailer)
     except (SignInFailed, throttle.TooManyAttempts, throttle.AccountLocked) as exc:
         status = 429 if isinstance(exc, throttle.TooManyAttempts) else 401
         return render_template("sign_in.html", values={"login": data["login"]},
                                errors={"passphrase": exc.message}), status
+    if isinstance(signed, auth.SecondFactorNeeded):
+        page = make_response(render_template("sign_in_code.html", errors={}))
+        page.set_cookie(PENDING_COOKIE, signed.pending_token, secure=True, httponly=True,
+                        samesite="Strict", path="/", max_age=300)
+        return page
     response = redirect(url_for("pages.dashboard"), 303)
-    _set_session_cookie(response, signed.session_token)
+    set_session_cookie(response, signed)
+    return response
+
+
+@bp.post("/sign-in/code")
+def sign_in_code() -> Any:
+    """The second step of signing in, for people who chose one-time codes."""
+    rt = runtime()
+    try:
+        data = CodeForm().load(_form_data())
+        signed = auth.finish_second_factor(rt.db, rt.config,
+                                           pending_token=request.cookies.get(PENDING_COOKIE, ""),
+                                           code=data["code"], now=rt.now(),
+                                           device_token=request.cookies.get(DEVICE_COOKIE),
+                                           mailer=rt.mailer)
+    except ValidationError:
+        return render_template("sign_in_code.html",
+                               errors={"code": "Type the 6 numbers your app shows."}), 422
+    except WrongCode as exc:
+        return render_template("sign_in_code.html", errors={"code": exc.message}), 401
+    except NotSignedIn:
+        return render_template("sign_in.html", values={}, errors={
+            "login": "That took too long, or too many codes were wrong. Sign in again."}), 401
+    response = redirect(url_for("pages.dashboard"), 303)
+    response.delete_cookie(PENDING_COOKIE, path="/", secure=True, samesite="Strict")
+    set_session_cookie(response, signed)
     return response
 
 
@@ -125,6 +166,14 @@ def sign_out() -> Any:
 
 @bp.get("/dashboard")
 def dashboard() -> Any:
+    from consent import account as consent_account
+
+    own = consent_account.own_record_status(db_session(), require_actor())
+    if own is not None and own.hidden:
+        # A deleted record is left out of every list until it is destroyed: this page is
+        # where the person finds it again, and the one way to undo the deletion.
+        db_session().commit()
+        return render_template("account/record_deleted.html", destroy_after=own.destroy_after)
     return redirect(url_for("pages.record", person_id=_own_person_id()), 303)
 
 
@@ -187,22 +236,21 @@ def _entry_form(person_id: str, the_section: Any, entry: Any) -> Any:
             records.update_entry(db_session(), rt.config, actor, person_id=person_id,
                                  entry_id=entry.id, data=data, tiers=tiers or None, now=rt.now())
     except entry_form.FormProblem as problem:
-        return _form_again(person_id, the_section, entry, data, tiers, problem.problems)
+        return _form_again(person_id, the_section, entry, tiers, problem.problems)
     except VaultError as exc:
         if exc.code not in ("invalid_entry", "unknown_section"):
             raise
-        return _form_again(person_id, the_section, entry, data, tiers,
+        return _form_again(person_id, the_section, entry, tiers,
                            {entry_form.box_id_for(exc.field): exc.message})
     db_session().commit()
     return redirect(url_for("pages.section", person_id=person_id, name=the_section.name), 303)
 
 
-def _form_again(person_id: str, the_section: Any, entry: Any, data: dict[str, Any],
-                tiers: dict[str, str], problems: dict[str, str]) -> tuple[str, int]:
-    # Nothing was written: show what was typed, with what to fix.
+def _form_again(person_id: str, the_section: Any, entry: Any, tiers: dict[str, str],
+                problems: dict[str, str]) -> tuple[str, int]:
+    # Nothing was written: show everything as it was typed (dates, yes or no, list rows
+    # too), with what to fix.
     db_session().rollback()
-    sent = {f.name: request.form.get(f"f.{f.name}") for f in the_section.fields}
-    shown = {**{k: v for k, v in sent.items() if v is not None}, **data}
+    boxes = entry_form.sent_boxes(the_section, request.form, tiers)  # type: ignore[arg-type]
     return render_template("entry_form.html", person_id=person_id, section=the_section,
-                           entry=entry, boxes=entry_form.boxes(the_section, shown, tiers),
-                           errors=problems), 422
+                           entry=entry, boxes=boxes, errors=problems), 422

@@ -153,3 +153,55 @@ def test_pages_carry_a_strict_policy_and_are_not_stored(client: FlaskClient, pat
     assert "style=" not in page
     assert "<script>" not in page
     assert not re.search(r'(src|href)="https?://(?!www\.bbc\.co\.uk)', page)
+
+
+def test_sign_in_with_a_one_time_code(client: FlaskClient, runtime: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import pyotp
+
+    now = datetime.now(UTC)
+    runtime.set_clock(lambda: now)
+    sign_up(client)
+    secret = client.post("/api/v1/account/totp", json={"passphrase": PASSPHRASE}).json["secret"]
+    totp = pyotp.TOTP(secret)
+    assert client.post("/api/v1/account/totp/confirm",
+                       json={"code": totp.at(now)}).status_code == 204
+    client.post("/sign-out", data={"csrf_token": csrf(client, "/sign-in")})
+    later = now + timedelta(minutes=1)
+    runtime.set_clock(lambda: later)
+    asked = client.post("/sign-in", data={"csrf_token": csrf(client, "/sign-in"),
+                                          "login": "amy", "passphrase": PASSPHRASE})
+    assert asked.status_code == 200
+    assert "Type your code" in asked.get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 303  # Not signed in yet.
+    token = NAME_RE.search(asked.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    wrong = client.post("/sign-in/code", data={"csrf_token": token, "code": "000000"})
+    assert wrong.status_code == 401
+    assert "did not work" in wrong.get_data(as_text=True)
+    right = client.post("/sign-in/code", data={"csrf_token": token, "code": totp.at(later)})
+    assert right.status_code == 303
+    assert client.get(person_url(client)).status_code == 200
+
+
+def test_origin_null_is_accepted_only_from_the_same_site(client: FlaskClient) -> None:
+    """With Referrer-Policy no-referrer, Chromium sends "Origin: null" on our own forms; it
+    is accepted only when Fetch-Metadata says the form came from this site."""
+    token = csrf(client, "/sign-in")
+    body = {"csrf_token": token, "login": "nobody", "passphrase": "not right, not at all"}
+    same = client.post("/sign-in", data=body, headers={"Origin": "null",
+                                                       "Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 401  # Reached the sign-in check: the form was accepted.
+    for headers in ({"Origin": "null"}, {"Origin": "null", "Sec-Fetch-Site": "cross-site"}):
+        refused = client.post("/sign-in", data=body, headers=headers)
+        assert refused.status_code == 403
+
+
+def test_empty_sign_up_names_every_box_to_fill(client: FlaskClient) -> None:
+    token = csrf(client, "/sign-up")
+    response = client.post("/sign-up", data={"csrf_token": token, "preferred_name": "",
+                                             "login": "", "email": "", "passphrase": ""})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for box in ("#preferred_name", "#login", "#passphrase", "#understood"):
+        assert f'href="{box}"' in page

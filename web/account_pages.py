@@ -1,0 +1,485 @@
+"""The account pages: passphrase, sessions, API tokens, recovery code, the whole record,
+and getting back in with the recovery code.
+
+The same shape as ``pages``: each view loads its form, calls consent, commits, and then
+redirects or shows the form again with what to fix. Every change to how a person gets in,
+and every copy or deletion of the whole record, asks for the passphrase again first.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from marshmallow import Schema, ValidationError
+
+from consent import account as consent_account
+from consent import auth, lifecycle, records
+from consent import people as consent_people
+from vault import credentials, throttle
+from vault.accounts import SignInFailed
+from vault.attachments import AttachmentRejected
+from vault.errors import Conflict, InvalidEntry, NotFound, VaultError
+from vault.passphrases import WeakPassphrase
+from web.context import db_session, require_actor, runtime, signed_in_actor
+from web.forms import (
+    ButtonForm,
+    ChangePassphraseForm,
+    ConfirmPassphraseForm,
+    DeleteRecordForm,
+    ImportForm,
+    RecoverForm,
+    TokenForm,
+    account_form_errors,
+)
+from web.helpers import uk_time
+from web.pages import set_session_cookie
+
+bp = Blueprint("account", __name__)
+
+# An export carries its attachments in base64, a third larger than the files, so a record
+# file may be bigger than the app's usual request limit (the same limit as the API's import).
+IMPORT_MAX_BYTES = 64 * 1024 * 1024
+
+WRONG_PASSPHRASE = "That is not your passphrase. Check it and try again."  # noqa: S105 - a message
+WRONG_CODE = "That login and recovery code do not match. Check them and try again."
+NOT_A_RECORD_FILE = ("This file is not a Tell Once record, or part of it is damaged. Choose the "
+                     "file you downloaded from Tell Once. Its name ends in .json.")
+NOT_EMPTY = ("Your record already has things in it. You can only bring a record file into an "
+             "empty record. Nothing was changed.")
+
+# What a redirect may say on the page it lands on. Only these keys are read from the address,
+# so nobody can make a page say words of their choosing.
+DONE = {
+    "passphrase": "Your passphrase is changed. You were signed out on your other devices.",
+    "sessions": "You are signed out on every other device. You are still signed in here.",
+    "revoked": "The token is revoked. It does not work any more.",
+    "imported": "Your record file is brought in.",
+}
+
+
+@bp.url_value_preprocessor
+def _allow_big_record_files(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    # This runs before the CSRF check reads the form, which is when the size limit applies.
+    # Only a signed-in person may send a body bigger than the app's usual limit.
+    if endpoint == "account.import_record" and request.method == "POST" and signed_in_actor():
+        request.max_content_length = IMPORT_MAX_BYTES
+
+
+# -- small helpers ------------------------------------------------------------------------------
+
+
+def _load(form: Schema) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's data, or the plain-words errors to show with it."""
+    try:
+        return form.load(request.form.to_dict()), {}
+    except ValidationError as exc:
+        return {}, account_form_errors(form, exc.messages)  # type: ignore[arg-type]
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _done() -> str | None:
+    return DONE.get(request.args.get("done", ""))
+
+
+def _sign_in_problem(exc: VaultError, box: str, template: str, *, wrong: str = WRONG_PASSPHRASE,
+                     wrong_status: int = 422, **context: Any) -> Any:
+    """The form again when the passphrase or code was wrong, or was tried too often."""
+    headers = {}
+    status, message = wrong_status, wrong
+    if isinstance(exc, throttle.TooManyAttempts):
+        status, message = 429, exc.message
+        headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, throttle.AccountLocked):
+        status, message = 423, exc.message
+    return render_template(template, errors={box: message}, **context), status, headers
+
+
+def _confirm(passphrase: str) -> None:
+    """Ask for the passphrase again, throttled like signing in.
+
+    :raises SignInFailed, TooManyAttempts, AccountLocked:
+    """
+    rt = runtime()
+    actor = require_actor()
+    db_session().commit()  # End this request's transaction before the slow key work.
+    auth.confirm_passphrase(rt.db, rt.config, account_id=actor.account_id,
+                            passphrase=passphrase, address=_address(), now=rt.now())
+
+
+SIGN_IN_PROBLEMS = (SignInFailed, throttle.TooManyAttempts, throttle.AccountLocked)
+
+
+def _own_record_or_dashboard() -> tuple[consent_account.OwnRecord | None, Any]:
+    """The person's own record, or where to send them when it is deleted (the undo page)."""
+    own = consent_account.require_own_record(db_session(), require_actor())
+    if own.hidden:
+        return None, redirect(url_for("pages.dashboard"), 303)
+    return own, None
+
+
+# -- the account page ---------------------------------------------------------------------------
+
+
+@bp.get("/account")
+def index() -> str:
+    require_actor()
+    db_session().commit()
+    return render_template("account/index.html", done=_done())
+
+
+# -- passphrase -----------------------------------------------------------------------------------
+
+
+@bp.route("/account/passphrase", methods=["GET", "POST"])
+def change_passphrase() -> Any:
+    actor = require_actor()
+    template = "account/passphrase.html"
+    if request.method == "GET":
+        return render_template(template, errors={})
+    data, errors = _load(ChangePassphraseForm())
+    if errors:
+        return render_template(template, errors=errors), 422
+    rt = runtime()
+    db_session().commit()  # End this request's transaction before the slow key work.
+    try:
+        auth.change_passphrase(rt.db, rt.config, account_id=actor.account_id,
+                               passphrase=data["passphrase"],
+                               new_passphrase=data["new_passphrase"],
+                               keep_session_digest=actor.session_digest,
+                               address=_address(), now=rt.now())
+    except WeakPassphrase as exc:
+        return render_template(template, errors={"new_passphrase": exc.message}), 422
+    except SIGN_IN_PROBLEMS as exc:
+        return _sign_in_problem(exc, "passphrase", template)
+    return redirect(url_for("account.index", done="passphrase"), 303)
+
+
+# -- sessions ---------------------------------------------------------------------------------------
+
+
+def _session_rows() -> list[dict[str, Any]]:
+    actor = require_actor()
+    rows = [{"started": uk_time(row.created_at), "last_used": uk_time(row.last_seen_at),
+             "here": row.id_digest == actor.session_digest}
+            for row in credentials.list_sessions(db_session(), account_id=actor.account_id)]
+    # This device first: it is the one the person is looking at.
+    rows.sort(key=lambda row: not row["here"])
+    return rows
+
+
+@bp.get("/account/sessions")
+def sessions() -> str:
+    rows = _session_rows()
+    db_session().commit()
+    return render_template("account/sessions.html", sessions=rows, done=_done(), errors={})
+
+
+@bp.post("/account/sessions/end-others")
+def end_other_sessions() -> Any:
+    actor = require_actor()
+    _, errors = _load(ButtonForm())
+    if errors:
+        return render_template("account/sessions.html", sessions=_session_rows(), done=None,
+                               errors=errors), 422
+    consent_account.end_other_sessions(db_session(), actor)
+    db_session().commit()
+    return redirect(url_for("account.sessions", done="sessions"), 303)
+
+
+# -- API tokens -------------------------------------------------------------------------------------
+
+
+def _token_rows() -> list[dict[str, Any]]:
+    rt = runtime()
+    actor = require_actor()
+    session = db_session()
+    names = {p["id"]: p["preferred_name"] for p in records.list_people(session, actor)}
+    now = rt.now()
+    rows = []
+    for row in credentials.list_api_tokens(session, account_id=actor.account_id):
+        if row.revoked_at is not None:
+            state = f"Revoked on {uk_time(row.revoked_at)}"
+        elif row.expires_at <= now:
+            state = f"Stopped working on {uk_time(row.expires_at)}"
+        else:
+            state = f"Works until {uk_time(row.expires_at)}"
+        people = [names.get(pid, "A record you cannot see now") for pid in json.loads(row.person_ids)]
+        rows.append({
+            "id": row.id,
+            "name": credentials.token_name(actor.unlocked, row),
+            "can": "Read and change" if "write" in row.scopes.split() else "Read only",
+            "records": ", ".join(people),
+            "made": uk_time(row.created_at),
+            "state": state,
+            "last_used": uk_time(row.last_used_at) if row.last_used_at else "Never",
+            "active": row.revoked_at is None and row.expires_at > now,
+        })
+    return rows
+
+
+@bp.get("/account/tokens")
+def tokens() -> str:
+    rows = _token_rows()
+    db_session().commit()
+    return render_template("account/tokens.html", tokens=rows, done=_done())
+
+
+@bp.route("/account/tokens/new", methods=["GET", "POST"])
+def new_token() -> Any:
+    rt = runtime()
+    actor = require_actor()
+    session = db_session()
+    people = records.list_people(session, actor)
+    template = "account/token_new.html"
+    if request.method == "GET":
+        session.commit()
+        return render_template(template, people=people, values={}, errors={})
+    values = request.form.to_dict()
+    values.pop("csrf_token", None)
+    data, errors = _load(TokenForm())
+    person_id = _token_person(data, people) if not errors else None
+    if not errors and person_id is None:
+        errors = account_form_errors(TokenForm(), {"person_id": []})
+    if errors or person_id is None:
+        return render_template(template, people=people, values=values, errors=errors), 422
+    scopes = ["read", "write"] if data["access"] == "read_write" else ["read"]
+    now = rt.now()
+    token, row = consent_people.create_token(
+        session, rt.config, actor, name=data["name"].strip(), scopes=scopes,
+        person_ids=[person_id], expires_at=now + timedelta(days=data["days"]), now=now)
+    expires = uk_time(row.expires_at)
+    session.commit()
+    # The token is shown in this answer only: it is stored as a digest, and the page is no-store.
+    return render_template("account/token_made.html", token=token, name=data["name"].strip(),
+                           expires=expires)
+
+
+def _token_person(data: dict[str, Any], people: list[dict[str, str]]) -> str | None:
+    """The record chosen, or the only one there is; create_token checks it may be seen."""
+    if data.get("person_id"):
+        return str(data["person_id"])
+    return people[0]["id"] if len(people) == 1 else None
+
+
+def _own_token(token_id: str) -> dict[str, Any]:
+    """:raises NotFound: for a token of another account, as for one that does not exist."""
+    for row in _token_rows():
+        if row["id"] == token_id:
+            return row
+    raise NotFound
+
+
+@bp.route("/account/tokens/<uuid:token_id>/revoke", methods=["GET", "POST"])
+def revoke_token(token_id: Any) -> Any:
+    rt = runtime()
+    actor = require_actor()
+    token = _own_token(str(token_id))
+    if request.method == "GET":
+        db_session().commit()
+        if not token["active"]:
+            return redirect(url_for("account.tokens"), 303)
+        return render_template("account/token_revoke.html", token=token, errors={})
+    _, errors = _load(ButtonForm())
+    if errors:
+        return render_template("account/token_revoke.html", token=token, errors=errors), 422
+    consent_account.revoke_token(db_session(), rt.config, actor, token_id=str(token_id),
+                                 now=rt.now())
+    db_session().commit()
+    return redirect(url_for("account.tokens", done="revoked"), 303)
+
+
+# -- recovery code ---------------------------------------------------------------------------------
+
+
+@bp.route("/account/recovery-code", methods=["GET", "POST"])
+def new_recovery_code() -> Any:
+    actor = require_actor()
+    template = "account/recovery_code.html"
+    if request.method == "GET":
+        return render_template(template, errors={})
+    data, errors = _load(ConfirmPassphraseForm())
+    if errors:
+        return render_template(template, errors=errors), 422
+    rt = runtime()
+    db_session().commit()  # End this request's transaction before the slow key work.
+    try:
+        code = auth.replace_recovery_code(rt.db, rt.config, account_id=actor.account_id,
+                                          passphrase=data["passphrase"], address=_address(),
+                                          now=rt.now())
+    except SIGN_IN_PROBLEMS as exc:
+        return _sign_in_problem(exc, "passphrase", template)
+    # The code is shown in this answer only: it is never stored, and the page is no-store.
+    return render_template("account/new_recovery_code.html", code=code, replaced=True,
+                           errors={})
+
+
+# -- the whole record ------------------------------------------------------------------------------
+
+
+@bp.get("/account/record")
+def record() -> Any:
+    _own, elsewhere = _own_record_or_dashboard()
+    if elsewhere:
+        return elsewhere
+    db_session().commit()
+    return render_template("account/record.html", done=_done(),
+                           days=runtime().config.deletion_undo_period.days)
+
+
+@bp.route("/account/record/export", methods=["GET", "POST"])
+def export_record() -> Any:
+    rt = runtime()
+    actor = require_actor()
+    own, elsewhere = _own_record_or_dashboard()
+    if own is None:
+        return elsewhere
+    template = "account/export.html"
+    if request.method == "GET":
+        db_session().commit()
+        return render_template(template, errors={})
+    data, errors = _load(ConfirmPassphraseForm())
+    if errors:
+        return render_template(template, errors=errors), 422
+    try:
+        _confirm(data["passphrase"])
+    except SIGN_IN_PROBLEMS as exc:
+        return _sign_in_problem(exc, "passphrase", template)
+    now = rt.now()
+    document = lifecycle.export_record(db_session(), rt.config, actor, person_id=own.person_id,
+                                       now=now)
+    db_session().commit()
+    response = jsonify(document)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="tellonce-record-{now.date().isoformat()}.json"')
+    # The whole record in plain text: no browser or proxy may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/account/record/import", methods=["GET", "POST"])
+def import_record() -> Any:
+    rt = runtime()
+    actor = require_actor()
+    own, elsewhere = _own_record_or_dashboard()
+    if own is None:
+        return elsewhere
+    template = "account/import.html"
+    if request.method == "GET":
+        db_session().commit()
+        return render_template(template, errors={}, detail=None)
+    _, errors = _load(ImportForm())
+    if errors:
+        return render_template(template, errors=errors, detail=None), 422
+    upload = request.files.get("record_file")
+    if upload is None or not upload.filename:
+        return render_template(template, detail=None, errors={
+            "record_file": "Choose the record file you downloaded from Tell Once."}), 422
+    try:
+        document = json.loads(upload.read())
+    except (ValueError, UnicodeDecodeError):
+        return render_template(template, errors={"record_file": NOT_A_RECORD_FILE},
+                               detail=None), 422
+    session = db_session()
+    try:
+        lifecycle.import_record(session, rt.config, actor, person_id=own.person_id,
+                                document=document, now=rt.now())
+    except Conflict:
+        session.rollback()
+        return render_template(template, errors={"record_file": NOT_EMPTY}, detail=None), 409
+    except (InvalidEntry, AttachmentRejected) as exc:
+        # Nothing was written: the import checks the whole file before it writes anything,
+        # and this transaction is not committed.
+        session.rollback()
+        return render_template(template, errors={"record_file": NOT_A_RECORD_FILE},
+                               detail=exc.message), 422
+    session.commit()
+    return redirect(url_for("account.record", done="imported"), 303)
+
+
+@bp.route("/account/record/delete", methods=["GET", "POST"])
+def delete_record() -> Any:
+    rt = runtime()
+    actor = require_actor()
+    own, elsewhere = _own_record_or_dashboard()
+    if own is None:
+        return elsewhere
+    template = "account/delete.html"
+    days = rt.config.deletion_undo_period.days
+    if request.method == "GET":
+        db_session().commit()
+        return render_template(template, days=days, values={}, errors={})
+    values = {"understood": request.form.get("understood", "")}
+    data, errors = _load(DeleteRecordForm())
+    if errors:
+        return render_template(template, days=days, values=values, errors=errors), 422
+    try:
+        _confirm(data["passphrase"])
+    except SIGN_IN_PROBLEMS as exc:
+        return _sign_in_problem(exc, "passphrase", template, days=days, values=values)
+    lifecycle.delete_record(db_session(), rt.config, actor, person_id=own.person_id,
+                            now=rt.now())
+    db_session().commit()
+    # The person stays signed in; the dashboard now says the record is deleted, with undo.
+    return redirect(url_for("pages.dashboard"), 303)
+
+
+@bp.post("/account/record/undo")
+def undo_delete() -> Any:
+    rt = runtime()
+    actor = require_actor()
+    own = consent_account.require_own_record(db_session(), actor)
+    if not own.hidden:
+        return redirect(url_for("pages.dashboard"), 303)  # Nothing to undo.
+    _, errors = _load(ButtonForm())
+    if errors:
+        return render_template("account/record_deleted.html", destroy_after=own.destroy_after,
+                               errors=errors), 422
+    lifecycle.undo_delete_record(db_session(), rt.config, actor, person_id=own.person_id,
+                                 now=rt.now())
+    db_session().commit()
+    return redirect(url_for("pages.record", person_id=own.person_id), 303)
+
+
+# -- getting back in with the recovery code ----------------------------------------------------
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+def recover() -> Any:
+    template = "account/recover.html"
+    if request.method == "GET":
+        return render_template(template, values={}, errors={})
+    values = {"login": request.form.get("login", "")}
+    data, errors = _load(RecoverForm())
+    if errors:
+        return render_template(template, values=values, errors=errors), 422
+    rt = runtime()
+    try:
+        signed, code = auth.recover(rt.db, rt.config, login=data["login"],
+                                    code=data["recovery_code"].strip(),
+                                    new_passphrase=data["new_passphrase"],
+                                    address=_address(), now=rt.now())
+    except WeakPassphrase as exc:
+        return render_template(template, values=values,
+                               errors={"new_passphrase": exc.message}), 422
+    except (SignInFailed, throttle.TooManyAttempts) as exc:
+        return _sign_in_problem(exc, "recovery_code", template, values=values,
+                                wrong=WRONG_CODE, wrong_status=401)
+    # The new code is shown in this answer only: the old one was used up.
+    response = make_response(render_template("account/new_recovery_code.html", code=code,
+                                             replaced=False, errors={}))
+    set_session_cookie(response, signed)
+    return response
