@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from consent.policy import Actor
-from vault import accounts, credentials, people
+from vault import accounts, credentials, people, second_factor
 from vault.config import VaultConfig
 from vault.errors import NotFound
 
@@ -76,3 +76,8 @@ def revoke_token(
     """
     credentials.revoke_api_token(session, config, account_id=actor.account_id,
                                  token_id=token_id, now=now)
+
+
+def has_one_time_codes(session: Session, actor: Actor) -> bool:
+    """Whether the actor's account asks for a one-time code when signing in."""
+    return second_factor.has_totp(session, account_id=actor.account_id)

@@ -16,9 +16,6 @@ Mailer = Callable[[str, str, str], None]  # (to, subject, body)
 log = logging.getLogger(__name__)
 UK = ZoneInfo("Europe/London")
 
-NOTICE_KINDS = ("new_device_sign_in", "passphrase_changed", "account_recovered",
-                "recovery_code_replaced", "second_factor_added", "second_factor_removed",
-                "token_created", "account_locked")
 
 
 def uk_time(moment: datetime, *, year: bool = True) -> str:
@@ -30,6 +27,19 @@ def uk_time(moment: datetime, *, year: bool = True) -> str:
     return f"{local.strftime('%A')} {local.day} {month} at {hour}:{minutes}"
 
 
+# What each notice says on the person's record page.
+NOTICE_WORDS = {
+    "new_device_sign_in": "Someone signed in to your account on a new device.",
+    "passphrase_changed": "Your passphrase was changed.",
+    "account_recovered": "Your recovery code was used to get back into your account.",
+    "recovery_code_replaced": "You made a new recovery code. The old one stopped working.",
+    "second_factor_added": "One-time codes were switched on.",
+    "second_factor_removed": "One-time codes were switched off.",
+    "token_created": "An API token was made.",
+    "account_locked": "Your account was locked after too many wrong passphrases.",
+}
+
+
 def new_device_email(moment: datetime) -> tuple[str, str]:
     subject = "Tell Once: a new sign-in to your account"
     body = (
@@ -39,6 +49,9 @@ def new_device_email(moment: datetime) -> tuple[str, str]:
         "Tell Once is not an NHS service. This email never contains anything from your record.\n"
     )
     return subject, body
+
+
+NOTICE_KINDS = tuple(NOTICE_WORDS)
 
 
 def send(mailer: Mailer | None, to: str | None, message: tuple[str, str]) -> None:

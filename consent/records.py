@@ -155,3 +155,18 @@ def medicines_indicators(
     views = list_entries(session, config, actor, person_id=person_id, section="medicines",
                          now=now)
     return medicine_indicators(views, today=today)
+
+
+NOTICE_WINDOW_DAYS = 30
+
+
+def read_notices(session: Session, actor: Actor, *, now: datetime, limit: int = 5) -> list[
+        dict[str, Any]]:
+    """The account's recent notices (a new device, a changed passphrase...), newest first."""
+    from datetime import timedelta
+
+    from consent.notices import NOTICE_KINDS
+
+    since = now - timedelta(days=NOTICE_WINDOW_DAYS)
+    events = read_account_history(session, actor, limit=200)["events"]
+    return [e for e in events if e["kind"] in NOTICE_KINDS and e["at"] >= since][:limit]

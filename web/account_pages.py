@@ -8,10 +8,13 @@ and every copy or deletion of the whole record, asks for the passphrase again fi
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from datetime import timedelta
 from typing import Any
 
+import qrcode
 from flask import (
     Blueprint,
     jsonify,
@@ -31,10 +34,12 @@ from vault.accounts import SignInFailed
 from vault.attachments import AttachmentRejected
 from vault.errors import Conflict, InvalidEntry, NotFound, VaultError
 from vault.passphrases import WeakPassphrase
+from vault.second_factor import WrongCode
 from web.context import db_session, require_actor, runtime, signed_in_actor
 from web.forms import (
     ButtonForm,
     ChangePassphraseForm,
+    CodeForm,
     ConfirmPassphraseForm,
     DeleteRecordForm,
     ImportForm,
@@ -65,6 +70,8 @@ DONE = {
     "sessions": "You are signed out on every other device. You are still signed in here.",
     "revoked": "The token is revoked. It does not work any more.",
     "imported": "Your record file is brought in.",
+    "codes_on": "One-time codes are on. Next time you sign in, you will need a code from your app.",
+    "codes_off": "One-time codes are off. You sign in with your passphrase only.",
 }
 
 
@@ -483,3 +490,80 @@ def recover() -> Any:
                                              replaced=False, errors={}))
     set_session_cookie(response, signed)
     return response
+
+
+# -- one-time codes (second factor) --------------------------------------------------------
+
+
+def _qr_data_uri(text: str) -> str:
+    """A QR code as a PNG data URI: drawn here, so the secret never leaves this server."""
+    buffer = io.BytesIO()
+    qrcode.make(text, box_size=6, border=2).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _grouped(secret: str) -> str:
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+@bp.get("/account/codes")
+def codes() -> str:
+    actor = require_actor()
+    switched_on = consent_account.has_one_time_codes(db_session(), actor)
+    db_session().commit()
+    return render_template("account/codes.html", switched_on=switched_on, errors={},
+                           done=_done())
+
+
+@bp.post("/account/codes/start")
+def start_codes() -> Any:
+    actor = require_actor()
+    data, errors = _load(ConfirmPassphraseForm())
+    if errors:
+        return render_template("account/codes.html", switched_on=False, errors=errors), 422
+    rt = runtime()
+    db_session().commit()
+    try:
+        made = auth.start_totp(rt.db, rt.config, account_id=actor.account_id,
+                               passphrase=data["passphrase"], address=_address(), now=rt.now())
+    except SIGN_IN_PROBLEMS as exc:
+        return _sign_in_problem(exc, "passphrase", "account/codes.html", switched_on=False)
+    return render_template("account/codes_confirm.html", secret=_grouped(made["secret"]),
+                           qr=_qr_data_uri(made["uri"]), errors={})
+
+
+@bp.post("/account/codes/confirm")
+def confirm_codes() -> Any:
+    actor = require_actor()
+    data, errors = _load(CodeForm())
+    rt = runtime()
+    if not errors:
+        try:
+            auth.confirm_totp(db_session(), rt.config, unlocked=actor.unlocked,
+                              code=data["code"], now=rt.now())
+        except WrongCode as exc:
+            errors = {"code": exc.message}
+        except NotFound:
+            return redirect(url_for("account.codes"), 303)
+    if errors:
+        db_session().rollback()
+        return render_template("account/codes_confirm.html", secret=None, qr=None,
+                               errors={"code": errors.get("code", "Type the 6 numbers.")}), 422
+    db_session().commit()
+    return redirect(url_for("account.codes", done="codes_on"), 303)
+
+
+@bp.post("/account/codes/remove")
+def remove_codes() -> Any:
+    actor = require_actor()
+    data, errors = _load(ConfirmPassphraseForm())
+    if errors:
+        return render_template("account/codes.html", switched_on=True, errors=errors), 422
+    rt = runtime()
+    db_session().commit()
+    try:
+        auth.remove_totp(rt.db, rt.config, account_id=actor.account_id,
+                         passphrase=data["passphrase"], address=_address(), now=rt.now())
+    except SIGN_IN_PROBLEMS as exc:
+        return _sign_in_problem(exc, "passphrase", "account/codes.html", switched_on=True)
+    return redirect(url_for("account.codes", done="codes_off"), 303)

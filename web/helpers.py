@@ -81,7 +81,14 @@ def tier_help_html() -> Markup:
         "<ul>{}</ul><p>Nothing is shared until you choose to share it.</p>").format(items)
 
 
+def session_idle_seconds() -> int:
+    from web.context import runtime
+
+    return int(runtime().config.session_idle.total_seconds())
+
+
 HELPERS = {
+    "session_idle_seconds": session_idle_seconds,
     "signed_in_actor": signed_in_actor,
     "error_list": error_list,
     "suggestion": suggest_passphrase,

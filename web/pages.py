@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 
 from consent import auth, records
 from consent import people as consent_people
+from consent.notices import NOTICE_WORDS
 from consent.runtime import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, SESSION_COOKIE
 from vault import credentials, throttle
 from vault.accounts import NotSignedIn, SignInFailed
@@ -186,10 +187,12 @@ def record(person_id: Any) -> str:
     indicators = records.medicines_indicators(db_session(), rt.config, actor,
                                               person_id=str(person_id), now=rt.now(),
                                               today=rt.now().date())
+    notices = records.read_notices(db_session(), actor, now=rt.now())
     db_session().commit()
     counts = {name: sum(1 for v in views if v.section == name) for name in SECTIONS}
     return render_template("dashboard.html", person_id=str(person_id), sections=SECTIONS,
-                           counts=counts, indicators=indicators)
+                           counts=counts, indicators=indicators, notices=notices,
+                           notice_words=NOTICE_WORDS)
 
 
 @bp.get("/people/<uuid:person_id>/sections/<name>")
@@ -254,3 +257,11 @@ def _form_again(person_id: str, the_section: Any, entry: Any, tiers: dict[str, s
     boxes = entry_form.sent_boxes(the_section, request.form, tiers)  # type: ignore[arg-type]
     return render_template("entry_form.html", person_id=person_id, section=the_section,
                            entry=entry, boxes=boxes, errors=problems), 422
+
+
+@bp.post("/session/stay")
+def stay_signed_in() -> Any:
+    """The "stay signed in" button of the time-out warning: using the session extends it."""
+    require_actor()
+    db_session().commit()
+    return make_response("", 204)

@@ -205,3 +205,73 @@ def test_empty_sign_up_names_every_box_to_fill(client: FlaskClient) -> None:
     page = response.get_data(as_text=True)
     for box in ("#preferred_name", "#login", "#passphrase", "#understood"):
         assert f'href="{box}"' in page
+
+
+def test_one_time_codes_set_up_and_switched_off_in_the_account_pages(
+    client: FlaskClient, runtime: Any
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import pyotp
+
+    now = datetime.now(UTC)
+    runtime.set_clock(lambda: now)
+    sign_up(client)
+    token = csrf(client, "/account/codes")
+    wrong = client.post("/account/codes/start", data={"csrf_token": token,
+                                                      "passphrase": "not it, not at all"})
+    assert wrong.status_code == 422
+    started = client.post("/account/codes/start", data={"csrf_token": token,
+                                                        "passphrase": PASSPHRASE})
+    page = started.get_data(as_text=True)
+    assert 'src="data:image/png;base64,' in page
+    key = re.search(r'class="tellonce-key">([A-Z2-7 ]+)<', page)
+    assert key is not None
+    totp = pyotp.TOTP(key.group(1).replace(" ", ""))
+    bad = client.post("/account/codes/confirm", data={"csrf_token": token, "code": "000000"})
+    assert bad.status_code == 422
+    on = client.post("/account/codes/confirm", data={"csrf_token": token, "code": totp.at(now)})
+    assert on.status_code == 303
+    assert "One-time codes are on" in client.get(on.headers["Location"]).get_data(as_text=True)
+    client.post("/sign-out", data={"csrf_token": token})
+    later = now + timedelta(minutes=1)
+    runtime.set_clock(lambda: later)
+    asked = client.post("/sign-in", data={"csrf_token": csrf(client, "/sign-in"),
+                                          "login": "amy", "passphrase": PASSPHRASE})
+    assert "Type your code" in asked.get_data(as_text=True)
+    client.post("/sign-in/code", data={"csrf_token": token, "code": totp.at(later)})
+    off = client.post("/account/codes/remove", data={"csrf_token": csrf(client, "/account/codes"),
+                                                     "passphrase": PASSPHRASE})
+    assert off.status_code == 303
+    assert "One-time codes are off" in client.get(off.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_record_page_shows_notices_in_plain_words(client: FlaskClient, app: Any) -> None:
+    sign_up(client)
+    other = app.test_client()
+    other.environ_base.update(client.environ_base)
+    signed = other.post("/sign-in", data={"csrf_token": csrf(other, "/sign-in"),
+                                          "login": "amy", "passphrase": PASSPHRASE})
+    assert signed.status_code == 303
+    page = client.get(person_url(client)).get_data(as_text=True)
+    assert "Notices" in page
+    assert "Someone signed in to your account on a new device." in page
+
+
+def test_the_time_out_warning_can_extend_the_session(client: FlaskClient, runtime: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime.now(UTC)
+    runtime.set_clock(lambda: start)
+    sign_up(client)
+    page = client.get(person_url(client)).get_data(as_text=True)
+    assert 'id="timeout-warning"' in page
+    assert 'data-idle-seconds="900"' in page
+    token = NAME_RE.search(page).group(1)  # type: ignore[union-attr]
+    # Thirteen minutes in, the warning shows; "stay" uses the session, so it lasts on.
+    runtime.set_clock(lambda: start + timedelta(minutes=13))
+    assert client.post("/session/stay", data={"csrf_token": token}).status_code == 204
+    runtime.set_clock(lambda: start + timedelta(minutes=27))
+    assert client.get(person_url(client)).status_code == 200
+    runtime.set_clock(lambda: start + timedelta(minutes=43))
+    assert client.post("/session/stay", data={"csrf_token": token}).status_code == 303
