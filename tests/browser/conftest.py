@@ -9,10 +9,14 @@ which are Secure, work over plain http as they would over https in production.
 A or AA violation at 320 px and at 1280 px wide, nothing scrolls sideways at 320 px (which is
 also what 400% zoom of a 1280 px window gives), and the browser saw no console error, no
 Content-Security-Policy violation and no request to another origin.
+
+``demo_accounts`` runs ``tellonce demo --json`` against the worker's server, as an operator
+would, for journeys that look at a record filled from the demo.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -71,6 +75,8 @@ AXE_RUN = """async ([tags, rules]) => {
 class LiveServer:
     url: str
     log: Path
+    # The environment the server runs with, for running other ``tellonce`` commands against it.
+    env: dict[str, str] = field(default_factory=dict, hash=False, repr=False)
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
@@ -84,6 +90,9 @@ class Watch:
     problems: list[str] = field(default_factory=list)
     # The pages themselves, whose 4xx answers are forms sent back, not faults.
     documents: set[str] = field(default_factory=set)
+    # Files the browser saved, and navigations that stopped without showing a page.
+    downloads: set[str] = field(default_factory=set)
+    aborted: list[str] = field(default_factory=list)
 
     def on_console(self, message: Any) -> None:
         if message.type != "error":
@@ -105,7 +114,24 @@ class Watch:
             self.documents.add(request.url)
 
     def on_request_failed(self, request: Any) -> None:
+        # A link or form whose answer is a file to save (Content-Disposition: attachment) is a
+        # navigation Chromium stops with net::ERR_ABORTED once the download starts. Only such a
+        # navigation is let off, and only when a download of that address was seen: see take().
+        if request.failure == "net::ERR_ABORTED" and request.is_navigation_request():
+            self.aborted.append(request.url)
+            return
         self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def on_download(self, download: Any) -> None:
+        self.downloads.add(download.url)
+
+    def take(self) -> list[str]:
+        """What went wrong since the last time, and start again."""
+        problems = self.problems + [f"request failed: {url} (net::ERR_ABORTED)"
+                                    for url in self.aborted if url not in self.downloads]
+        self.problems = []
+        self.aborted = []
+        return problems
 
     def on_response(self, response: Any) -> None:
         if response.status >= 400 and response.request.resource_type != "document":
@@ -178,7 +204,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory,
         proc = subprocess.Popen([_tellonce(), "serve", "--host", "127.0.0.1", "--port", str(port)],
                                 env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    server = LiveServer(url, log)
+    server = LiveServer(url, log, env)
     try:
         _wait_until_healthy(proc, server)
         yield server
@@ -243,6 +269,7 @@ def page(browser: Any, live_server: LiveServer, watch: Watch) -> Iterator[Any]:
     the_page.on("console", watch.on_console)
     the_page.on("request", watch.on_request)
     the_page.on("requestfailed", watch.on_request_failed)
+    the_page.on("download", watch.on_download)
     the_page.on("response", watch.on_response)
     try:
         yield the_page
@@ -302,8 +329,7 @@ def check_axe(live_server: LiveServer, watch: Watch) -> Callable[[Any], None]:
                         failures.append(f"{where} scrolls sideways at 320 px: {wide} px wide")
         finally:
             page.set_viewport_size(DESKTOP)
-        failures += watch.problems
-        watch.problems.clear()
+        failures += watch.take()
         assert not failures, "\n".join(failures)
 
     return check
@@ -336,3 +362,17 @@ def check_focus(live_server: LiveServer) -> Callable[[Any], int]:
         return len(seen)
 
     return check
+
+
+@pytest.fixture(scope="session")
+def demo_accounts(live_server: LiveServer) -> list[dict[str, str]]:
+    """``tellonce demo --json`` on this worker's server: each demo login, passphrase and record.
+
+    With the server's own environment, so the same database and keys. On SQLite the command
+    waits for the write lock while the server holds it.
+    """
+    done = subprocess.run([_tellonce(), "demo", "--json"], env=live_server.env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    accounts: list[dict[str, str]] = json.loads(done.stdout)["accounts"]
+    return accounts

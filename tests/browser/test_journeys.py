@@ -76,6 +76,10 @@ def _sign_up(page: Page, check: Check, login: str) -> str:
 
 def _open_section(page: Page, title: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My record").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My record")
+    # Let the record page finish loading its scripts before leaving it, or the browser
+    # aborts them and the watcher rightly reports a failed request.
+    page.wait_for_load_state("load")
     page.get_by_role("link", name=title, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
 
