@@ -395,3 +395,44 @@ def test_pages_filled_from_the_demo(page: Page, check_axe: Check,
     _heading(page, "Rosie")
     expect(page.locator(".tellonce-printed").get_by_role("heading", level=2)).to_have_count(18)
     check_axe(page)
+
+
+def test_set_up_a_one_time_code_and_sign_in_with_it(page: Page, check_axe: Check) -> None:
+    import time
+
+    import pyotp
+
+    bo = _sign_up(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My account").click()
+    _heading(page, "Your account")
+    page.get_by_role("link", name="One-time codes").click()
+    _heading(page, "One-time codes")
+    check_axe(page)
+    page.get_by_label("Your passphrase").fill(bo.passphrase)
+    page.get_by_role("button", name="Set up one-time codes").click()
+    _heading(page, "Add Tell Once to your app")
+    check_axe(page)
+    assert page.get_by_role("img").evaluate("img => img.naturalWidth") > 0
+    totp = pyotp.TOTP(page.locator(".tellonce-key").inner_text().replace(" ", ""))
+    # The code of the half minute before: accepted (one step either side), and it leaves
+    # the current step free for signing in below, since each step is accepted once only.
+    page.get_by_label("Code from your app").fill(totp.at(time.time() - 30))
+    page.get_by_role("button", name="Switch one-time codes on").click()
+    _heading(page, "One-time codes")
+    expect(page.get_by_text("One-time codes are on.", exact=False).first).to_be_visible()
+    _sign_out(page)
+
+    page.goto("/sign-in")
+    page.get_by_label("Login or email address").fill(bo.login)
+    page.get_by_label("Passphrase").fill(bo.passphrase)
+    page.get_by_role("button", name="Sign in").click()
+    _heading(page, "Type your code")
+    check_axe(page)
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    _heading(page, "Type your code")
+    expect(page.get_by_role("alert")).to_contain_text("did not work")
+    check_axe(page)
+    page.get_by_label("Code").fill(totp.now())
+    page.get_by_role("button", name="Continue").click()
+    _heading(page, "My record")
