@@ -19,26 +19,21 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from sqlalchemy import create_engine, text
+
+from tests.live_server import free_port, serving, tellonce_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-STARTUP_SECONDS = 20
 DESKTOP = {"width": 1280, "height": 900}
 NARROW = {"width": 320, "height": 900}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -141,16 +136,6 @@ class Watch:
         self.problems.append(f"CSP violation: {detail}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tellonce() -> str:
-    return str(Path(sys.executable).parent / "tellonce")
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _chromium() -> None:
     """Debian's Chromium, never one a test tool downloads; missing it fails CI."""
@@ -186,7 +171,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory,
                 _server_database: str | None) -> Iterator[LiveServer]:
     """``tellonce init`` and ``tellonce serve``, exactly as an operator runs them."""
     home = tmp_path_factory.mktemp("browser-server")
-    port = _free_port()
+    port = free_port()
     url = f"http://localhost:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELLONCE_")}
     env |= {"TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(home / "instance"),
@@ -195,45 +180,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory,
             "HOME": str(home)}
     if _server_database:
         env["TELLONCE_DATABASE_URL"] = _server_database
-    init = subprocess.run([_tellonce(), "init"], env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
-    assert init.returncode == 0, init.stdout + init.stderr
     log = home / "server.log"
-    with log.open("w") as log_file:
-        # A session of its own, so the whole process group can be killed if SIGTERM is not enough.
-        proc = subprocess.Popen([_tellonce(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    server = LiveServer(url, log, env)
-    try:
-        _wait_until_healthy(proc, server)
-        yield server
-    finally:
-        _stop(proc)
-
-
-def _wait_until_healthy(proc: subprocess.Popen[bytes], server: LiveServer) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"tellonce serve exited with {proc.returncode}:\n{server.log_text()}")
-        with suppress(requests.ConnectionError):
-            if requests.get(server.url + "/healthz", timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    pytest.fail(f"tellonce serve did not answer /healthz in {STARTUP_SECONDS} s:\n"
-                f"{server.log_text()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to gunicorn's arbiter, which stops its workers; then kill whatever is left."""
-    with suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGTERM)
-    with suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=10)
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    with serving(env, port, log):
+        yield LiveServer(url, log, env)
 
 
 @pytest.fixture(scope="session")
@@ -371,7 +320,7 @@ def demo_accounts(live_server: LiveServer) -> list[dict[str, str]]:
     With the server's own environment, so the same database and keys. On SQLite the command
     waits for the write lock while the server holds it.
     """
-    done = subprocess.run([_tellonce(), "demo", "--json"], env=live_server.env,
+    done = subprocess.run(tellonce_command("demo", "--json"), env=live_server.env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     accounts: list[dict[str, str]] = json.loads(done.stdout)["accounts"]

@@ -11,14 +11,10 @@ past the delay that the count calls for.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +25,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from keys.keyring import Keyring
 from tests.factories import PASSPHRASE
+from tests.live_server import free_port, serving
 from vault import throttle
 from vault.db import Database
 from vault.models import AuditEvent, SignInThrottle
@@ -36,7 +33,6 @@ from web.settings import load_settings
 
 pytestmark = pytest.mark.server
 
-STARTUP_SECONDS = 15
 ATTEMPTS = 20
 WRONG = "entirely wrong passphrase here"
 
@@ -52,19 +48,6 @@ class Server:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _command(*args: str) -> list[str]:
-    script = Path(sys.executable).with_name("tellonce")
-    if script.exists():
-        return [str(script), *args]
-    return [sys.executable, "-c", "import sys; from web.cli import main; sys.exit(main())", *args]
 
 
 @contextmanager
@@ -103,59 +86,13 @@ def _serve(tmp_path: Path, pg_url: str | None) -> Iterator[Server]:
             "HOME": str(tmp_path)}
     if pg_url:
         env["TELLONCE_DATABASE_URL"] = pg_url
-    init = subprocess.run(_command("init"), env=env, capture_output=True, text=True, timeout=60,
-                          check=False)
-    assert init.returncode == 0, init.stderr
-
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
-    with log.open("w") as log_file:
-        # A session of its own, so the whole process group (gunicorn and its workers) can
-        # be stopped together.
-        proc = subprocess.Popen(_command("serve", "--host", "127.0.0.1", "--port", str(port)),
-                                env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     # The URL the server itself resolves (web/settings.py), for this test's own reads.
     database_url = load_settings(env).database_url
-    srv = Server(url, proc.pid, instance, database_url, pg_url is None, log)
-    try:
-        _wait_until_healthy(proc, srv)
-        yield srv
-    finally:
-        _stop(proc)
-
-
-def _wait_until_healthy(proc: subprocess.Popen[bytes], srv: Server) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"tellonce serve exited with {proc.returncode}:\n{srv.log_text()}")
-        try:
-            if requests.get(srv.url + "/healthz", timeout=0.5).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"tellonce serve did not answer /healthz in {STARTUP_SECONDS} s:\n"
-                f"{srv.log_text()}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop through the arbiter, as an operator would, then kill whatever is left."""
-    # SIGTERM to the arbiter alone, which stops its workers itself. Quick shutdown (SIGINT),
-    # or a signal to the whole group, can leave a gthread worker stuck in its exit handler.
-    with suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-        stopped = True
-    except subprocess.TimeoutExpired:
-        stopped = False
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-    assert stopped, "tellonce serve did not stop within 10 s of SIGTERM"
+    with serving(env, port, log, must_stop_cleanly=True) as proc:
+        yield Server(url, proc.pid, instance, database_url, pg_url is None, log)
 
 
 def _children(pid: int) -> list[int]:
