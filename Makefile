@@ -21,7 +21,7 @@ $(ASSETS): package.json package-lock.json web/assets/*.scss web/assets/copy.mjs
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run build --silent
 
-## Set up, load the demo people and serve on http://127.0.0.1:5000 (SQLite, development).
+## Set up, load the demo people and serve on http://localhost:5000 (SQLite, development).
 run: $(STAMP) $(ASSETS)
 	TELLONCE_ENV=development $(BIN)/tellonce init
 	TELLONCE_ENV=development $(BIN)/tellonce demo

@@ -55,7 +55,11 @@ class SessionOut(Strict):
 
 
 class PendingOut(Strict):
-    second_factor = fields.String(required=True, metadata={"description": "Which: totp."})
+    second_factor = fields.String(required=True, metadata={
+        "description": "The first way to finish: totp (here, at /sessions/second-factor) or "
+                       "passkey (in the pages only)."})
+    second_factors = fields.List(fields.String(), required=True, metadata={
+        "description": "Every way this account can finish: totp, passkey or both."})
 
 
 class CodeIn(Strict):

@@ -100,7 +100,8 @@ class Sessions(MethodView):
     @blp.arguments(schemas.SessionIn)
     @blp.response(201, schemas.SessionOut)
     @blp.alt_response(202, schema=schemas.PendingOut, description="The passphrase was right; send "
-                      "the one-time code to /sessions/second-factor within five minutes.")
+                      "the one-time code to /sessions/second-factor within five minutes. An "
+                      "account with passkeys only finishes signing in in the pages.")
     @documents(401, 423, 429)
     def post(self, data: dict[str, Any]) -> Response:
         """Sign in: sets the session cookie, or asks for a one-time code first."""
@@ -111,7 +112,7 @@ class Sessions(MethodView):
                               mailer=rt.mailer)
         if isinstance(signed, auth.SecondFactorNeeded):
             pending = make_response(schemas.PendingOut().dump(
-                {"second_factor": signed.kind}), 202)
+                {"second_factor": signed.kinds[0], "second_factors": list(signed.kinds)}), 202)
             pending.set_cookie(PENDING_COOKIE, signed.pending_token, secure=True, httponly=True,
                                samesite="Strict", path="/", max_age=300)
             return pending

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from consent.policy import Actor
-from vault import accounts, credentials, people, second_factor
+from vault import accounts, credentials, passkeys, people, second_factor
 from vault.config import VaultConfig
 from vault.errors import NotFound
+from vault.passkeys import RelyingParty
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,15 @@ def revoke_token(
 def has_one_time_codes(session: Session, actor: Actor) -> bool:
     """Whether the actor's account asks for a one-time code when signing in."""
     return second_factor.has_totp(session, account_id=actor.account_id)
+
+
+def list_passkeys(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The actor's own passkeys, with the names they gave them."""
+    return passkeys.list_passkeys(session, unlocked=actor.unlocked)
+
+
+def add_passkey(session: Session, config: VaultConfig, actor: Actor, *, rp: RelyingParty,
+                credential: object, name: object, now: datetime) -> None:
+    """Keep the passkey the browser just made. :raises PasskeyFailed, InvalidEntry:"""
+    passkeys.add_passkey(session, config, rp=rp, account_id=actor.account_id,
+                         credential=credential, name=name, now=now)

@@ -11,6 +11,7 @@ transaction (on SQLite that would hold the one write lock for every other reques
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from consent import notices
 from consent.notices import Mailer
-from vault import accounts, credentials, devices, second_factor, throttle
+from vault import accounts, credentials, devices, passkeys, second_factor, throttle
 from vault.accounts import SignInFailed, Unlocked
 from vault.config import VaultConfig
 from vault.db import Database
 from vault.models import Account, SignInSession
+from vault.passkeys import RelyingParty
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,20 @@ class SignedIn:
 
 @dataclass(frozen=True)
 class SecondFactorNeeded:
-    """The passphrase was right; a one-time code must follow within five minutes."""
+    """The passphrase was right; a one-time code or a passkey must follow within five minutes."""
 
     pending_token: str
-    kind: str = second_factor.TOTP
+    # "totp", "passkey" or both: what this account can finish with.
+    kinds: tuple[str, ...] = (second_factor.TOTP,)
+
+
+@dataclass(frozen=True)
+class SecondFactorChoices:
+    """The ways this pending sign-in can finish: a code, a passkey, or either."""
+
+    one_time_code: bool
+    # Options for the browser's passkey prompt, with a new challenge; None without passkeys.
+    passkey_options: str | None
 
 
 def _address_key(config: VaultConfig, address: str) -> bytes:
@@ -116,14 +128,21 @@ def sign_in(
         if accounts.needs_rehash(config, fresh) and isinstance(passphrase, str):
             accounts.rewrap_passphrase(s, config, account=fresh, unlocked=unlocked,
                                        secret=passphrase)
-        if second_factor.has_totp(s, account_id=fresh.id):
+        kinds = _second_factor_kinds(s, fresh.id)
+        if kinds:
             # The failure count stays until the code is right too: someone who knows the
             # passphrase cannot try codes faster than the sign-in delays allow.
             return SecondFactorNeeded(
-                credentials.create_pending_sign_in(s, unlocked=unlocked, now=now))
+                credentials.create_pending_sign_in(s, unlocked=unlocked, now=now), kinds)
         signed, email = _open_session(s, config, fresh, unlocked, now, device_token)
     _notify(signed, email, mailer, now)
     return signed
+
+
+def _second_factor_kinds(s: Session, account_id: str) -> tuple[str, ...]:
+    kinds = (second_factor.TOTP if second_factor.has_totp(s, account_id=account_id) else "",
+             passkeys.PASSKEY if passkeys.has_passkey(s, account_id=account_id) else "")
+    return tuple(kind for kind in kinds if kind)
 
 
 def _open_session(s: Session, config: VaultConfig, account: Account, unlocked: Unlocked,
@@ -146,6 +165,20 @@ def _notify(signed: SignedIn, email: str | None, mailer: Mailer | None, now: dat
         notices.send(mailer, email, notices.new_device_email(now))
 
 
+def second_factor_choices(db: Database, *, pending_token: str, rp: RelyingParty,
+                          now: datetime) -> SecondFactorChoices:
+    """What the second step of this sign-in offers; looking does not use up a try.
+
+    :raises NotSignedIn: when the pending sign-in is gone, expired or used up.
+    """
+    with db.transaction() as s:
+        account_id = credentials.pending_sign_in_account(s, token=pending_token, now=now)
+        return SecondFactorChoices(
+            one_time_code=second_factor.has_totp(s, account_id=account_id),
+            passkey_options=passkeys.authentication_options(s, rp=rp, account_id=account_id,
+                                                            now=now))
+
+
 def finish_second_factor(
     db: Database, config: VaultConfig, *, pending_token: str, code: object, now: datetime,
     device_token: str | None = None, mailer: Mailer | None = None,
@@ -155,21 +188,54 @@ def finish_second_factor(
     :raises NotSignedIn: when the pending sign-in is gone, expired or used up.
     :raises WrongCode: for a wrong code; the try is counted and audited.
     """
+    def check(s: Session, unlocked: Unlocked) -> None:
+        second_factor.check_totp(s, unlocked=unlocked, code=code, now=now)
+
+    return _finish(db, config, pending_token=pending_token, check=check, now=now,
+                   device_token=device_token, mailer=mailer)
+
+
+def finish_with_passkey(
+    db: Database, config: VaultConfig, *, pending_token: str, rp: RelyingParty,
+    credential: object, now: datetime, device_token: str | None = None,
+    mailer: Mailer | None = None,
+) -> SignedIn:
+    """Check the passkey's signed answer; it shares the five tries with one-time codes.
+
+    :raises NotSignedIn: when the pending sign-in is gone, expired or used up.
+    :raises PasskeyFailed: for an answer that does not verify; the try is counted and audited.
+    """
+    def check(s: Session, unlocked: Unlocked) -> None:
+        passkeys.check_passkey(s, rp=rp, account_id=unlocked.account_id,
+                               credential=credential, now=now)
+
+    return _finish(db, config, pending_token=pending_token, check=check, now=now,
+                   device_token=device_token, mailer=mailer)
+
+
+SECOND_FACTOR_FAILURES = (second_factor.WrongCode, passkeys.PasskeyFailed)
+
+
+def _finish(
+    db: Database, config: VaultConfig, *, pending_token: str,
+    check: Callable[[Session, Unlocked], None], now: datetime, device_token: str | None,
+    mailer: Mailer | None,
+) -> SignedIn:
+    failure: Exception | None = None
     with db.transaction() as s:
         unlocked, pending = credentials.resume_pending_sign_in(s, token=pending_token, now=now)
         account = accounts.row_account(s, unlocked.account_id)
         try:
-            second_factor.check_totp(s, unlocked=unlocked, code=code, now=now)
-        except second_factor.WrongCode:
+            check(s, unlocked)
+        except SECOND_FACTOR_FAILURES as exc:
             accounts.account_event(s, config, account, "second_factor_failed", now=now)
-            failed = True
+            failure = exc
         else:
-            failed = False
             s.delete(pending)
             signed, email = _open_session(s, config, account, unlocked, now, device_token)
     # The counted try and the audit event are committed above, before the refusal.
-    if failed:
-        raise second_factor.WrongCode
+    if failure is not None:
+        raise failure
     _notify(signed, email, mailer, now)
     return signed
 
@@ -301,3 +367,32 @@ def remove_totp(
                        address=address, now=now)
     with db.transaction() as s:
         second_factor.remove_totp(s, config, account_id=account_id, now=now)
+
+
+def start_passkey(
+    db: Database, config: VaultConfig, *, account_id: str, passphrase: object, address: str,
+    rp: RelyingParty, now: datetime,
+) -> str:
+    """Confirm the passphrase, then give the options for making a new passkey.
+
+    :raises SignInFailed, TooManyAttempts, AccountLocked: for the passphrase.
+    :raises InvalidEntry: when the account has as many passkeys as it may.
+    """
+    confirm_passphrase(db, config, account_id=account_id, passphrase=passphrase,
+                       address=address, now=now)
+    with db.transaction() as s:
+        account = accounts.row_account(s, account_id)
+        return passkeys.registration_options(s, rp=rp, account_id=account_id,
+                                             login=account.login, now=now)
+
+
+def remove_passkey(
+    db: Database, config: VaultConfig, *, account_id: str, passkey_id: str, passphrase: object,
+    address: str, now: datetime,
+) -> None:
+    """Confirm the passphrase, then remove one passkey. :raises NotFound: for another's."""
+    confirm_passphrase(db, config, account_id=account_id, passphrase=passphrase,
+                       address=address, now=now)
+    with db.transaction() as s:
+        passkeys.remove_passkey(s, config, account_id=account_id, passkey_id=passkey_id,
+                                now=now)

@@ -35,6 +35,8 @@ NOTICE_WORDS = {
     "recovery_code_replaced": "You made a new recovery code. The old one stopped working.",
     "second_factor_added": "One-time codes were switched on.",
     "second_factor_removed": "One-time codes were switched off.",
+    "passkey_added": "A passkey was added to your account.",
+    "passkey_removed": "A passkey was taken off your account.",
     "token_created": "An API token was made.",
     "account_locked": "Your account was locked after too many wrong passphrases.",
 }

@@ -245,16 +245,27 @@ def create_pending_sign_in(session: Session, *, unlocked: Unlocked, now: datetim
     return token
 
 
-def resume_pending_sign_in(session: Session, *, token: str, now: datetime) -> tuple[Unlocked,
-                                                                                    PendingSignIn]:
-    """Count one code attempt. :raises NotSignedIn: for a gone, expired or used-up sign-in."""
+def pending_sign_in_account(session: Session, *, token: str, now: datetime) -> str:
+    """Whose pending sign-in this is, without counting a try. :raises NotSignedIn:"""
+    row = _live_pending(session, token, now)[1]
+    return row.account_id
+
+
+def _live_pending(session: Session, token: str, now: datetime) -> tuple[bytes, PendingSignIn]:
     try:
         secret = tokens.parse_bearer(PENDING_PREFIX, token)
     except InvalidKeyMaterial:
         raise NotSignedIn from None
-    digest = tokens.lookup_digest("pending", secret)
-    row = session.get(PendingSignIn, digest)
+    row = session.get(PendingSignIn, tokens.lookup_digest("pending", secret))
     if row is None or now >= row.expires_at or row.attempts >= PENDING_ATTEMPTS:
         raise NotSignedIn
+    return secret, row
+
+
+def resume_pending_sign_in(session: Session, *, token: str, now: datetime) -> tuple[Unlocked,
+                                                                                    PendingSignIn]:
+    """Count one code attempt. :raises NotSignedIn: for a gone, expired or used-up sign-in."""
+    secret, row = _live_pending(session, token, now)
     row.attempts += 1
-    return _unlock(secret, "pending", row.account_key_wrap, row.account_id, digest.hex()), row
+    return _unlock(secret, "pending", row.account_key_wrap, row.account_id,
+                   row.id_digest.hex()), row

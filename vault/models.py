@@ -306,6 +306,43 @@ class PendingSignIn(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Passkey(Base):
+    """A passkey (WebAuthn credential) that a person uses as the second step of signing in.
+
+    A passkey cannot replace the passphrase: the passphrase is what unlocks the account key.
+    The credential id and public key are not secrets; the name the person gave it is sealed
+    to the account's own key, like an API token's name.
+    """
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            index=True)
+    credential_id: Mapped[bytes] = mapped_column(Bytes(1023), unique=True)
+    public_key: Mapped[bytes] = mapped_column(Bytes)
+    # The authenticator's signature counter: one that goes backwards means a cloned key.
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    name_sealed: Mapped[bytes] = mapped_column(Bytes)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasskeyChallenge(Base):
+    """A WebAuthn challenge the server handed out, usable once, for five minutes.
+
+    Kept by its digest: the challenge itself comes back inside the browser's signed answer.
+    """
+
+    __tablename__ = "passkey_challenges"
+
+    digest: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class KnownDevice(Base):
     """A browser that has signed in to an account before, known by a cookie's digest."""
 

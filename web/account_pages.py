@@ -24,7 +24,6 @@ from flask import (
     request,
     url_for,
 )
-from marshmallow import Schema, ValidationError
 
 from consent import account as consent_account
 from consent import auth, lifecycle, records
@@ -32,10 +31,17 @@ from consent import people as consent_people
 from vault import credentials, throttle
 from vault.accounts import SignInFailed
 from vault.attachments import AttachmentRejected
-from vault.errors import Conflict, InvalidEntry, NotFound, VaultError
+from vault.errors import Conflict, InvalidEntry, NotFound
 from vault.passphrases import WeakPassphrase
 from vault.second_factor import WrongCode
 from web.context import db_session, require_actor, runtime, signed_in_actor
+from web.form_flow import (
+    SIGN_IN_PROBLEMS,
+    client_address,
+    confirm_passphrase,
+    load_form,
+    sign_in_problem,
+)
 from web.forms import (
     ButtonForm,
     ChangePassphraseForm,
@@ -56,7 +62,6 @@ bp = Blueprint("account", __name__)
 # file may be bigger than the app's usual request limit (the same limit as the API's import).
 IMPORT_MAX_BYTES = 64 * 1024 * 1024
 
-WRONG_PASSPHRASE = "That is not your passphrase. Check it and try again."  # noqa: S105 - a message
 WRONG_CODE = "That login and recovery code do not match. Check them and try again."
 NOT_A_RECORD_FILE = ("This file is not a Tell Once record, or part of it is damaged. Choose the "
                      "file you downloaded from Tell Once. Its name ends in .json.")
@@ -86,48 +91,10 @@ def _allow_big_record_files(endpoint: str | None, _values: dict[str, Any] | None
 # -- small helpers ------------------------------------------------------------------------------
 
 
-def _load(form: Schema) -> tuple[dict[str, Any], dict[str, str]]:
-    """The form's data, or the plain-words errors to show with it."""
-    try:
-        return form.load(request.form.to_dict()), {}
-    except ValidationError as exc:
-        return {}, account_form_errors(form, exc.messages)  # type: ignore[arg-type]
-
-
-def _address() -> str:
-    return request.remote_addr or "unknown"
-
-
 def _done() -> str | None:
     return DONE.get(request.args.get("done", ""))
 
 
-def _sign_in_problem(exc: VaultError, box: str, template: str, *, wrong: str = WRONG_PASSPHRASE,
-                     wrong_status: int = 422, **context: Any) -> Any:
-    """The form again when the passphrase or code was wrong, or was tried too often."""
-    headers = {}
-    status, message = wrong_status, wrong
-    if isinstance(exc, throttle.TooManyAttempts):
-        status, message = 429, exc.message
-        headers["Retry-After"] = str(exc.retry_after)
-    elif isinstance(exc, throttle.AccountLocked):
-        status, message = 423, exc.message
-    return render_template(template, errors={box: message}, **context), status, headers
-
-
-def _confirm(passphrase: str) -> None:
-    """Ask for the passphrase again, throttled like signing in.
-
-    :raises SignInFailed, TooManyAttempts, AccountLocked:
-    """
-    rt = runtime()
-    actor = require_actor()
-    db_session().commit()  # End this request's transaction before the slow key work.
-    auth.confirm_passphrase(rt.db, rt.config, account_id=actor.account_id,
-                            passphrase=passphrase, address=_address(), now=rt.now())
-
-
-SIGN_IN_PROBLEMS = (SignInFailed, throttle.TooManyAttempts, throttle.AccountLocked)
 
 
 def _own_record_or_dashboard() -> tuple[consent_account.OwnRecord | None, Any]:
@@ -157,7 +124,7 @@ def change_passphrase() -> Any:
     template = "account/passphrase.html"
     if request.method == "GET":
         return render_template(template, errors={})
-    data, errors = _load(ChangePassphraseForm())
+    data, errors = load_form(ChangePassphraseForm())
     if errors:
         return render_template(template, errors=errors), 422
     rt = runtime()
@@ -167,11 +134,11 @@ def change_passphrase() -> Any:
                                passphrase=data["passphrase"],
                                new_passphrase=data["new_passphrase"],
                                keep_session_digest=actor.session_digest,
-                               address=_address(), now=rt.now())
+                               address=client_address(), now=rt.now())
     except WeakPassphrase as exc:
         return render_template(template, errors={"new_passphrase": exc.message}), 422
     except SIGN_IN_PROBLEMS as exc:
-        return _sign_in_problem(exc, "passphrase", template)
+        return sign_in_problem(exc, "passphrase", template)
     return redirect(url_for("account.index", done="passphrase"), 303)
 
 
@@ -198,7 +165,7 @@ def sessions() -> str:
 @bp.post("/account/sessions/end-others")
 def end_other_sessions() -> Any:
     actor = require_actor()
-    _, errors = _load(ButtonForm())
+    _, errors = load_form(ButtonForm())
     if errors:
         return render_template("account/sessions.html", sessions=_session_rows(), done=None,
                                errors=errors), 422
@@ -257,7 +224,7 @@ def new_token() -> Any:
         return render_template(template, people=people, values={}, errors={})
     values = request.form.to_dict()
     values.pop("csrf_token", None)
-    data, errors = _load(TokenForm())
+    data, errors = load_form(TokenForm())
     person_id = _token_person(data, people) if not errors else None
     if not errors and person_id is None:
         errors = account_form_errors(TokenForm(), {"person_id": []})
@@ -300,7 +267,7 @@ def revoke_token(token_id: Any) -> Any:
         if not token["active"]:
             return redirect(url_for("account.tokens"), 303)
         return render_template("account/token_revoke.html", token=token, errors={})
-    _, errors = _load(ButtonForm())
+    _, errors = load_form(ButtonForm())
     if errors:
         return render_template("account/token_revoke.html", token=token, errors=errors), 422
     consent_account.revoke_token(db_session(), rt.config, actor, token_id=str(token_id),
@@ -318,17 +285,17 @@ def new_recovery_code() -> Any:
     template = "account/recovery_code.html"
     if request.method == "GET":
         return render_template(template, errors={})
-    data, errors = _load(ConfirmPassphraseForm())
+    data, errors = load_form(ConfirmPassphraseForm())
     if errors:
         return render_template(template, errors=errors), 422
     rt = runtime()
     db_session().commit()  # End this request's transaction before the slow key work.
     try:
         code = auth.replace_recovery_code(rt.db, rt.config, account_id=actor.account_id,
-                                          passphrase=data["passphrase"], address=_address(),
+                                          passphrase=data["passphrase"], address=client_address(),
                                           now=rt.now())
     except SIGN_IN_PROBLEMS as exc:
-        return _sign_in_problem(exc, "passphrase", template)
+        return sign_in_problem(exc, "passphrase", template)
     # The code is shown in this answer only: it is never stored, and the page is no-store.
     return render_template("account/new_recovery_code.html", code=code, replaced=True,
                            errors={})
@@ -358,13 +325,13 @@ def export_record() -> Any:
     if request.method == "GET":
         db_session().commit()
         return render_template(template, errors={})
-    data, errors = _load(ConfirmPassphraseForm())
+    data, errors = load_form(ConfirmPassphraseForm())
     if errors:
         return render_template(template, errors=errors), 422
     try:
-        _confirm(data["passphrase"])
+        confirm_passphrase(data["passphrase"])
     except SIGN_IN_PROBLEMS as exc:
-        return _sign_in_problem(exc, "passphrase", template)
+        return sign_in_problem(exc, "passphrase", template)
     now = rt.now()
     document = lifecycle.export_record(db_session(), rt.config, actor, person_id=own.person_id,
                                        now=now)
@@ -388,7 +355,7 @@ def import_record() -> Any:
     if request.method == "GET":
         db_session().commit()
         return render_template(template, errors={}, detail=None)
-    _, errors = _load(ImportForm())
+    _, errors = load_form(ImportForm())
     if errors:
         return render_template(template, errors=errors, detail=None), 422
     upload = request.files.get("record_file")
@@ -430,13 +397,13 @@ def delete_record() -> Any:
         db_session().commit()
         return render_template(template, days=days, values={}, errors={})
     values = {"understood": request.form.get("understood", "")}
-    data, errors = _load(DeleteRecordForm())
+    data, errors = load_form(DeleteRecordForm())
     if errors:
         return render_template(template, days=days, values=values, errors=errors), 422
     try:
-        _confirm(data["passphrase"])
+        confirm_passphrase(data["passphrase"])
     except SIGN_IN_PROBLEMS as exc:
-        return _sign_in_problem(exc, "passphrase", template, days=days, values=values)
+        return sign_in_problem(exc, "passphrase", template, days=days, values=values)
     lifecycle.delete_record(db_session(), rt.config, actor, person_id=own.person_id,
                             now=rt.now())
     db_session().commit()
@@ -451,7 +418,7 @@ def undo_delete() -> Any:
     own = consent_account.require_own_record(db_session(), actor)
     if not own.hidden:
         return redirect(url_for("pages.dashboard"), 303)  # Nothing to undo.
-    _, errors = _load(ButtonForm())
+    _, errors = load_form(ButtonForm())
     if errors:
         return render_template("account/record_deleted.html", destroy_after=own.destroy_after,
                                errors=errors), 422
@@ -470,7 +437,7 @@ def recover() -> Any:
     if request.method == "GET":
         return render_template(template, values={}, errors={})
     values = {"login": request.form.get("login", "")}
-    data, errors = _load(RecoverForm())
+    data, errors = load_form(RecoverForm())
     if errors:
         return render_template(template, values=values, errors=errors), 422
     rt = runtime()
@@ -478,12 +445,12 @@ def recover() -> Any:
         signed, code = auth.recover(rt.db, rt.config, login=data["login"],
                                     code=data["recovery_code"].strip(),
                                     new_passphrase=data["new_passphrase"],
-                                    address=_address(), now=rt.now())
+                                    address=client_address(), now=rt.now())
     except WeakPassphrase as exc:
         return render_template(template, values=values,
                                errors={"new_passphrase": exc.message}), 422
     except (SignInFailed, throttle.TooManyAttempts) as exc:
-        return _sign_in_problem(exc, "recovery_code", template, values=values,
+        return sign_in_problem(exc, "recovery_code", template, values=values,
                                 wrong=WRONG_CODE, wrong_status=401)
     # The new code is shown in this answer only: the old one was used up.
     response = make_response(render_template("account/new_recovery_code.html", code=code,
@@ -518,16 +485,16 @@ def codes() -> str:
 @bp.post("/account/codes/start")
 def start_codes() -> Any:
     actor = require_actor()
-    data, errors = _load(ConfirmPassphraseForm())
+    data, errors = load_form(ConfirmPassphraseForm())
     if errors:
         return render_template("account/codes.html", switched_on=False, errors=errors), 422
     rt = runtime()
     db_session().commit()
     try:
         made = auth.start_totp(rt.db, rt.config, account_id=actor.account_id,
-                               passphrase=data["passphrase"], address=_address(), now=rt.now())
+                               passphrase=data["passphrase"], address=client_address(), now=rt.now())
     except SIGN_IN_PROBLEMS as exc:
-        return _sign_in_problem(exc, "passphrase", "account/codes.html", switched_on=False)
+        return sign_in_problem(exc, "passphrase", "account/codes.html", switched_on=False)
     return render_template("account/codes_confirm.html", secret=_grouped(made["secret"]),
                            qr=_qr_data_uri(made["uri"]), errors={})
 
@@ -535,7 +502,7 @@ def start_codes() -> Any:
 @bp.post("/account/codes/confirm")
 def confirm_codes() -> Any:
     actor = require_actor()
-    data, errors = _load(CodeForm())
+    data, errors = load_form(CodeForm())
     rt = runtime()
     if not errors:
         try:
@@ -556,14 +523,14 @@ def confirm_codes() -> Any:
 @bp.post("/account/codes/remove")
 def remove_codes() -> Any:
     actor = require_actor()
-    data, errors = _load(ConfirmPassphraseForm())
+    data, errors = load_form(ConfirmPassphraseForm())
     if errors:
         return render_template("account/codes.html", switched_on=True, errors=errors), 422
     rt = runtime()
     db_session().commit()
     try:
         auth.remove_totp(rt.db, rt.config, account_id=actor.account_id,
-                         passphrase=data["passphrase"], address=_address(), now=rt.now())
+                         passphrase=data["passphrase"], address=client_address(), now=rt.now())
     except SIGN_IN_PROBLEMS as exc:
-        return _sign_in_problem(exc, "passphrase", "account/codes.html", switched_on=True)
+        return sign_in_problem(exc, "passphrase", "account/codes.html", switched_on=True)
     return redirect(url_for("account.codes", done="codes_off"), 303)

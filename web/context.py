@@ -9,6 +9,7 @@ from consent import policy
 from consent.runtime import SESSION_COOKIE, Runtime
 from vault import credentials
 from vault.accounts import NotSignedIn
+from vault.passkeys import RelyingParty
 
 
 def runtime() -> Runtime:
@@ -48,3 +49,8 @@ def require_actor() -> policy.Actor:
     if actor is None:
         raise NotSignedIn
     return actor
+
+
+def relying_party() -> RelyingParty:
+    """This server as passkeys know it: its host name and origin, from TELLONCE_BASE_URL."""
+    return RelyingParty.from_base_url(runtime().base_url)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from vault.passkeys import MAX_CREDENTIAL_JSON, MAX_NAME
+
 
 class Form(Schema):
     class Meta:
@@ -130,3 +132,27 @@ def account_form_errors(form: Form, messages: dict[str, object]) -> dict[str, st
 
 class CodeForm(Form):
     code = fields.String(required=True, validate=validate.Length(min=6, max=12))
+
+
+# -- passkeys ---------------------------------------------------------------------------------------
+
+NOT_SAVED = ("Your passkey was not saved. Try again, and use the same phone, computer or "
+             "security key when it asks.")
+NAME_MESSAGE = f"Give this passkey a name of up to {MAX_NAME} letters, such as \"my phone\"."
+
+
+class NewPasskeyForm(Form):
+    name = fields.String(required=True, validate=[validate.Length(max=MAX_NAME),
+                                                  validate.Regexp(r"\s*\S")],
+                         metadata=_says(NAME_MESSAGE))
+    passphrase = _passphrase("Type your passphrase.")
+
+
+class PasskeyAnswerForm(Form):
+    """The browser's signed answer; the vault checks what is inside it."""
+
+    credential = fields.String(required=True,
+                               validate=validate.Length(min=1, max=MAX_CREDENTIAL_JSON),
+                               metadata=_says(NOT_SAVED))
+    name = fields.String(load_default="", validate=validate.Length(max=MAX_NAME),
+                         metadata=_says(NAME_MESSAGE))

@@ -21,7 +21,7 @@ from vault.errors import VaultError
 from vault.second_factor import WrongCode
 from vault.sections import SECTIONS, get_section
 from web import entry_form
-from web.context import db_session, require_actor, runtime, signed_in_actor
+from web.context import db_session, relying_party, require_actor, runtime, signed_in_actor
 from web.forms import CodeForm, KeptCodeForm, SignInForm, SignUpForm, form_errors
 
 bp = Blueprint("pages", __name__)
@@ -122,7 +122,7 @@ def sign_in() -> Any:
         return render_template("sign_in.html", values={"login": data["login"]},
                                errors={"passphrase": exc.message}), status
     if isinstance(signed, auth.SecondFactorNeeded):
-        page = make_response(render_template("sign_in_code.html", errors={}))
+        page = make_response(second_step_page(signed.pending_token, errors={}))
         page.set_cookie(PENDING_COOKIE, signed.pending_token, secure=True, httponly=True,
                         samesite="Strict", path="/", max_age=300)
         return page
@@ -131,29 +131,49 @@ def sign_in() -> Any:
     return response
 
 
-@bp.post("/sign-in/code")
-def sign_in_code() -> Any:
-    """The second step of signing in, for people who chose one-time codes."""
+def second_step_page(pending_token: str, *, errors: dict[str, str], status: int = 200) -> Any:
+    """The second step of signing in: a one-time code, a passkey, or a choice of both.
+
+    Each showing has a fresh passkey challenge; when the pending sign-in is over (too slow,
+    or five wrong tries), the person starts again from the sign-in page.
+    """
     rt = runtime()
     try:
-        data = CodeForm().load(_form_data())
-        signed = auth.finish_second_factor(rt.db, rt.config,
-                                           pending_token=request.cookies.get(PENDING_COOKIE, ""),
-                                           code=data["code"], now=rt.now(),
-                                           device_token=request.cookies.get(DEVICE_COOKIE),
-                                           mailer=rt.mailer)
-    except ValidationError:
-        return render_template("sign_in_code.html",
-                               errors={"code": "Type the 6 numbers your app shows."}), 422
-    except WrongCode as exc:
-        return render_template("sign_in_code.html", errors={"code": exc.message}), 401
+        choices = auth.second_factor_choices(rt.db, pending_token=pending_token,
+                                             rp=relying_party(), now=rt.now())
     except NotSignedIn:
         return render_template("sign_in.html", values={}, errors={
-            "login": "That took too long, or too many codes were wrong. Sign in again."}), 401
+            "login": "That took too long, or too many tries were wrong. Sign in again."}), 401
+    return render_template("sign_in_code.html", choices=choices, errors=errors), status
+
+
+def finish_sign_in(signed: auth.SignedIn) -> Any:
+    """The dashboard, with the session cookie in place of the pending one."""
     response = redirect(url_for("pages.dashboard"), 303)
     response.delete_cookie(PENDING_COOKIE, path="/", secure=True, samesite="Strict")
     set_session_cookie(response, signed)
     return response
+
+
+@bp.post("/sign-in/code")
+def sign_in_code() -> Any:
+    """The second step of signing in, for people who chose one-time codes."""
+    rt = runtime()
+    pending = request.cookies.get(PENDING_COOKIE, "")
+    try:
+        data = CodeForm().load(_form_data())
+        signed = auth.finish_second_factor(rt.db, rt.config, pending_token=pending,
+                                           code=data["code"], now=rt.now(),
+                                           device_token=request.cookies.get(DEVICE_COOKIE),
+                                           mailer=rt.mailer)
+    except ValidationError:
+        return second_step_page(pending, errors={"code": "Type the 6 numbers your app shows."},
+                                status=422)
+    except WrongCode as exc:
+        return second_step_page(pending, errors={"code": exc.message}, status=401)
+    except NotSignedIn:
+        return second_step_page(pending, errors={})
+    return finish_sign_in(signed)
 
 
 @bp.post("/sign-out")

@@ -61,7 +61,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if database_url.startswith("postgresql://"):
         # psycopg 3 is the driver; let operators write the ordinary URL.
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
-    default_base = "http://127.0.0.1:5000" if env != "production" else ""
+    # localhost, not 127.0.0.1: browsers refuse passkeys for an IP address, and treat
+    # http://localhost as a secure context, so the __Host- cookies work in development.
+    default_base = "http://localhost:5000" if env != "production" else ""
     base_url = env_vars.get("TELLONCE_BASE_URL", default_base).rstrip("/")
     proxies = env_vars.get("TELLONCE_TRUSTED_PROXIES", "0")
     if not proxies.isdigit():

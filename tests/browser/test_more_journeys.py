@@ -436,3 +436,51 @@ def test_set_up_a_one_time_code_and_sign_in_with_it(page: Page, check_axe: Check
     page.get_by_label("Code").fill(totp.now())
     page.get_by_role("button", name="Continue").click()
     _heading(page, "My record")
+
+
+def test_add_a_passkey_and_sign_in_with_it(page: Page, check_axe: Check) -> None:
+    """Chromium's virtual authenticator plays the phone: a real WebAuthn ceremony each time."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    device = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True,
+        "automaticPresenceSimulation": True}})["authenticatorId"]
+    bo = _sign_up(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My account").click()
+    _heading(page, "Your account")
+    page.get_by_role("link", name="Passkeys").click()
+    _heading(page, "Passkeys")
+    check_axe(page)
+    page.get_by_role("link", name="Add a passkey").click()
+    _heading(page, "Add a passkey")
+    check_axe(page)
+    page.get_by_label("A name for this passkey").fill("Bo's phone")
+    page.get_by_label("Your passphrase").fill(bo.passphrase)
+    page.get_by_role("button", name="Continue").click()
+    _heading(page, "Make your passkey")
+    check_axe(page)
+    page.get_by_role("button", name="Make my passkey").click()
+    _heading(page, "Passkeys")
+    expect(page.get_by_text("Your passkey is added.", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="Bo's phone")).to_be_visible()
+    check_axe(page)
+    assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": device})["credentials"]) == 1
+    _sign_out(page)
+
+    page.goto("/sign-in")
+    page.get_by_label("Login or email address").fill(bo.login)
+    page.get_by_label("Passphrase").fill(bo.passphrase)
+    page.get_by_role("button", name="Sign in").click()
+    _heading(page, "Use your passkey")
+    check_axe(page)
+    # The person does not unlock the phone: the page says so by the button, and nothing is sent.
+    cdp.send("WebAuthn.setUserVerified", {"authenticatorId": device, "isUserVerified": False})
+    page.get_by_role("button", name="Use my passkey").click()
+    problem = page.get_by_text("Your passkey was not used.")
+    expect(problem).to_be_visible()
+    expect(problem).to_be_focused()
+    check_axe(page)
+    cdp.send("WebAuthn.setUserVerified", {"authenticatorId": device, "isUserVerified": True})
+    page.get_by_role("button", name="Use my passkey").click()
+    _heading(page, "My record")

@@ -45,7 +45,7 @@ def test_sign_in_asks_for_the_code_and_accepts_each_code_once(client: FlaskClien
     _at(runtime, later)
     first = _sign_in(client, amy.login)
     assert first.status_code == 202
-    assert first.json == {"second_factor": "totp"}
+    assert first.json == {"second_factor": "totp", "second_factors": ["totp"]}
     assert "__Host-tellonce-session" not in first.headers.get("Set-Cookie", "")
     assert client.get("/api/v1/people").status_code == 401  # Not signed in yet.
     assert client.post("/api/v1/sessions/second-factor",

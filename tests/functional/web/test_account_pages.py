@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.factories import PASSPHRASE
-from vault.models import Account, ApiToken, Entry, Person, SignInSession
+from vault.models import Account, ApiToken, Entry, Passkey, Person, SignInSession
 from web.helpers import uk_time
 
 NEW_PASSPHRASE = "harbour pebble sunrise gently"
@@ -115,6 +115,7 @@ def snapshot(runtime: Any) -> dict[str, Any]:
             "tokens": [(t.id, t.revoked_at) for t in s.scalars(select(ApiToken).order_by(ApiToken.id))],
             "people": [(p.id, p.hidden_at) for p in s.scalars(select(Person).order_by(Person.id))],
             "entries": len(s.scalars(select(Entry)).all()),
+            "passkeys": sorted((p.id, p.sign_count) for p in s.scalars(select(Passkey))),
         }
 
 
@@ -122,7 +123,8 @@ def snapshot(runtime: Any) -> dict[str, Any]:
 
 PAGES = ["/account", "/account/passphrase", "/account/sessions", "/account/tokens",
          "/account/tokens/new", "/account/recovery-code", "/account/record",
-         "/account/record/export", "/account/record/import", "/account/record/delete"]
+         "/account/record/export", "/account/record/import", "/account/record/delete",
+         "/account/passkeys", "/account/passkeys/new"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -152,7 +154,7 @@ def test_the_account_page_links_to_each_thing(client: FlaskClient) -> None:
     sign_up(client)
     page = client.get("/account").get_data(as_text=True)
     for path in ("/account/passphrase", "/account/sessions", "/account/tokens",
-                 "/account/recovery-code", "/account/record"):
+                 "/account/recovery-code", "/account/record", "/account/passkeys"):
         assert f'href="{path}"' in page
 
 
@@ -185,6 +187,10 @@ FORMS: dict[str, tuple[Callable[[FlaskClient, Any], str], dict[str, Any]]] = {
     "delete": (lambda c, rt: "/account/record/delete",
                {"passphrase": PASSPHRASE, "understood": "yes"}),
     "undo": (lambda c, rt: (delete_record(c), "/account/record/undo")[1], {}),
+    "new passkey": (lambda c, rt: "/account/passkeys/new",
+                    {"name": "my phone", "passphrase": PASSPHRASE}),
+    "finish passkey": (lambda c, rt: "/account/passkeys/finish",
+                       {"credential": "{}", "name": "my phone"}),
     "recover": (lambda c, rt: "/recover",
                 {"login": "amy", "recovery_code": "", "new_passphrase": NEW_PASSPHRASE}),
 }
@@ -259,6 +265,13 @@ BAD_INPUT = [
     ("/account/record/delete", {"passphrase": "not my passphrase at all", "understood": "yes"},
      "passphrase", "That is not your passphrase"),
     ("/account/sessions/end-others", {"everything": "yes"}, "everything", "Remove anything"),
+    ("/account/passkeys/new", {"name": " ", "passphrase": PASSPHRASE}, "name",
+     "Give this passkey a name"),
+    ("/account/passkeys/new", {"name": "my phone", "passphrase": "not my passphrase at all"},
+     "passphrase", "That is not your passphrase"),
+    ("/account/passkeys/finish", {"credential": '{"id": "x"}', "name": "my phone"}, "add",
+     "Your passkey was not saved"),
+    ("/account/passkeys/finish", {"name": "my phone"}, "add", "Your passkey was not saved"),
     ("/recover", {"login": "amy", "new_passphrase": NEW_PASSPHRASE}, "recovery_code",
      "Type your recovery code"),
     ("/recover", {"login": "amy", "recovery_code": "CODE", "new_passphrase": "short"},

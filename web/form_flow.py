@@ -1,0 +1,59 @@
+"""What the account pages' forms share: loading a form, and asking for the passphrase again.
+
+Every change to how a person gets in, and every copy or deletion of the whole record, asks
+for the passphrase again first, counted and throttled like signing in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+from marshmallow import Schema, ValidationError
+
+from consent import auth
+from vault import throttle
+from vault.accounts import SignInFailed
+from vault.errors import VaultError
+from web.context import db_session, require_actor, runtime
+from web.forms import account_form_errors
+
+WRONG_PASSPHRASE = "That is not your passphrase. Check it and try again."  # noqa: S105 - a message
+SIGN_IN_PROBLEMS = (SignInFailed, throttle.TooManyAttempts, throttle.AccountLocked)
+
+
+def load_form(form: Schema) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's data, or the plain-words errors to show with it."""
+    try:
+        return form.load(request.form.to_dict()), {}
+    except ValidationError as exc:
+        return {}, account_form_errors(form, exc.messages)  # type: ignore[arg-type]
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def sign_in_problem(exc: VaultError, box: str, template: str, *, wrong: str = WRONG_PASSPHRASE,
+                    wrong_status: int = 422, **context: Any) -> Any:
+    """The form again when the passphrase or code was wrong, or was tried too often."""
+    headers = {}
+    status, message = wrong_status, wrong
+    if isinstance(exc, throttle.TooManyAttempts):
+        status, message = 429, exc.message
+        headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, throttle.AccountLocked):
+        status, message = 423, exc.message
+    return render_template(template, errors={box: message}, **context), status, headers
+
+
+def confirm_passphrase(passphrase: str) -> None:
+    """Ask for the passphrase again, throttled like signing in.
+
+    :raises SignInFailed, TooManyAttempts, AccountLocked:
+    """
+    rt = runtime()
+    actor = require_actor()
+    db_session().commit()  # End this request's transaction before the slow key work.
+    auth.confirm_passphrase(rt.db, rt.config, account_id=actor.account_id,
+                            passphrase=passphrase, address=client_address(), now=rt.now())
