@@ -304,3 +304,68 @@ class DeletionOut(Strict):
 class RestoreOut(Strict):
     person_id = fields.String(required=True)
     message = fields.String(required=True)
+
+
+# -- share links -------------------------------------------------------------------------------
+
+TEMPLATE_NAMES = ("emergency", "gp", "hospital_ward", "pharmacist", "social_worker",
+                  "support_worker", "advocate", "missing_person", "custom")
+
+
+class LinkIn(Strict):
+    template = fields.String(required=True, validate=validate.OneOf(TEMPLATE_NAMES))
+    label = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={
+        "description": "What the link is for, in the person's words; shown to whoever opens it."})
+    expires_at = fields.AwareDateTime(required=True, metadata={
+        "description": "When the link stops working: within 12 months."})
+    passcode = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Length(min=6, max=200))
+    max_openings = fields.Integer(load_default=None, allow_none=True,
+                                  validate=validate.Range(min=1, max=1000), metadata={
+                                      "description": "Never on the emergency template."})
+    sections = fields.Dict(keys=fields.String(validate=validate.OneOf(SECTION_NAMES)),
+                           values=fields.String(validate=validate.OneOf(["full", "summary"])),
+                           load_default=None, metadata={
+                               "description": "Sections to include, in full or their summary; "
+                                              "the template's when left out."})
+    ceiling = fields.String(load_default=None, allow_none=True,
+                            validate=validate.OneOf(["E", "C"]))
+    s_items = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=500),
+                          metadata={"description": "Entries whose sensitive (S) fields to include."})
+    notify_on_open = fields.Boolean(load_default=False)
+
+
+class LinkOut(Strict):
+    id = fields.String(required=True)
+    label = fields.String(required=True)
+    template = fields.String(required=True)
+    sections = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    ceiling = fields.String(required=True)
+    s_items = fields.List(fields.String(), required=True)
+    state = fields.String(required=True, metadata={
+        "description": "live, stopped, ended, used_up or too_many_wrong_passcodes."})
+    created_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True)
+    copy_updated_at = fields.DateTime(required=True)
+    openings = fields.Integer(required=True)
+    max_openings = fields.Integer(allow_none=True, required=True)
+    has_passcode = fields.Boolean(required=True)
+    passcode_attempts_left = fields.Integer(allow_none=True, required=True)
+    url = fields.String(allow_none=True, required=True, metadata={
+        "description": "The SMART Health Link, while the link is live. It holds the key: "
+                       "send the passcode another way."})
+
+
+class LinkRenewIn(Strict):
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class OpeningOut(Strict):
+    at = fields.DateTime(required=True)
+    link = fields.String(allow_none=True, required=True)
+    recipient = fields.String(allow_none=True, required=True, metadata={
+        "description": "Who the opener said they were, as they typed it: not verified."})
+
+
+class StoppedOut(Strict):
+    stopped = fields.Integer(required=True)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent.policy import SUBJECT_ONLY, Actor, check
+from consent.sharing import refresh_copies
 from vault import deletion, export, people
 from vault.config import VaultConfig
 from vault.errors import Conflict
@@ -50,6 +51,7 @@ def import_record(
                                   max_bytes=config.attachment_max_bytes)
     people.record_event(session, config, person, "record_imported",
                         actor_account_id=actor.account_id, now=now, details=dict(counts))
+    refresh_copies(session, actor, person, sections=None, now=now)
     return counts
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from consent.errors import NotAllowed
 from consent.indicators import medicine_indicators
 from consent.policy import READ, WRITE, Actor, audit_read, check
+from consent.sharing import refresh_copies
 from vault import accounts, audit, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
@@ -89,6 +90,7 @@ def create_entry(
     people.record_event(session, config, person, "entry_created",
                         actor_account_id=actor.account_id, now=now,
                         details={"entry": view.id, "section": view.section, "version": 1})
+    _refresh_links(session, actor, person, view.section, now)
     return view
 
 
@@ -105,6 +107,7 @@ def update_entry(
                         actor_account_id=actor.account_id, now=now,
                         details={"entry": view.id, "section": view.section,
                                  "version": view.version})
+    _refresh_links(session, actor, person, view.section, now)
     return view
 
 
@@ -117,6 +120,12 @@ def delete_entry(
     people.record_event(session, config, person, "entry_deleted",
                         actor_account_id=actor.account_id, now=now,
                         details={"entry": entry.id, "section": entry.section})
+    _refresh_links(session, actor, person, entry.section, now)
+
+
+def _refresh_links(session: Session, actor: Actor, person: Person, section: str,
+                   now: datetime) -> None:
+    refresh_copies(session, actor, person, sections={section}, now=now)
 
 
 def read_history(

@@ -7,12 +7,14 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Dialect,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -354,3 +356,55 @@ class KnownDevice(Base):
     digest: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShareLink(Base):
+    """A SMART Health Link to a copy of part of one person's record.
+
+    The manifest id is kept only as its SHA-256 (``lookup``); the share key only wrapped by
+    the record key. What the link is for (its label, template, sections, ceiling, ticked S
+    items, and the manifest id to rebuild its address) is sealed under the record key in
+    ``meta_sealed``. ``copy_jwe`` is the copy itself, readable only with the share key.
+    """
+
+    __tablename__ = "share_links"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    created_by_account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"))
+    lookup: Mapped[bytes] = mapped_column(Bytes(32), unique=True)
+    epoch: Mapped[int] = mapped_column(Integer)
+    share_key_wrap: Mapped[bytes] = mapped_column(Bytes)
+    meta_sealed: Mapped[bytes] = mapped_column(Bytes)
+    copy_jwe: Mapped[str] = mapped_column(Text)
+    copy_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when someone who cannot rebuild the copy changed what it holds (DESIGN.md).
+    stale_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    passcode_digest: Mapped[bytes | None] = mapped_column(Bytes(32))
+    passcode_key_id: Mapped[str | None] = mapped_column(String(80))
+    passcode_failures: Mapped[int] = mapped_column(Integer, default=0)
+    passcode_budget: Mapped[int] = mapped_column(Integer, default=10)
+    max_openings: Mapped[int | None] = mapped_column(Integer)
+    openings: Mapped[int] = mapped_column(Integer, default=0)
+    notify_on_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A fixed window of manifest requests, so a client that polls too often is told to wait.
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    window_requests: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the wrong-passcode budget ran out.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ShareLinkFile(Base):
+    """A ``location`` URL of a manifest, good for at most an hour, kept by its digest."""
+
+    __tablename__ = "share_link_files"
+
+    lookup: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    link_id: Mapped[str] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"),
+                                         index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

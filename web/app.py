@@ -58,6 +58,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api import attachments as api_attachments
     from api import errors as api_errors
     from api import lifecycle as api_lifecycle  # noqa: F401 - registers routes
+    from api import links as api_links  # noqa: F401 - registers routes
+    from api import shl as api_shl
     from api import views as api_views
     from api.context import close_db_session
     from web import account_pages, pages, passkey_pages, record_pages, security
@@ -104,8 +106,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(record_pages.bp)
     app.register_blueprint(account_pages.bp)
     app.register_blueprint(passkey_pages.bp)
+    app.register_blueprint(api_shl.bp)
     security.init_app(app, secret=runtime_of(app).config.keyring.secret("cookie")[1],
-                      exempt=[api_views.blp])
+                      exempt=[api_views.blp, api_shl.bp])
     api_errors.register(app)
     web_errors.register(app, api_errors)
     app.teardown_appcontext(close_db_session)

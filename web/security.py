@@ -24,6 +24,12 @@ PAGE_POLICY = (
 )
 
 
+# The SMART Health Links manifest: a public protocol endpoint that any SHL viewer, on any
+# site, may call. It reads no cookie and acts for nobody signed in, so a request from another
+# site gains nothing that a request from anywhere else would not.
+SHL_PREFIX = "/shl/"
+
+
 def _same_origin(origin: str) -> bool:
     here = urlsplit(request.host_url)
     there = urlsplit(origin)
@@ -32,7 +38,7 @@ def _same_origin(origin: str) -> bool:
 
 def check_request_origin() -> None:
     """Refuse unsafe requests that a browser says came from another site."""
-    if request.method not in UNSAFE:
+    if request.method not in UNSAFE or request.path.startswith(SHL_PREFIX):
         return
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
@@ -56,7 +62,7 @@ def page_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", SHL_PREFIX)):
         headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     else:
         headers.setdefault("Content-Security-Policy", PAGE_POLICY)

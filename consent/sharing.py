@@ -1,0 +1,251 @@
+"""Share links for their owner: make, list, renew, stop; and keep every live copy up to date.
+
+A link's copy is the IPS bundle of exactly what its scope allows (``share_content``, ``ips``),
+encrypted under the link's share key. Whenever a full-scope member changes the record, the
+copies of live links whose sections include the change are rebuilt in the same transaction,
+so a GP reading the link on the next request sees the change (DESIGN.md, "Shared copies").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from consent.ips import build_bundle
+from consent.policy import READ, SUBJECT_ONLY, Actor, check
+from consent.share_content import SharedItem, select_items
+from consent.templates import TEMPLATES, Inclusion, ShareScope
+from vault import audit, links, people
+from vault import entries as vault_entries
+from vault.config import VaultConfig
+from vault.errors import InvalidEntry
+from vault.models import Person, ShareLink
+from vault.sections import SECTIONS, Tier
+
+MAX_LABEL = 80
+MAX_OPENINGS = 1000
+MIN_PASSCODE = 6
+
+
+@dataclass(frozen=True)
+class LinkChoices:
+    """What the person chose in the share wizard (or sent to the API)."""
+
+    template: str
+    label: str
+    expires_at: datetime
+    passcode: str | None = None
+    max_openings: int | None = None
+    # None keeps the template's sections and ceiling.
+    sections: Mapping[str, str] | None = None
+    ceiling: str | None = None
+    s_items: Sequence[str] = field(default_factory=tuple)
+    notify_on_open: bool = False
+
+
+def _invalid(message: str, box: str) -> InvalidEntry:
+    return InvalidEntry(message, field=box)
+
+
+def scope_for(choices: LinkChoices) -> ShareScope:
+    """The scope of a new link. :raises InvalidEntry: naming the box to fix."""
+    template = TEMPLATES.get(choices.template)
+    if template is None:
+        raise _invalid("Choose who this link is for.", "template")
+    sections = template.sections
+    if choices.sections is not None:
+        try:
+            sections = {name: Inclusion(how) for name, how in choices.sections.items()}
+        except ValueError:
+            raise _invalid("Choose all or a summary for each part.", "sections") from None
+    if any(SECTIONS[name].fixed_tier is Tier.P for name in sections if name in SECTIONS):
+        raise _invalid("Your journal is yours alone: it is never shared.", "sections")
+    try:
+        return ShareScope(sections=sections, ceiling=Tier(choices.ceiling or template.ceiling),
+                          s_items=frozenset(choices.s_items))
+    except ValueError:
+        raise _invalid("Choose parts of your record that exist, and emergency or care team.",
+                       "sections") from None
+
+
+def _check_choices(choices: LinkChoices) -> None:
+    if not choices.label.strip() or len(choices.label) > MAX_LABEL:
+        raise _invalid(f"Give the link a name of up to {MAX_LABEL} letters, so you know what "
+                       "it is for.", "label")
+    template = TEMPLATES.get(choices.template)
+    if choices.max_openings is not None:
+        if template is not None and not template.allows_max_openings:
+            raise _invalid("An emergency link cannot stop after a number of openings: it must "
+                           "work for whoever needs it.", "max_openings")
+        if not 1 <= choices.max_openings <= MAX_OPENINGS:
+            raise _invalid(f"Choose from 1 to {MAX_OPENINGS} openings, or no limit.",
+                           "max_openings")
+    if choices.passcode is not None and not (
+            MIN_PASSCODE <= len(choices.passcode) <= links.MAX_PASSCODE):
+        raise _invalid(f"Make the passcode at least {MIN_PASSCODE} characters long.", "passcode")
+
+
+def _meta(choices: LinkChoices, scope: ShareScope) -> dict[str, Any]:
+    return {"label": choices.label.strip(), "template": choices.template,
+            "sections": {name: str(how) for name, how in scope.sections.items()},
+            "ceiling": str(scope.ceiling), "s_items": sorted(scope.s_items)}
+
+
+def _scope_of(meta: Mapping[str, Any]) -> ShareScope:
+    return ShareScope(sections={n: Inclusion(h) for n, h in meta["sections"].items()},
+                      ceiling=Tier(meta["ceiling"]), s_items=frozenset(meta["s_items"]))
+
+
+def _copy(items: list[SharedItem], *, label: str, link_id: str, now: datetime) -> bytes:
+    bundle = build_bundle(items, label=label, made_at=now, bundle_id=link_id)
+    return json.dumps(bundle, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+def preview(session: Session, actor: Actor, *, person_id: str,
+            scope: ShareScope) -> list[SharedItem]:
+    """Exactly what a link with this scope would show, for the person to check first."""
+    person, _ = check(session, actor, person_id, READ)
+    return select_items(vault_entries.list_entries(session, actor.keychain, person,
+                                                   section=None), scope)
+
+
+def create_link(
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str,
+    choices: LinkChoices, now: datetime,
+) -> ShareLink:
+    """:raises InvalidEntry, NotFound, NotAllowed: and changes nothing."""
+    person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    _check_choices(choices)
+    scope = scope_for(choices)
+    entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
+    meta = _meta(choices, scope)
+    link = links.create(session, config, actor.keychain, person, meta=meta, copy=b"",
+                        expires_at=choices.expires_at, passcode=choices.passcode,
+                        max_openings=choices.max_openings,
+                        notify_on_open=choices.notify_on_open, now=now)
+    # The copy's bundle id is the link's own, so it is known only once the row exists.
+    links.replace_copy(actor.keychain, person, link,
+                       _copy(select_items(entries, scope), label=meta["label"],
+                             link_id=link.id, now=now), now)
+    people.record_event(session, config, person, "link_created",
+                        actor_account_id=actor.account_id, now=now,
+                        details={"link": link.id, "template": choices.template})
+    return link
+
+
+def refresh_copies(session: Session, actor: Actor, person: Person, *, sections: set[str] | None,
+                   now: datetime) -> int:
+    """Rebuild the copy of every live link that shows any of ``sections`` (None: all).
+
+    Decrypts the record once for all the links; returns how many copies were rebuilt.
+    """
+    live = [link for link in links.person_links(session, person)
+            if links.is_live(link, person, now)]
+    if not live:
+        return 0
+    entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
+    rebuilt = 0
+    for link in live:
+        meta = links.meta(actor.keychain, person, link)
+        if sections is not None and not sections & set(meta["sections"]):
+            continue
+        items = select_items(entries, _scope_of(meta))
+        links.replace_copy(actor.keychain, person, link,
+                           _copy(items, label=meta["label"], link_id=link.id, now=now), now)
+        rebuilt += 1
+    return rebuilt
+
+
+def _state(link: ShareLink, person: Person, now: datetime) -> str:
+    if link.revoked_at is not None:
+        return "stopped"
+    if link.disabled_at is not None:
+        return "too_many_wrong_passcodes"
+    if now >= link.expires_at:
+        return "ended"
+    if not links.is_live(link, person, now):
+        return "used_up"
+    return "live"
+
+
+def _describe(actor: Actor, person: Person, link: ShareLink, *, base_url: str,
+              now: datetime) -> dict[str, Any]:
+    meta = links.meta(actor.keychain, person, link)
+    state = _state(link, person, now)
+    out = {"id": link.id, "label": meta["label"], "template": meta["template"],
+           "sections": meta["sections"], "ceiling": meta["ceiling"],
+           "s_items": meta["s_items"], "state": state, "created_at": link.created_at,
+           "expires_at": link.expires_at, "openings": link.openings,
+           "max_openings": link.max_openings, "has_passcode": link.passcode_digest is not None,
+           "passcode_attempts_left": (link.passcode_budget - link.passcode_failures
+                                      if link.passcode_digest is not None else None),
+           "copy_updated_at": link.copy_updated_at, "url": None}
+    if state == "live":
+        out["url"] = links.address(actor.keychain, person, link, base_url=base_url,
+                                   label=meta["label"])
+    return out
+
+
+def list_links(session: Session, actor: Actor, *, person_id: str, base_url: str,
+               now: datetime) -> list[dict[str, Any]]:
+    person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    return [_describe(actor, person, link, base_url=base_url, now=now)
+            for link in links.person_links(session, person)]
+
+
+def read_link(session: Session, actor: Actor, *, person_id: str, link_id: str, base_url: str,
+              now: datetime) -> dict[str, Any]:
+    """:raises NotFound: for another person's link, as for one that does not exist."""
+    person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    return _describe(actor, person, links.get_link(session, person, link_id),
+                     base_url=base_url, now=now)
+
+
+def revoke_link(session: Session, config: VaultConfig, actor: Actor, *, person_id: str,
+                link_id: str, now: datetime) -> None:
+    person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    links.revoke(links.get_link(session, person, link_id), now)
+    people.record_event(session, config, person, "link_revoked",
+                        actor_account_id=actor.account_id, now=now, details={"link": link_id})
+
+
+def renew_link(session: Session, config: VaultConfig, actor: Actor, *, person_id: str,
+               link_id: str, expires_at: datetime, now: datetime) -> None:
+    """A new end date; the address and QR code stay the same. :raises InvalidEntry:"""
+    person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    links.renew(links.get_link(session, person, link_id), expires_at=expires_at, now=now)
+    people.record_event(session, config, person, "link_renewed",
+                        actor_account_id=actor.account_id, now=now, details={"link": link_id})
+
+
+def stop_all_sharing(session: Session, config: VaultConfig, actor: Actor, *, person_id: str,
+                     now: datetime) -> int:
+    """End every link at once; returns how many were still working."""
+    person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    stopped = 0
+    for link in links.person_links(session, person):
+        if links.is_live(link, person, now):
+            stopped += 1
+        links.revoke(link, now)
+    people.record_event(session, config, person, "all_sharing_stopped",
+                        actor_account_id=actor.account_id, now=now,
+                        details={"links": stopped})
+    return stopped
+
+
+def openings(session: Session, actor: Actor, *, person_id: str,
+             link_id: str | None = None) -> list[dict[str, Any]]:
+    """Who opened the person's links, as they described themselves, newest first."""
+    person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    private = people.audit_private_key(actor.keychain, person)
+    events = audit.read_events(session, chain=audit.person_chain(person.id),
+                               private_key=private)
+    return [{"at": e.at, "link": e.details.get("link"), "recipient": e.details.get("recipient")}
+            for e in sorted(events, key=lambda e: e.seq, reverse=True)
+            if e.kind == "link_opened" and (link_id is None or e.details.get("link") == link_id)]

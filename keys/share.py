@@ -1,0 +1,134 @@
+"""Share links as SMART Health Links: the link's two secrets, its passcode digest, its JWE copy.
+
+A link is ``BASE/view#shlink:/PAYLOAD`` where the payload names the manifest URL
+``BASE/shl/ID`` and the share key. ``ID`` (256 random bits) is looked up by its SHA-256 only;
+the key travels after ``#``, so the server never receives it. The copy a link serves is a
+compact JWE, ``dir`` + ``A256GCM`` under the share key, made and opened by joserfc. The
+formats are fixed by docs/decisions/0002-share-links.md, with vectors in
+tests/unit/keys/vectors/share_v1.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import unicodedata
+from typing import Any
+
+from joserfc import jwe
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+from keys import tokens
+from keys.binding import bind
+from keys.errors import DecryptionFailed, InvalidKeyMaterial
+
+SECRET_LEN = 32
+JWE_HEADER = {"alg": "dir", "enc": "A256GCM", "cty": "application/fhir+json"}
+# The SMART Health Links specification caps a link's label at 80 characters.
+MAX_LABEL = 80
+SHLINK_PREFIX = "shlink:/"
+MANIFEST_PATH = "/shl/"
+VIEWER_PATH = "/view"
+LOOKUP_KIND = "link"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    """:raises InvalidKeyMaterial: for anything but unpadded base64url."""
+    if not isinstance(text, str) or not text.isascii() or "=" in text:
+        raise InvalidKeyMaterial
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidKeyMaterial from None
+
+
+def new_secrets() -> tuple[bytes, bytes]:
+    """A new link's manifest id and share key, each 32 random bytes."""
+    return os.urandom(SECRET_LEN), os.urandom(SECRET_LEN)
+
+
+def parse_manifest_id(text: str) -> bytes:
+    """The 32-byte id in a manifest URL. :raises InvalidKeyMaterial: if it is not one."""
+    if len(text) != 43:
+        raise InvalidKeyMaterial
+    secret = unb64url(text)
+    if len(secret) != SECRET_LEN or b64url(secret) != text:
+        raise InvalidKeyMaterial
+    return secret
+
+
+def lookup(manifest_id: bytes) -> bytes:
+    """The only form of the manifest id the database keeps."""
+    return tokens.lookup_digest(LOOKUP_KIND, manifest_id)
+
+
+def passcode_message(link_id: str, passcode: str) -> bytes:
+    """What the keyring's ``passcode`` key MACs: the link's row id and the NFC passcode.
+
+    Bound to the link, so a digest copied to another link's row does not match there.
+    """
+    return bind("link-passcode", link_id) + unicodedata.normalize("NFC", passcode).encode()
+
+
+def seal_copy(share_key: bytes, plaintext: bytes) -> str:
+    """The compact JWE of a shared copy: a fresh 96-bit IV each time, no compression."""
+    if len(share_key) != SECRET_LEN:
+        raise InvalidKeyMaterial
+    return jwe.encrypt_compact(dict(JWE_HEADER), plaintext, OctKey.import_key(share_key))
+
+
+def open_copy(share_key: bytes, token: str) -> bytes:
+    """:raises DecryptionFailed: wrong key, tampered, or not exactly this project's header."""
+    try:
+        result = jwe.decrypt_compact(token, OctKey.import_key(share_key),
+                                     algorithms=["dir", "A256GCM"])
+    except (JoseError, ValueError, TypeError):
+        raise DecryptionFailed from None
+    if result.protected != JWE_HEADER or result.plaintext is None:
+        raise DecryptionFailed
+    return result.plaintext
+
+
+def shlink(*, base_url: str, manifest_id: bytes, share_key: bytes, label: str,
+           flags: str) -> str:
+    """The link the person shares: the viewer's address with the SHL payload after ``#``.
+
+    No ``exp`` in the payload: the server's expiry decides, so renewing keeps the same link
+    and the same printed QR code (DESIGN.md).
+    """
+    payload: dict[str, Any] = {
+        "url": base_url.rstrip("/") + MANIFEST_PATH + b64url(manifest_id),
+        "key": b64url(share_key),
+        "flag": "".join(sorted(set(flags))),
+        "label": label[:MAX_LABEL],
+        "v": 1,
+    }
+    encoded = b64url(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+    return f"{base_url.rstrip('/')}{VIEWER_PATH}#{SHLINK_PREFIX}{encoded}"
+
+
+def parse_shlink(link: str) -> dict[str, Any]:
+    """The payload of a link, with or without a viewer prefix.
+
+    :raises InvalidKeyMaterial: when the text is not a SMART Health Link.
+    """
+    _, _, rest = link.rpartition("#") if "#" in link else ("", "", link)
+    if not rest.startswith(SHLINK_PREFIX):
+        raise InvalidKeyMaterial
+    try:
+        payload = json.loads(unb64url(rest[len(SHLINK_PREFIX):]))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidKeyMaterial from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
+        raise InvalidKeyMaterial
+    key = unb64url(payload.get("key", ""))
+    if len(key) != SECRET_LEN:
+        raise InvalidKeyMaterial
+    return payload

@@ -1,0 +1,259 @@
+"""Share links end to end through the API: made by the owner, opened as any SHL viewer would.
+
+Copies are decrypted with jwcrypto, a JOSE library independent of the one that made them,
+with the key taken from the link itself, as a recipient's viewer does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+from jwcrypto import jwe, jwk
+from sqlalchemy import select
+
+from tests.factories import Person, make_person
+from tests.ips_checks import check_ips_shape
+from vault.models import ShareLink
+
+CANARY_S = "CANARY-SENSITIVE-7f3a"
+CANARY_P = "CANARY-PRIVATE-91c2"
+
+
+def _payload(url: str) -> dict[str, Any]:
+    fragment = url.split("#shlink:/", 1)[1]
+    return json.loads(base64.urlsafe_b64decode(fragment + "=" * (-len(fragment) % 4)))
+
+
+def make_link(client: FlaskClient, amy: Person, **fields: Any) -> dict[str, Any]:
+    body = {"template": "emergency", "label": "My emergency card",
+            "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(), **fields}
+    made = client.post(f"/api/v1/people/{amy.person_id}/links", json=body, headers=amy.auth)
+    assert made.status_code == 201, made.json
+    return made.json  # type: ignore[no-any-return]
+
+
+def open_link(client: FlaskClient, url: str, **body: Any) -> Any:
+    payload = _payload(url)
+    path = urlsplit(payload["url"]).path
+    return client.post(path, json={"recipient": "Dr A Patel, Leeds Road Surgery", **body})
+
+
+def decrypt(url: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    key = jwk.JWK(kty="oct", k=_payload(url)["key"])
+    token = jwe.JWE()
+    token.deserialize(manifest["files"][0]["embedded"], key=key)
+    assert json.loads(token.objects["protected"]) == {
+        "alg": "dir", "enc": "A256GCM", "cty": "application/fhir+json"}
+    return json.loads(token.payload)  # type: ignore[no-any-return]
+
+
+def shared_text(bundle: dict[str, Any]) -> str:
+    """The bundle and the record inside its DocumentReference, as one searchable text."""
+    inner = [base64.b64decode(e["resource"]["content"][0]["attachment"]["data"]).decode()
+             for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
+    return json.dumps(bundle) + "".join(inner)
+
+
+def write(client: FlaskClient, amy: Person, section: str, data: dict[str, Any],
+          tiers: dict[str, str] | None = None) -> dict[str, Any]:
+    made = client.post(f"/api/v1/people/{amy.person_id}/entries", headers=amy.auth,
+                       json={"section": section, "data": data, "tiers": tiers})
+    assert made.status_code == 201, made.json
+    return made.json  # type: ignore[no-any-return]
+
+
+def test_an_emergency_link_opens_in_any_viewer_and_shows_only_emergency_parts(
+    client: FlaskClient,
+) -> None:
+    amy = make_person(client)
+    write(client, amy, "medicines", {"name": "Sodium valproate", "dose": "500 mg",
+                                     "reason": "Epilepsy"})
+    write(client, amy, "journal", {"text": CANARY_P})
+    write(client, amy, "communication", {"text": "I use Makaton. " + CANARY_S},
+          tiers={"text": "S"})
+    link = make_link(client, amy)
+    assert link["state"] == "live"
+    assert _payload(link["url"])["flag"] == "L"
+    opened = open_link(client, link["url"])
+    assert opened.status_code == 200
+    assert opened.headers["Access-Control-Allow-Origin"] == "*"
+    assert opened.headers["Cache-Control"] == "no-store"
+    bundle = decrypt(link["url"], opened.json)
+    check_ips_shape(bundle)
+    text = shared_text(bundle)
+    assert "Sodium valproate" in text
+    assert "Epilepsy" not in text  # A reason is C: above the emergency ceiling.
+    assert CANARY_P not in text
+    assert CANARY_S not in text  # Not ticked for this link.
+
+
+def test_the_manifest_key_is_never_in_the_database(client: FlaskClient, runtime: Any) -> None:
+    amy = make_person(client)
+    link = make_link(client, amy)
+    payload = _payload(link["url"])
+    manifest_id = payload["url"].rsplit("/", 1)[1]
+    with runtime.db.transaction() as s:
+        row = s.scalars(select(ShareLink)).one()
+        stored = b"".join(v if isinstance(v, bytes) else str(v).encode()
+                          for v in vars(row).values())
+    for secret in (manifest_id, payload["key"]):
+        assert secret.encode() not in stored
+        assert base64.urlsafe_b64decode(secret + "=") not in stored
+
+
+def test_a_ticked_sensitive_item_is_shared_and_an_edit_shows_on_the_next_request(
+    client: FlaskClient,
+) -> None:
+    amy = make_person(client)
+    entry = write(client, amy, "communication", {"text": "Makaton " + CANARY_S},
+                  tiers={"text": "S"})
+    gp = make_link(client, amy, template="gp", label="Dr Patel", s_items=[entry["id"]])
+    emergency = make_link(client, amy)
+    assert CANARY_S in shared_text(decrypt(gp["url"], open_link(client, gp["url"]).json))
+    edited = client.put(f"/api/v1/people/{amy.person_id}/entries/{entry['id']}",
+                        headers=amy.auth, json={"data": {"text": "Now I use BSL."},
+                                                "tiers": {"text": "S"}})
+    assert edited.status_code == 200
+    after = shared_text(decrypt(gp["url"], open_link(client, gp["url"]).json))
+    assert "Now I use BSL." in after
+    assert CANARY_S not in after
+    never = shared_text(decrypt(emergency["url"], open_link(client, emergency["url"]).json))
+    assert "BSL" not in never  # S, and not ticked for the emergency link.
+
+
+def test_a_wrong_passcode_counts_down_then_the_link_is_gone(client: FlaskClient) -> None:
+    amy = make_person(client)
+    link = make_link(client, amy, template="gp", label="GP", passcode="blue-kettle-7")
+    assert _payload(link["url"])["flag"] == "LP"
+    assert open_link(client, link["url"]).status_code == 401  # None given: counted.
+    for left in range(8, -1, -1):
+        wrong = open_link(client, link["url"], passcode="not it")
+        assert wrong.status_code == 401
+        assert wrong.json["remainingAttempts"] == left
+    assert open_link(client, link["url"], passcode="blue-kettle-7").status_code == 404
+    listed = client.get(f"/api/v1/people/{amy.person_id}/links", headers=amy.auth).json
+    assert listed[0]["state"] == "too_many_wrong_passcodes"
+    assert listed[0]["url"] is None
+
+
+def test_the_right_passcode_opens_and_the_opening_is_shown_to_the_person(
+    client: FlaskClient,
+) -> None:
+    amy = make_person(client)
+    link = make_link(client, amy, template="gp", label="GP", passcode="blue-kettle-7")
+    assert open_link(client, link["url"], passcode="blue-kettle-7").status_code == 200
+    seen = client.get(f"/api/v1/people/{amy.person_id}/links/{link['id']}/openings",
+                      headers=amy.auth)
+    assert seen.status_code == 200
+    assert [o["recipient"] for o in seen.json] == ["Dr A Patel, Leeds Road Surgery"]
+
+
+def test_revoked_expired_and_used_up_links_are_404(client: FlaskClient, runtime: Any) -> None:
+    amy = make_person(client)
+    revoked = make_link(client, amy)
+    once = make_link(client, amy, template="gp", label="Once", max_openings=1)
+    assert client.delete(f"/api/v1/people/{amy.person_id}/links/{revoked['id']}",
+                         headers=amy.auth).status_code == 204
+    assert open_link(client, revoked["url"]).status_code == 404
+    assert open_link(client, once["url"]).status_code == 200
+    assert open_link(client, once["url"]).status_code == 404
+    later = datetime.now(UTC) + timedelta(days=31)
+    runtime.set_clock(lambda: later)
+    ending = make_link(client, amy, template="gp", label="Later",
+                       expires_at=(later + timedelta(days=1)).isoformat())
+    runtime.set_clock(lambda: later + timedelta(days=2))
+    assert open_link(client, ending["url"]).status_code == 404
+
+
+def test_renewing_keeps_the_address(client: FlaskClient) -> None:
+    amy = make_person(client)
+    link = make_link(client, amy)
+    renewed = client.post(f"/api/v1/people/{amy.person_id}/links/{link['id']}/renew",
+                          headers=amy.auth, json={
+                              "expires_at": (datetime.now(UTC) + timedelta(days=300)).isoformat()})
+    assert renewed.status_code == 200
+    assert renewed.json["url"] == link["url"]
+    assert renewed.json["expires_at"] != link["expires_at"]
+
+
+def test_stop_all_sharing_ends_every_link(client: FlaskClient) -> None:
+    amy = make_person(client)
+    urls = [make_link(client, amy)["url"], make_link(client, amy, template="gp",
+                                                     label="GP")["url"]]
+    stopped = client.post(f"/api/v1/people/{amy.person_id}/links/stop-all", headers=amy.auth)
+    assert stopped.json == {"stopped": 2}
+    assert [open_link(client, url).status_code for url in urls] == [404, 404]
+
+
+@pytest.mark.parametrize(("body", "box"), [
+    ({"template": "emergency", "max_openings": 3}, "max_openings"),
+    ({"template": "nobody"}, "template"),
+    ({"expires_at": "2020-01-01T00:00:00+00:00"}, "expires_at"),
+    ({"expires_at": "2040-01-01T00:00:00+00:00"}, "expires_at"),
+    ({"passcode": "abc"}, "passcode"),
+    ({"ceiling": "S"}, "ceiling"),
+    ({"sections": {"journal": "full"}}, "sections"),
+    ({"surprise": True}, "surprise"),
+])
+def test_bad_link_requests_say_what_to_fix_and_make_nothing(
+    client: FlaskClient, runtime: Any, body: dict[str, Any], box: str
+) -> None:
+    amy = make_person(client)
+    full = {"template": "gp", "label": "GP",
+            "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(), **body}
+    refused = client.post(f"/api/v1/people/{amy.person_id}/links", json=full, headers=amy.auth)
+    assert refused.status_code == 422, refused.json
+    assert box in json.dumps(refused.json)
+    with runtime.db.transaction() as s:
+        assert s.scalars(select(ShareLink)).all() == []
+
+
+def test_someone_elses_links_are_404(client: FlaskClient) -> None:
+    amy = make_person(client)
+    ben = make_person(client, name="Ben")
+    link = make_link(client, amy)
+    for method, path in [("get", f"/api/v1/people/{amy.person_id}/links"),
+                         ("get", f"/api/v1/people/{ben.person_id}/links/{link['id']}"),
+                         ("delete", f"/api/v1/people/{ben.person_id}/links/{link['id']}"),
+                         ("get", f"/api/v1/people/{ben.person_id}/links/{link['id']}/openings")]:
+        assert getattr(client, method)(path, headers=ben.auth).status_code == 404
+    assert open_link(client, link["url"]).status_code == 200  # Still live for Amy.
+
+
+@pytest.mark.parametrize("body", [[], "x", {}, {"recipient": ""}, {"recipient": 7},
+                                  {"recipient": "Dr A", "passcode": 5},
+                                  {"recipient": "Dr A", "embeddedLengthMax": "big"}])
+def test_a_malformed_manifest_request_is_400_and_counts_nothing(
+    client: FlaskClient, runtime: Any, body: Any
+) -> None:
+    amy = make_person(client)
+    link = make_link(client, amy, template="gp", label="GP", passcode="blue-kettle-7")
+    path = urlsplit(_payload(link["url"])["url"]).path
+    refused = client.post(path, json=body)
+    assert refused.status_code == 400
+    with runtime.db.transaction() as s:
+        row = s.scalars(select(ShareLink)).one()
+        assert (row.passcode_failures, row.openings) == (0, 0)
+
+
+def test_unknown_fields_are_ignored_and_a_small_limit_gives_a_location(
+    client: FlaskClient, runtime: Any
+) -> None:
+    amy = make_person(client)
+    link = make_link(client, amy)
+    answer = open_link(client, link["url"], embeddedLengthMax=10, future_field={"a": 1})
+    assert answer.status_code == 200
+    (entry,) = answer.json["files"]
+    assert "embedded" not in entry
+    fetched = client.get(urlsplit(entry["location"]).path)
+    assert fetched.status_code == 200
+    bundle = decrypt(link["url"], {"files": [{"embedded": fetched.get_data(as_text=True)}]})
+    check_ips_shape(bundle)
+    client.delete(f"/api/v1/people/{amy.person_id}/links/{link['id']}", headers=amy.auth)
+    assert client.get(urlsplit(entry["location"]).path).status_code == 404

@@ -1,0 +1,295 @@
+"""Share links: their rows, their encrypted copies, and the checks at the manifest.
+
+What a link holds is decided in ``consent``; this module keeps it. The share key is wrapped by
+the record key only, so only a full-scope member (or the link's holder) can read a copy, and
+the server alone never can. Order of checks at the manifest (DESIGN.md): not live, 404; wrong
+passcode, 401 with the attempts left, counted atomically first; polled too often, 429.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from keys import envelope, share, tokens
+from keys.errors import InvalidKeyMaterial
+from keys.hierarchy import SHARE_KEY, record_metadata_binding
+from vault import payloads, people
+from vault.config import VaultConfig
+from vault.errors import InvalidEntry, NotFound
+from vault.keychain import Keychain
+from vault.models import Person, ShareLink, ShareLinkFile, new_id
+
+PASSCODE_BUDGET = 10
+MAX_LIFETIME = timedelta(days=366)  # "within 12 months", whatever the calendar does.
+MAX_PASSCODE = 200
+MAX_RECIPIENT = 200
+# A client may ask for a link's manifest this often; more is polling too often (429).
+WINDOW = timedelta(minutes=10)
+WINDOW_REQUESTS = 60
+FILE_LIFETIME = timedelta(hours=1)
+FILE_LOOKUP_KIND = "link-file"
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A successful manifest request: the copy, or where to fetch it."""
+
+    link_id: str
+    jwe: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A manifest request turned away: 404, 401 with attempts left, or 429 with a wait."""
+
+    status: int
+    remaining_attempts: int | None = None
+    retry_after: int | None = None
+
+
+NOT_LIVE = Refused(404)
+
+
+def _meta_binding(person: Person, link_id: str, epoch: int) -> bytes:
+    return record_metadata_binding(person=person.id, what=f"link:{link_id}", epoch=epoch)
+
+
+def _share_key(keychain: Keychain, person: Person, link: ShareLink) -> bytes:
+    return SHARE_KEY.unwrap(keychain.record_key(person), link.share_key_wrap, share=link.id,
+                            person=person.id, epoch=link.epoch)
+
+
+def check_expiry(expires_at: datetime, now: datetime) -> None:
+    """:raises InvalidEntry: for an end in the past or more than 12 months away."""
+    if not now < expires_at <= now + MAX_LIFETIME:
+        raise InvalidEntry("Choose an end date from tomorrow up to 12 months from now.",
+                           field="expires_at")
+
+
+def _passcode_digest(config: VaultConfig, link_id: str, passcode: str,
+                     key_id: str | None = None) -> tuple[str, bytes]:
+    kid, _ = config.keyring.secret("passcode", key_id)
+    return kid, config.keyring.hmac_digest("passcode", share.passcode_message(link_id, passcode),
+                                           kid)
+
+
+def create(
+    session: Session, config: VaultConfig, keychain: Keychain, person: Person, *,
+    meta: dict[str, Any], copy: bytes, expires_at: datetime, passcode: str | None,
+    max_openings: int | None, notify_on_open: bool, now: datetime,
+) -> ShareLink:
+    """Store a new link with its first copy; ``meta`` is sealed under the record key."""
+    check_expiry(expires_at, now)
+    manifest_id, share_key = share.new_secrets()
+    link = ShareLink(id=new_id(), person_id=person.id, created_by_account_id=keychain.account_id,
+                     lookup=share.lookup(manifest_id), epoch=person.epoch, created_at=now,
+                     expires_at=expires_at, max_openings=max_openings, openings=0,
+                     notify_on_open=notify_on_open, passcode_failures=0,
+                     passcode_budget=PASSCODE_BUDGET, window_requests=0, copy_updated_at=now)
+    record_key = keychain.record_key(person)
+    link.share_key_wrap = SHARE_KEY.wrap(record_key, share_key, share=link.id,
+                                         person=person.id, epoch=person.epoch)
+    sealed_meta = {**meta, "manifest_id": share.b64url(manifest_id)}
+    link.meta_sealed = envelope.seal(record_key, payloads.encode(sealed_meta),
+                                     aad=_meta_binding(person, link.id, person.epoch))
+    link.copy_jwe = share.seal_copy(share_key, copy)
+    if passcode:
+        link.passcode_key_id, link.passcode_digest = _passcode_digest(config, link.id, passcode)
+    session.add(link)
+    session.flush()
+    return link
+
+
+def meta(keychain: Keychain, person: Person, link: ShareLink) -> dict[str, Any]:
+    """What the link is for, as ``create`` was given it, with its manifest id."""
+    opened: dict[str, Any] = payloads.decode(envelope.open_sealed(
+        keychain.record_key(person), link.meta_sealed,
+        aad=_meta_binding(person, link.id, link.epoch)))
+    return opened
+
+
+def address(keychain: Keychain, person: Person, link: ShareLink, *, base_url: str,
+            label: str) -> str:
+    """The link to share, rebuilt from its sealed secrets: the same every time it is asked."""
+    manifest_id = share.unb64url(meta(keychain, person, link)["manifest_id"])
+    flags = "LP" if link.passcode_digest is not None else "L"
+    return share.shlink(base_url=base_url, manifest_id=manifest_id,
+                        share_key=_share_key(keychain, person, link), label=label, flags=flags)
+
+
+def replace_copy(keychain: Keychain, person: Person, link: ShareLink, copy: bytes,
+                 now: datetime) -> None:
+    """A new copy under the same share key: the link and its QR code stay the same."""
+    link.copy_jwe = share.seal_copy(_share_key(keychain, person, link), copy)
+    link.copy_updated_at = now
+    link.stale_since = None
+
+
+def read_copy(keychain: Keychain, person: Person, link: ShareLink) -> bytes:
+    return share.open_copy(_share_key(keychain, person, link), link.copy_jwe)
+
+
+def is_live(link: ShareLink, person: Person | None, now: datetime) -> bool:
+    return (person is not None and person.hidden_at is None and link.revoked_at is None
+            and link.disabled_at is None and now < link.expires_at
+            and (link.max_openings is None or link.openings < link.max_openings))
+
+
+def person_links(session: Session, person: Person) -> list[ShareLink]:
+    return list(session.scalars(select(ShareLink).where(ShareLink.person_id == person.id)
+                                .order_by(ShareLink.created_at.desc())))
+
+
+def get_link(session: Session, person: Person, link_id: str) -> ShareLink:
+    """:raises NotFound: for another person's link, as for one that does not exist."""
+    link = session.get(ShareLink, link_id)
+    if link is None or link.person_id != person.id:
+        raise NotFound
+    return link
+
+
+def revoke(link: ShareLink, now: datetime) -> None:
+    if link.revoked_at is None:
+        link.revoked_at = now
+
+
+def renew(link: ShareLink, *, expires_at: datetime, now: datetime) -> None:
+    """A new end date for a link that is not revoked; its address stays the same."""
+    if link.revoked_at is not None:
+        raise NotFound
+    check_expiry(expires_at, now)
+    link.expires_at = expires_at
+
+
+# -- the manifest --------------------------------------------------------------------------------
+
+
+def _find(session: Session, manifest_id_text: str) -> tuple[ShareLink, Person] | None:
+    try:
+        manifest_id = share.parse_manifest_id(manifest_id_text)
+    except InvalidKeyMaterial:
+        return None
+    link = session.scalar(select(ShareLink).where(ShareLink.lookup == share.lookup(manifest_id)))
+    if link is None:
+        return None
+    person = session.get(Person, link.person_id)
+    return (link, person) if person is not None else None
+
+
+def _count_wrong_passcode(session: Session, config: VaultConfig, link: ShareLink,
+                          person: Person, now: datetime) -> Refused:
+    """One attempt off the lifetime budget, atomically; none left disables the link."""
+    failures = session.scalar(
+        update(ShareLink)
+        .where(ShareLink.id == link.id, ShareLink.passcode_failures < ShareLink.passcode_budget)
+        .values(passcode_failures=ShareLink.passcode_failures + 1)
+        .returning(ShareLink.passcode_failures))
+    if failures is None:
+        return NOT_LIVE  # Another request took the last attempt meanwhile.
+    remaining = link.passcode_budget - failures
+    if remaining == 0:
+        session.execute(update(ShareLink).where(ShareLink.id == link.id)
+                        .values(disabled_at=now))
+        people.record_event(session, config, person, "link_disabled", actor_account_id=None,
+                            now=now, details={"link": link.id})
+    return Refused(401, remaining_attempts=remaining)
+
+
+def _passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) -> bool:
+    if not isinstance(passcode, str) or not passcode or len(passcode) > MAX_PASSCODE:
+        return False
+    assert link.passcode_digest is not None  # noqa: S101 - only called for links with one
+    _, digest = _passcode_digest(config, link.id, passcode, link.passcode_key_id)
+    return hmac.compare_digest(digest, link.passcode_digest)
+
+
+def _take_window_slot(session: Session, link: ShareLink, now: datetime) -> Refused | None:
+    """Count this request in the link's window, atomically, or say how long to wait."""
+    start = link.window_start
+    if start is None or now >= start + WINDOW:
+        session.execute(update(ShareLink).where(ShareLink.id == link.id)
+                        .values(window_start=now, window_requests=1))
+        return None
+    counted = session.execute(  # type: ignore[attr-defined]
+        update(ShareLink)
+        .where(ShareLink.id == link.id, ShareLink.window_requests < WINDOW_REQUESTS)
+        .values(window_requests=ShareLink.window_requests + 1)).rowcount
+    if counted == 1:
+        return None
+    return Refused(429, retry_after=int((start + WINDOW - now).total_seconds()) + 1)
+
+
+def _count_opening(session: Session, link: ShareLink) -> bool:
+    """One more opening, unless a maximum is reached; atomic against concurrent openings."""
+    query = update(ShareLink).where(ShareLink.id == link.id)
+    if link.max_openings is not None:
+        query = query.where(ShareLink.openings < ShareLink.max_openings)
+    counted: int = session.execute(  # type: ignore[attr-defined]
+        query.values(openings=ShareLink.openings + 1)).rowcount
+    return counted == 1
+
+
+def open_manifest(
+    session: Session, config: VaultConfig, *, manifest_id: str, passcode: object,
+    recipient: str, now: datetime,
+) -> Opened | Refused:
+    """The checks at the manifest, in DESIGN.md's order, and the opening's audit event.
+
+    Returns rather than raises, so the caller commits either way: a wrong passcode must stay
+    counted even though the request is refused.
+    """
+    found = _find(session, manifest_id)
+    if found is None or not is_live(*found, now):
+        return NOT_LIVE
+    link, person = found
+    if link.passcode_digest is not None and not _passcode_matches(config, link, passcode):
+        return _count_wrong_passcode(session, config, link, person, now)
+    waiting = _take_window_slot(session, link, now)
+    if waiting is not None:
+        return waiting
+    if not _count_opening(session, link):
+        return NOT_LIVE
+    # The name the recipient typed is sealed to the person's audit key with the event.
+    people.record_event(session, config, person, "link_opened", actor_account_id=None, now=now,
+                        details={"link": link.id, "recipient": recipient[:MAX_RECIPIENT]})
+    return Opened(link.id, link.copy_jwe, link.copy_updated_at)
+
+
+def file_address(session: Session, link_id: str, now: datetime) -> str:
+    """A ``location`` token for a copy too big to embed; good for an hour."""
+    secret = os.urandom(share.SECRET_LEN)
+    session.execute(delete(ShareLinkFile).where(ShareLinkFile.expires_at <= now))
+    session.add(ShareLinkFile(lookup=tokens.lookup_digest(FILE_LOOKUP_KIND, secret),
+                              link_id=link_id, expires_at=now + FILE_LIFETIME))
+    return share.b64url(secret)
+
+
+def open_file(session: Session, token: str, now: datetime) -> str | None:
+    """The copy behind a ``location`` token, if the token and its link are both still live."""
+    try:
+        secret = share.parse_manifest_id(token)
+    except InvalidKeyMaterial:
+        return None
+    row = session.get(ShareLinkFile, tokens.lookup_digest(FILE_LOOKUP_KIND, secret))
+    if row is None or now >= row.expires_at:
+        return None
+    link = session.get(ShareLink, row.link_id)
+    person = None if link is None else session.get(Person, link.person_id)
+    if link is None or not _live_for_file(link, person, now):
+        return None
+    return link.copy_jwe
+
+
+def _live_for_file(link: ShareLink, person: Person | None, now: datetime) -> bool:
+    # The opening that gave this token already counted: reaching the maximum with it must
+    # not stop the file it was given.
+    return (person is not None and person.hidden_at is None and link.revoked_at is None
+            and link.disabled_at is None and now < link.expires_at)
