@@ -110,10 +110,15 @@ def demo(as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     result = load_demo(app.extensions["tellonce"])
     if as_json:
-        click.echo(json.dumps({"accounts": result}, indent=2))
+        links = [{"login": account["login"], **link}
+                 for account in result for link in account["links"]]
+        click.echo(json.dumps({"accounts": result, "links": links}, indent=2))
     else:
         for account in result:
             click.echo(f"{account['login']}: passphrase '{account['passphrase']}'")
+            for link in account["links"]:
+                passcode = f" (passcode '{link['passcode']}')" if link["passcode"] else ""
+                click.echo(f"  {link['label']}: {link['url']}{passcode}")
 
 
 @main.command()

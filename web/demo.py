@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from consent import people as consent_people
-from consent import records
+from consent import records, sharing
 from consent.policy import actor_for_account
 from consent.runtime import Runtime
 from vault import accounts
@@ -14,6 +14,12 @@ from vault.people import person_of_subject
 from web.demo_data import DEMO_ACCOUNTS
 
 DEMO_TOKEN_LIFETIME = timedelta(days=30)
+DEMO_LINK_LIFETIME = timedelta(days=180)
+# Demo passcodes are as public as the demo passphrases: they open only demo records.
+DEMO_LINKS = (
+    {"template": "emergency", "label": "Emergency card", "passcode": None},
+    {"template": "gp", "label": "For my GP", "passcode": "blue-kettle-42"},
+)
 
 
 def load_demo(rt: Runtime) -> list[dict[str, Any]]:
@@ -46,9 +52,33 @@ def load_demo(rt: Runtime) -> list[dict[str, Any]]:
                                          tiers=entry.get("tiers"),
                                          provenance=entry.get("provenance"),
                                          now=now + timedelta(microseconds=position))
+            links = _demo_links(session, rt, actor, person.id)
             token, _row = consent_people.create_token(
                 session, rt.config, actor, name="demo", scopes=["read", "write"],
                 person_ids=[person.id], expires_at=now + DEMO_TOKEN_LIFETIME, now=now)
         out.append({"login": spec["login"], "passphrase": spec["passphrase"],
-                    "person_id": person.id, "api_token": token})
+                    "person_id": person.id, "api_token": token, "links": links})
+    return out
+
+
+def _demo_links(session: Any, rt: Runtime, actor: Any, person_id: str) -> list[dict[str, Any]]:
+    """An emergency link without a passcode and a GP link with one; kept while they work."""
+    now = rt.now()
+    live = {link["label"]: link for link in sharing.list_links(
+        session, actor, person_id=person_id, base_url=rt.base_url, now=now)
+        if link["state"] == "live"}
+    out = []
+    for spec in DEMO_LINKS:
+        link = live.get(str(spec["label"]))
+        if link is None:
+            made = sharing.create_link(session, rt.config, actor, person_id=person_id, now=now,
+                                       choices=sharing.LinkChoices(
+                                           template=str(spec["template"]),
+                                           label=str(spec["label"]),
+                                           expires_at=now + DEMO_LINK_LIFETIME,
+                                           passcode=spec["passcode"]))
+            link = sharing.read_link(session, actor, person_id=person_id, link_id=made.id,
+                                     base_url=rt.base_url, now=now)
+        out.append({"label": link["label"], "url": link["url"], "passcode": spec["passcode"],
+                    "expires_at": link["expires_at"].isoformat()})
     return out

@@ -304,3 +304,51 @@ def test_a_command_beside_a_busy_writer_says_so_plainly(tmp_path: Path,
         holder.wait(timeout=10)
         if holder.stdout is not None:
             holder.stdout.close()
+
+
+def test_every_demo_link_opens_and_decrypts_with_another_library(
+    instance: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each link of ``tellonce demo --json`` is opened as a viewer would, decrypted with
+    jwcrypto, and its bundle passes fhir.resources (R4B) and the IPS shape checks."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    from tests.functional.api.test_links import decrypt
+    from tests.ips_checks import check_ips_shape
+
+    _init(instance, "test")
+    result = instance.run(["demo", "--json"], "test")
+    links = json.loads(result.stdout)["links"]
+    again = json.loads(instance.run(["demo", "--json"], "test").stdout)["links"]
+    assert [link["url"] for link in again] == [link["url"] for link in links]  # Kept.
+    assert {link["label"] for link in links} == {"Emergency card", "For my GP"}
+    assert any(link["passcode"] is None for link in links)
+    assert any(link["passcode"] for link in links)
+    for key, value in instance.env("test", base_url=HTTPS).items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    app = create_app()
+    try:
+        client = app.test_client()
+        for link in links:
+            payload = _shl_payload(link["url"])
+            body = {"recipient": "Test viewer", **({"passcode": link["passcode"]}
+                                                   if link["passcode"] else {})}
+            opened = client.post(payload["url"].removeprefix(HTTPS), json=body, base_url=HTTPS)
+            assert opened.status_code == 200, (link["label"], opened.json)
+            bundle = decrypt(link["url"], opened.json)
+            Bundle.model_validate(bundle)
+            check_ips_shape(bundle)
+    finally:
+        app.extensions["tellonce"].db.dispose()
+
+
+def _shl_payload(url: str) -> dict[str, Any]:
+    import base64
+
+    fragment = url.split("#shlink:/", 1)[1]
+    raw = base64.urlsafe_b64decode(fragment + "=" * (-len(fragment) % 4))
+    payload: dict[str, Any] = json.loads(raw)
+    return payload
