@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import unicodedata
 from typing import Any
 
@@ -33,6 +34,7 @@ SHLINK_PREFIX = "shlink:/"
 MANIFEST_PATH = "/shl/"
 VIEWER_PATH = "/view"
 LOOKUP_KIND = "link"
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def b64url(data: bytes) -> str:
@@ -41,7 +43,9 @@ def b64url(data: bytes) -> str:
 
 def unb64url(text: str) -> bytes:
     """:raises InvalidKeyMaterial: for anything but unpadded base64url."""
-    if not isinstance(text, str) or not text.isascii() or "=" in text:
+    # The standard library's decoder skips characters outside the alphabet; a damaged link
+    # must be refused, not read as something else.
+    if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise InvalidKeyMaterial
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -86,6 +90,8 @@ def seal_copy(share_key: bytes, plaintext: bytes) -> str:
 
 def open_copy(share_key: bytes, token: str) -> bytes:
     """:raises DecryptionFailed: wrong key, tampered, or not exactly this project's header."""
+    if len(share_key) != SECRET_LEN:
+        raise DecryptionFailed
     try:
         result = jwe.decrypt_compact(token, OctKey.import_key(share_key),
                                      algorithms=["dir", "A256GCM"])
@@ -124,7 +130,7 @@ def parse_shlink(link: str) -> dict[str, Any]:
         raise InvalidKeyMaterial
     try:
         payload = json.loads(unb64url(rest[len(SHLINK_PREFIX):]))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidKeyMaterial from None
     if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
         raise InvalidKeyMaterial

@@ -7,12 +7,17 @@ reader would not.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import unicodedata
 from typing import Any
 
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from jwcrypto import jwe, jwk
 
 SUITE = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 
@@ -93,3 +98,69 @@ def open_attachment(
         raise ValueError("not an attachment v1")
     end = 5 + int.from_bytes(plaintext[1:5], "big")
     return json.loads(plaintext[5:end].decode("utf-8")), plaintext[end:]
+
+
+# -- Share links, from docs/decisions/0002-share-links.md alone --------------------------------
+# The copy is opened with jwcrypto, not joserfc (which keys/share.py uses), so a JOSE quirk
+# shared by the project's writer and reader cannot hide here.
+
+SHLINK_PREFIX = "shlink:/"
+COPY_HEADER = {"alg": "dir", "enc": "A256GCM", "cty": "application/fhir+json"}
+_B64URL = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Unpadded base64url only: no "=", no "+" or "/", nothing outside the alphabet."""
+    if not set(text) <= _B64URL or len(text) % 4 == 1:
+        raise ValueError("not unpadded base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def decode_shlink(link: str) -> dict[str, Any]:
+    """The payload after the last "#" (a viewer prefix is allowed): shlink:/ base64url(JSON)."""
+    fragment = link.rsplit("#", 1)[-1]
+    if not fragment.startswith(SHLINK_PREFIX):
+        raise ValueError("not a shlink")
+    payload = json.loads(b64url_decode(fragment[len(SHLINK_PREFIX) :]).decode("utf-8"))
+    if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
+        raise ValueError("not a shlink payload")
+    if len(b64url_decode(payload["key"])) != 32:
+        raise ValueError("a share key is 32 bytes")
+    return payload
+
+
+def lookup_digest(kind: str, secret: bytes) -> bytes:
+    """What the database keeps of a bearer secret: SHA-256(bind("lookup", kind) | secret)."""
+    return hashlib.sha256(bind("lookup", kind) + secret).digest()
+
+
+def open_share_key(record_key: bytes, blob: bytes, *, link_id: str, person: str, epoch: int) -> bytes:
+    """share_key_wrap: an envelope v1 under the record key, bound to the link, person and epoch."""
+    key = open_envelope(record_key, blob, bind("share-key", link_id, person, epoch))
+    if len(key) != 32:
+        raise ValueError("a share key is 32 bytes")
+    return key
+
+
+def open_link_meta(record_key: bytes, blob: bytes, *, person: str, link_id: str, epoch: int) -> Any:
+    """meta_sealed: payload v1 in an envelope v1, bound as record-metadata "link:<id>"."""
+    aad = bind("record-metadata", person, f"link:{link_id}", epoch)
+    return decode_payload(open_envelope(record_key, blob, aad))
+
+
+def open_copy(share_key: bytes, token: str) -> tuple[bytes, bytes]:
+    """The raw protected header and the plaintext of a copy; any other header is refused."""
+    header = b64url_decode(token.split(".", 1)[0])
+    if json.loads(header) != COPY_HEADER:
+        raise ValueError("not the copy header of 0002")
+    key = jwk.JWK(kty="oct", k=base64.urlsafe_b64encode(share_key).rstrip(b"=").decode("ascii"))
+    opened = jwe.JWE()
+    opened.allowed_algs = ["dir", "A256GCM"]
+    opened.deserialize(token, key=key)
+    return header, opened.payload
+
+
+def passcode_digest(key: bytes, link_id: str, passcode: str) -> bytes:
+    """HMAC-SHA256(key, bind("link-passcode", link_id) | UTF-8(NFC(passcode)))."""
+    message = bind("link-passcode", link_id) + unicodedata.normalize("NFC", passcode).encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).digest()

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[3]))  # The repository root, when run as a script.
 
-from keys import envelope, hierarchy, hybrid, passphrase, tokens  # noqa: E402
+from keys import envelope, hierarchy, hybrid, passphrase, share, tokens  # noqa: E402
 from keys.binding import bind  # noqa: E402
 from vault import payloads  # noqa: E402
 
@@ -300,6 +302,92 @@ def audit_vectors() -> dict[str, Any]:
             "audit_public_key": private.public_key().raw.hex(), "events": out}  # fmt: skip
 
 
+# -- Share links (docs/decisions/0002-share-links.md) -------------------------------------------
+
+LINK = "6d2f8a41-3b9c-4e57-a1d0-8c7e5f2b9a34"
+SHARE_BASE = "https://tellonce.example.org"
+COPY_HEADER = '{"alg":"dir","enc":"A256GCM","cty":"application/fhir+json"}'
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _link(n: int, base_url: str, label: str, flags: str) -> dict[str, Any]:
+    # Written from 0002's text, not with keys.share.shlink, which the tests then check.
+    manifest_id, share_key = fixed(f"share-manifest-id-{n}", 32), fixed(f"share-key-{n}", 32)
+    base = base_url.rstrip("/")
+    payload = {"url": f"{base}/shl/{_b64url(manifest_id)}", "key": _b64url(share_key),
+               "flag": "".join(sorted(set(flags))), "label": label[:80], "v": 1}  # fmt: skip
+    payload_json = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return {"base_url": base_url, "manifest_id": manifest_id.hex(), "share_key": share_key.hex(),
+            "label": label, "flags": flags, "payload": payload, "payload_json": payload_json,
+            "link": f"{base}/view#shlink:/{_b64url(payload_json.encode())}",
+            "lookup": hashlib.sha256(bind("lookup", "link") + manifest_id).digest().hex()}  # fmt: skip
+
+
+def _share_key_wrap(record_key: bytes, share_key: bytes, epoch: int) -> dict[str, Any]:
+    nonce, aad = fixed("share-key-wrap-nonce", 12), bind("share-key", LINK, PERSON, epoch)
+    blob = envelope.seal_with_nonce(record_key, share_key, aad=aad, nonce=nonce)
+    return {"record_key": record_key.hex(), "link_id": LINK, "person": PERSON, "epoch": epoch,
+            "nonce": nonce.hex(), "aad": aad.hex(), "share_key": share_key.hex(),
+            "blob": blob.hex()}  # fmt: skip
+
+
+def _meta_sealed(record_key: bytes, link: dict[str, Any], epoch: int) -> dict[str, Any]:
+    meta = {"label": link["label"], "template": "gp", "ceiling": "C",
+            "sections": {"medicines": "full", "allergies": "full", "support_plan": "summary"},
+            "s_items": sorted([ENTRY, ATTACHMENT]),
+            "manifest_id": link["payload"]["url"].rsplit("/", 1)[1]}  # fmt: skip
+    plaintext = b"\x01" + json.dumps(meta, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    nonce, aad = fixed("share-meta-nonce", 12), bind("record-metadata", PERSON, f"link:{LINK}", epoch)
+    blob = envelope.seal_with_nonce(record_key, plaintext, aad=aad, nonce=nonce)
+    return {"record_key": record_key.hex(), "link_id": LINK, "person": PERSON, "epoch": epoch,
+            "nonce": nonce.hex(), "aad": aad.hex(), "meta": meta, "plaintext": plaintext.hex(),
+            "blob": blob.hex()}  # fmt: skip
+
+
+def _copy(share_key: bytes) -> dict[str, Any]:
+    bundle = {"resourceType": "Bundle", "id": LINK, "type": "collection",
+              "timestamp": "2026-11-23T14:02:00+00:00",
+              "entry": [{"fullUrl": f"urn:uuid:{PERSON}",
+                         "resource": {"resourceType": "Patient", "id": PERSON,
+                                      "name": [{"text": "Zoë Brontë"}]}}]}  # fmt: skip
+    plaintext = json.dumps(bundle, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # JWE encryption draws a fresh IV, so this is a decryption vector, written once.
+    return {"share_key": share_key.hex(), "protected_header": COPY_HEADER, "bundle": bundle,
+            "plaintext": plaintext.hex(), "jwe": share.seal_copy(share_key, plaintext)}  # fmt: skip
+
+
+def _passcodes() -> dict[str, Any]:
+    key, out = fixed("share-passcode-key", 32), []
+    for typed in ("cafe\u0301-42", "caf\u00e9-42", "4 blue doors"):  # NFD, then the same in NFC.
+        nfc = unicodedata.normalize("NFC", typed)
+        message = bind("link-passcode", LINK) + nfc.encode()
+        out.append({"link_id": LINK, "passcode": typed, "nfc": nfc, "message": message.hex(),
+                    "digest": hmac.new(key, message, hashlib.sha256).hexdigest()})  # fmt: skip
+    return {"key": key.hex(), "vectors": out}
+
+
+def _link_file() -> dict[str, Any]:
+    secret = fixed("share-link-file", 32)
+    return {"kind": "link-file", "secret": secret.hex(), "token": _b64url(secret),
+            "location": f"{SHARE_BASE}/shl/file/{_b64url(secret)}",
+            "lookup": hashlib.sha256(bind("lookup", "link-file") + secret).digest().hex()}  # fmt: skip
+
+
+def share_vectors() -> dict[str, Any]:
+    links = [
+        _link(0, SHARE_BASE, "Zoë's care plan — for Dr Okafor 私", "L"),
+        # Flags given unsorted, a trailing "/" on the base, and 99 characters cut to 80 (not bytes).
+        _link(1, SHARE_BASE + "/", "Für die Notaufnahme: " + "Zoë braucht Ruhe. " * 4 + "Danke!", "PL"),
+    ]  # fmt: skip
+    record_key, share_key, epoch = fixed("share-record-key", 32), bytes.fromhex(links[0]["share_key"]), 3
+    return {"links": links, "share_key_wrap": _share_key_wrap(record_key, share_key, epoch),
+            "meta_sealed": _meta_sealed(record_key, links[0], epoch), "copy": _copy(share_key),
+            "passcode": _passcodes(), "link_file": _link_file()}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -311,6 +399,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "entry_part_v1.json": entry_part_vectors,
     "attachment_v1.json": attachment_vectors,
     "audit_v1.json": audit_vectors,
+    "share_v1.json": share_vectors,
 }
 
 
