@@ -73,6 +73,13 @@ def scope_for(choices: LinkChoices) -> ShareScope:
                        "sections") from None
 
 
+def check_choices(choices: LinkChoices, *, now: datetime) -> ShareScope:
+    """Every choice checked, before anything is made. :raises InvalidEntry: naming the box."""
+    _check_choices(choices)
+    links.check_expiry(choices.expires_at, now)
+    return scope_for(choices)
+
+
 def _check_choices(choices: LinkChoices) -> None:
     if not choices.label.strip() or len(choices.label) > MAX_LABEL:
         raise _invalid(f"Give the link a name of up to {MAX_LABEL} letters, so you know what "
@@ -121,8 +128,7 @@ def create_link(
 ) -> ShareLink:
     """:raises InvalidEntry, NotFound, NotAllowed: and changes nothing."""
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
-    _check_choices(choices)
-    scope = scope_for(choices)
+    scope = check_choices(choices, now=now)
     entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
     meta = _meta(choices, scope)
     link = links.create(session, config, actor.keychain, person, meta=meta, copy=b"",

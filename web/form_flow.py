@@ -22,10 +22,15 @@ WRONG_PASSPHRASE = "That is not your passphrase. Check it and try again."  # noq
 SIGN_IN_PROBLEMS = (SignInFailed, throttle.TooManyAttempts, throttle.AccountLocked)
 
 
-def load_form(form: Schema) -> tuple[dict[str, Any], dict[str, str]]:
-    """The form's data, or the plain-words errors to show with it."""
+def load_form(form: Schema, *, leave_out: tuple[str, ...] = ()) -> tuple[dict[str, Any],
+                                                                        dict[str, str]]:
+    """The form's data, or the plain-words errors to show with it.
+
+    ``leave_out`` names boxes that another step of the same page reads, such as a passphrase.
+    """
+    values = {k: v for k, v in request.form.to_dict().items() if k not in leave_out}
     try:
-        return form.load(request.form.to_dict()), {}
+        return form.load(values), {}
     except ValidationError as exc:
         return {}, account_form_errors(form, exc.messages)  # type: ignore[arg-type]
 
@@ -34,16 +39,20 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def sign_in_answer(exc: VaultError, *, wrong: str = WRONG_PASSPHRASE,
+                   wrong_status: int = 422) -> tuple[int, str, dict[str, str]]:
+    """The status, the words and the headers for a wrong or too-often-tried passphrase."""
+    if isinstance(exc, throttle.TooManyAttempts):
+        return 429, exc.message, {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, throttle.AccountLocked):
+        return 423, exc.message, {}
+    return wrong_status, wrong, {}
+
+
 def sign_in_problem(exc: VaultError, box: str, template: str, *, wrong: str = WRONG_PASSPHRASE,
                     wrong_status: int = 422, **context: Any) -> Any:
     """The form again when the passphrase or code was wrong, or was tried too often."""
-    headers = {}
-    status, message = wrong_status, wrong
-    if isinstance(exc, throttle.TooManyAttempts):
-        status, message = 429, exc.message
-        headers["Retry-After"] = str(exc.retry_after)
-    elif isinstance(exc, throttle.AccountLocked):
-        status, message = 423, exc.message
+    status, message, headers = sign_in_answer(exc, wrong=wrong, wrong_status=wrong_status)
     return render_template(template, errors={box: message}, **context), status, headers
 
 

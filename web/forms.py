@@ -156,3 +156,36 @@ class PasskeyAnswerForm(Form):
                                metadata=_says(NOT_SAVED))
     name = fields.String(load_default="", validate=validate.Length(max=MAX_NAME),
                          metadata=_says(NAME_MESSAGE))
+
+
+# -- sharing ---------------------------------------------------------------------------------------
+
+SHARE_TEMPLATES = ("emergency", "gp", "hospital_ward", "pharmacist", "social_worker",
+                   "support_worker", "advocate", "missing_person")
+SHARE_DURATIONS = ("week", "month", "3months", "6months", "year")
+
+
+class LinkForm(Form):
+    template = fields.String(required=True, validate=validate.OneOf(SHARE_TEMPLATES),
+                             metadata=_says("Choose who this link is for."))
+    label = fields.String(required=True, validate=[validate.Length(max=80),
+                                                   validate.Regexp(r"\s*\S")],
+                          metadata=_says("Give the link a name of up to 80 letters, so you "
+                                         "know what it is for."))
+    duration = fields.String(required=True, validate=validate.OneOf(SHARE_DURATIONS),
+                             metadata=_says("Choose how long the link works."))
+    passcode = fields.String(load_default="", validate=validate.Length(max=200),
+                             metadata=_says("Make the passcode at least 6 characters long, or "
+                                            "leave it empty."))
+    max_openings = fields.String(load_default="", validate=validate.Regexp(r"^\s*(\d{1,4})?\s*$"),
+                                 metadata=_says("Type a number of times, like 3, or leave it "
+                                                "empty."))
+    notify = fields.String(load_default="", validate=validate.OneOf(["", "yes"]),
+                           metadata=_says("Tick the box, or leave it empty."))
+    # Ticked sensitive items: read with request.form.getlist, as a form sends one per tick.
+    s_items = fields.String(load_default="", metadata=_says("Choose from the list."))
+
+
+class RenewLinkForm(Form):
+    duration = fields.String(required=True, validate=validate.OneOf(SHARE_DURATIONS),
+                             metadata=_says("Choose how long the link works from today."))

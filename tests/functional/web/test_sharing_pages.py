@@ -1,0 +1,210 @@
+"""The sharing pages: make a link after seeing what it shows, its QR code, stop it, stop all."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import zxingcpp
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import func, select
+
+from tests.factories import PASSPHRASE
+from tests.functional.web.test_pages import csrf, person_url, sign_up
+from vault.models import ShareLink
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def person_id(client: FlaskClient) -> str:
+    return person_url(client).rstrip("/").rsplit("/", 1)[1]
+
+
+def write_medicine(client: FlaskClient, pid: str, name: str = "Sodium valproate") -> None:
+    made = client.post(f"/api/v1/people/{pid}/entries", json={
+        "section": "medicines", "data": {"name": name, "dose": "500 mg", "reason": "Epilepsy"}})
+    assert made.status_code == 201, made.json
+
+
+STEP_ONE = {"template": "gp", "label": "For Dr Patel", "duration": "month",
+            "passcode": "blue-kettle-42", "max_openings": "", "notify": ""}
+
+
+def make_link(client: FlaskClient, pid: str, **changes: str) -> str:
+    """Both steps of the wizard; returns the link page's path."""
+    token = csrf(client, f"/people/{pid}/sharing/new")
+    checked = client.post(f"/people/{pid}/sharing/new", data={"csrf_token": token,
+                                                              **STEP_ONE, **changes})
+    assert checked.status_code == 200, checked.get_data(as_text=True)[-2000:]
+    made = client.post(f"/people/{pid}/sharing/make", data={
+        "csrf_token": token, **STEP_ONE, **changes, "passphrase": PASSPHRASE})
+    assert made.status_code == 303, made.get_data(as_text=True)[-2000:]
+    return urlsplit(made.headers["Location"]).path
+
+
+def count_links(runtime: Any) -> int:
+    with runtime.db.transaction() as s:
+        return int(s.scalar(select(func.count()).select_from(ShareLink)) or 0)
+
+
+@pytest.fixture
+def other_client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_HOST"] = "tellonce.test"
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
+def test_the_check_page_shows_everything_the_link_will_show(client: FlaskClient) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    write_medicine(client, pid, name=XSS)
+    token = csrf(client, f"/people/{pid}/sharing/new")
+    page = client.post(f"/people/{pid}/sharing/new", data={
+        "csrf_token": token, **STEP_ONE, "template": "emergency", "passcode": ""})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert html.escape(XSS) in text or "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert XSS not in text
+    assert "500 mg" in text
+    assert "Epilepsy" not in text  # The reason is for the care team: not in an emergency link.
+    assert 'name="passphrase"' in text
+
+
+def test_make_a_link_and_its_qr_code_holds_exactly_the_link(client: FlaskClient,
+                                                             runtime: Any) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    write_medicine(client, pid)
+    page = client.get(make_link(client, pid))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    url = html.unescape(re.search(r'id="link-address" type="text" value="([^"]+)"', text)
+                        .group(1))  # type: ignore[union-attr]
+    assert "#shlink:/" in url
+    assert "blue-kettle-42" not in text  # The passcode is never shown again.
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', text)
+                           .group(1))  # type: ignore[union-attr]
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))] == [url]
+    download = client.get(urlsplit(page.request.url).path + "/qr.png")
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(download.data)))] == [url]
+    svg = client.get(urlsplit(page.request.url).path + "/qr.svg")
+    assert svg.mimetype == "image/svg+xml"
+    assert b"<svg" in svg.data
+    for layout in ("card", "sheet"):
+        printed = client.get(urlsplit(page.request.url).path + f"/{layout}")
+        assert printed.status_code == 200
+        assert "Ask me or my supporter for" in printed.get_data(as_text=True)
+    listed = client.get(f"/people/{pid}/sharing").get_data(as_text=True)
+    assert "For Dr Patel" in listed
+    assert "Stop all sharing now" in listed
+    assert count_links(runtime) == 1
+
+
+@pytest.mark.parametrize(("changes", "box", "words"), [
+    ({"template": ""}, "template", "Choose who this link is for"),
+    ({"label": " "}, "label", "Give the link a name"),
+    ({"duration": "forever"}, "duration", "Choose how long"),
+    ({"passcode": "abc"}, "passcode", "at least 6"),
+    ({"max_openings": "lots"}, "max_openings", "Type a number"),
+    ({"template": "emergency", "passcode": "", "max_openings": "3"}, "max_openings",
+     "emergency link"),
+    ({"surprise": "yes"}, "surprise", "Remove anything"),
+])
+def test_step_one_says_what_to_fix(client: FlaskClient, runtime: Any, changes: dict[str, str],
+                                   box: str, words: str) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    token = csrf(client, f"/people/{pid}/sharing/new")
+    page = client.post(f"/people/{pid}/sharing/new", data={"csrf_token": token, **STEP_ONE,
+                                                           **changes})
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    assert words in text
+    assert f'href="#{box}"' in text
+    assert count_links(runtime) == 0
+
+
+@pytest.mark.parametrize(("passphrase", "status"), [("", 422), ("not it, not at all", 422)])
+def test_making_a_link_needs_the_passphrase(client: FlaskClient, runtime: Any,
+                                            passphrase: str, status: int) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    token = csrf(client, f"/people/{pid}/sharing/new")
+    refused = client.post(f"/people/{pid}/sharing/make", data={
+        "csrf_token": token, **STEP_ONE, "passphrase": passphrase})
+    assert refused.status_code == status
+    assert 'href="#passphrase"' in refused.get_data(as_text=True)
+    assert count_links(runtime) == 0
+
+
+def test_forms_without_a_token_or_from_another_site_change_nothing(client: FlaskClient,
+                                                                   runtime: Any) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    path = make_link(client, pid)
+    for form in (f"/people/{pid}/sharing/make", f"{path}/stop", f"/people/{pid}/sharing/stop-all"):
+        body = {**STEP_ONE, "passphrase": PASSPHRASE}
+        assert client.post(form, data=body).status_code == 400
+        foreign = client.post(form, data={**body, "csrf_token": csrf(client, "/sign-in")},
+                              headers={"Origin": "https://evil.example"})
+        assert foreign.status_code == 403
+    assert count_links(runtime) == 1
+    assert "Stop this link" in client.get(path).get_data(as_text=True)  # Still working.
+
+
+def test_stop_one_link_then_all(client: FlaskClient, runtime: Any) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    first = make_link(client, pid)
+    make_link(client, pid, label="Emergency", template="emergency", passcode="")
+    token = csrf(client, first)
+    stopped = client.post(f"{first}/stop", data={"csrf_token": token})
+    assert stopped.status_code == 303
+    assert "The link is stopped" in client.get(stopped.headers["Location"]).get_data(
+        as_text=True)
+    everything = client.post(f"/people/{pid}/sharing/stop-all", data={"csrf_token": token})
+    page = client.get(everything.headers["Location"]).get_data(as_text=True)
+    assert "All sharing is stopped" in page
+    assert "No links work now" in page
+    with runtime.db.transaction() as s:
+        assert all(link.revoked_at is not None for link in s.scalars(select(ShareLink)))
+
+
+def test_someone_elses_links_are_not_found(client: FlaskClient, other_client: FlaskClient,
+                                          runtime: Any) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    path = make_link(client, pid)
+    sign_up(other_client, login="ben", name="Ben")
+    for suffix in ("", "/qr.png", "/qr.svg", "/card", "/sheet"):
+        assert other_client.get(path + suffix).status_code == 404
+    token = csrf(other_client, "/account")
+    assert other_client.post(f"{path}/stop", data={"csrf_token": token}).status_code == 404
+    assert other_client.post(f"/people/{pid}/sharing/stop-all",
+                             data={"csrf_token": token}).status_code == 404
+    assert "Stop this link" in client.get(path).get_data(as_text=True)
+
+
+def test_renew_keeps_the_same_link(client: FlaskClient) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    path = make_link(client, pid)
+    before = client.get(path).get_data(as_text=True)
+    token = csrf(client, path)
+    renewed = client.post(f"{path}/renew", data={"csrf_token": token, "duration": "year"})
+    assert renewed.status_code == 303
+    after = client.get(renewed.headers["Location"]).get_data(as_text=True)
+    link_re = r'id="link-address" type="text" value="([^"]+)"'
+    assert re.search(link_re, after).group(1) == re.search(link_re, before).group(1)  # type: ignore[union-attr]
+    assert "same link and the same QR code" in after
+    bad = client.post(f"{path}/renew", data={"csrf_token": token, "duration": "forever"})
+    assert bad.status_code == 422

@@ -1,0 +1,318 @@
+"""Sharing, for the person: who can see my record now, make a link, its QR code, stop it.
+
+Making a link takes two steps: choose who it is for and for how long, then see everything it
+will show, in full, and confirm with the passphrase. Stopping never asks twice: "stop all
+sharing now" must work at once for someone who is frightened.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from datetime import datetime, timedelta
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from consent import records, sharing
+from consent.share_content import SharedItem
+from consent.templates import TEMPLATES, ShareScope
+from vault.errors import InvalidEntry
+from vault.sections import SECTIONS, Tier
+from web.context import db_session, require_actor, runtime
+from web.form_flow import SIGN_IN_PROBLEMS, confirm_passphrase, load_form, sign_in_answer
+from web.forms import ButtonForm, LinkForm, RenewLinkForm
+
+bp = Blueprint("sharing", __name__)
+
+# How long a link lasts: plain choices, all within the 12 months a link may live.
+DURATIONS = {"week": ("1 week", timedelta(days=7)), "month": ("1 month", timedelta(days=30)),
+             "3months": ("3 months", timedelta(days=91)),
+             "6months": ("6 months", timedelta(days=182)),
+             "year": ("12 months", timedelta(days=365))}
+DONE = {
+    "stopped": "The link is stopped. Nobody can open it any more.",
+    "all_stopped": "All sharing is stopped. Nobody can open any of your links now.",
+    "renewed": "The link now lasts longer. It is the same link and the same QR code.",
+}
+STATE_WORDS = {"live": "Working", "stopped": "Stopped", "ended": "Ended",
+               "used_up": "Opened as many times as you allowed",
+               "too_many_wrong_passcodes": "Stopped after too many wrong passcodes"}
+
+
+def _person_id(person_id: Any) -> str:
+    return str(person_id)
+
+
+def _links(person_id: str) -> list[dict[str, Any]]:
+    rt = runtime()
+    return sharing.list_links(db_session(), require_actor(), person_id=person_id,
+                              base_url=rt.base_url, now=rt.now())
+
+
+def _openings(person_id: str, link_id: str | None = None) -> list[dict[str, Any]]:
+    return sharing.openings(db_session(), require_actor(), person_id=person_id,
+                            link_id=link_id)
+
+
+@bp.context_processor
+def _sharing_helpers() -> dict[str, Any]:
+    return {"templates": TEMPLATES, "durations": DURATIONS, "state_words": STATE_WORDS,
+            "sections_words": sections_words}
+
+
+def sections_words(sections: dict[str, str]) -> str:
+    """Like "Identity, Medicines (the main points)", in the record's own order."""
+    names = sorted(sections, key=lambda name: SECTIONS[name].number)
+    return ", ".join(SECTIONS[name].title + (" (the main points)" if sections[name] == "summary"
+                                             else "") for name in names)
+
+
+# -- who can see my record now --------------------------------------------------------------
+
+
+@bp.get("/people/<uuid:person_id>/sharing")
+def index(person_id: Any) -> str:
+    pid = _person_id(person_id)
+    links = _links(pid)
+    labels = {link["id"]: link["label"] for link in links}
+    openings = _openings(pid)
+    db_session().commit()
+    return render_template("sharing/index.html", person_id=pid,
+                           live=[link for link in links if link["state"] == "live"],
+                           ended=[link for link in links if link["state"] != "live"],
+                           openings=openings, labels=labels,
+                           done=DONE.get(request.args.get("done", "")), errors={})
+
+
+@bp.post("/people/<uuid:person_id>/sharing/stop-all")
+def stop_all(person_id: Any) -> Any:
+    rt = runtime()
+    pid = _person_id(person_id)
+    _, errors = load_form(ButtonForm())
+    if errors:
+        return index(person_id), 422
+    sharing.stop_all_sharing(db_session(), rt.config, require_actor(), person_id=pid,
+                             now=rt.now())
+    db_session().commit()
+    return redirect(url_for("sharing.index", person_id=pid, done="all_stopped"), 303)
+
+
+# -- making a link ---------------------------------------------------------------------------
+
+
+def _choices(data: dict[str, Any], now: datetime) -> sharing.LinkChoices:
+    return sharing.LinkChoices(
+        template=data["template"], label=data["label"].strip(),
+        expires_at=now + DURATIONS[data["duration"]][1], passcode=data.get("passcode") or None,
+        max_openings=int(data["max_openings"]) if str(data.get("max_openings", "")).strip()
+        else None, s_items=data.get("s_items", ()),
+        notify_on_open=data.get("notify") == "yes")
+
+
+def _form_values() -> dict[str, Any]:
+    values: dict[str, Any] = request.form.to_dict()
+    values.pop("csrf_token", None)
+    values.pop("passphrase", None)
+    values["s_items"] = request.form.getlist("s_items")
+    return values
+
+
+def _load_link_form(leave_out: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    # Ticked items come as a repeated field, which to_dict() would cut to the first one.
+    data, errors = load_form(LinkForm(), leave_out=leave_out)
+    if not errors:
+        data["s_items"] = request.form.getlist("s_items")
+    return data, errors
+
+
+def _sensitive_items(person_id: str, scope: ShareScope) -> list[SharedItem]:
+    """Items with sensitive fields in the chosen sections: each can be ticked to share."""
+    everything = ShareScope(sections=scope.sections, ceiling=scope.ceiling,
+                            s_items=frozenset(_all_entry_ids(person_id)))
+    shown = sharing.preview(db_session(), require_actor(), person_id=person_id,
+                            scope=everything)
+    return [item for item in shown if Tier.S in item.tiers.values()]
+
+
+def _all_entry_ids(person_id: str) -> list[str]:
+    rt = runtime()
+    return [view.id for view in records.list_entries(
+        db_session(), rt.config, require_actor(), person_id=person_id, section=None,
+        now=rt.now())]
+
+
+def _check_page(person_id: str, data: dict[str, Any], *, errors: dict[str, str],
+                status: int = 200) -> tuple[str, int]:
+    rt = runtime()
+    choices = _choices(data, rt.now())
+    scope = sharing.scope_for(choices)
+    items = sharing.preview(db_session(), require_actor(), person_id=person_id, scope=scope)
+    sensitive = _sensitive_items(person_id, scope)
+    db_session().commit()
+    return render_template("sharing/check.html", person_id=person_id, values=_form_values(),
+                           choices=choices, template=TEMPLATES[choices.template], items=items,
+                           sensitive=sensitive, sections=SECTIONS, errors=errors), status
+
+
+@bp.route("/people/<uuid:person_id>/sharing/new", methods=["GET", "POST"])
+def new(person_id: Any) -> Any:
+    pid = _person_id(person_id)
+    require_actor()
+    if request.method == "GET":
+        db_session().commit()
+        return render_template("sharing/new.html", person_id=pid, values={}, errors={})
+    data, errors = _load_link_form()
+    if not errors:
+        try:
+            sharing.check_choices(_choices(data, runtime().now()), now=runtime().now())
+        except InvalidEntry as exc:
+            errors = {exc.field or "template": exc.message}
+    if errors:
+        return render_template("sharing/new.html", person_id=pid, values=_form_values(),
+                               errors=errors), 422
+    return _check_page(pid, data, errors={})
+
+
+@bp.post("/people/<uuid:person_id>/sharing/make")
+def make(person_id: Any) -> Any:
+    """Make the link once the person has seen what it shows and typed their passphrase."""
+    rt = runtime()
+    pid = _person_id(person_id)
+    actor = require_actor()
+    data, errors = _load_link_form(leave_out=("passphrase", "again"))
+    if errors:
+        return render_template("sharing/new.html", person_id=pid, values=_form_values(),
+                               errors=errors), 422
+    if request.form.get("again"):
+        return _check_page(pid, data, errors={})  # The ticked items changed: show again.
+    passphrase = request.form.get("passphrase", "")
+    if not passphrase:
+        return _check_page(pid, data, errors={"passphrase": "Type your passphrase."},
+                           status=422)
+    try:
+        confirm_passphrase(passphrase)
+    except SIGN_IN_PROBLEMS as exc:
+        status, message, headers = sign_in_answer(exc)
+        page, _ = _check_page(pid, data, errors={"passphrase": message})
+        return page, status, headers
+    try:
+        link = sharing.create_link(db_session(), rt.config, actor, person_id=pid,
+                                   choices=_choices(data, rt.now()), now=rt.now())
+    except InvalidEntry as exc:
+        db_session().rollback()
+        return render_template("sharing/new.html", person_id=pid, values=_form_values(),
+                               errors={exc.field or "template": exc.message}), 422
+    db_session().commit()
+    return redirect(url_for("sharing.link", person_id=pid, link_id=link.id), 303)
+
+
+# -- one link --------------------------------------------------------------------------------
+
+
+def _qr(url: str) -> qrcode.QRCode:  # type: ignore[type-arg]
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(url)
+    code.make(fit=True)
+    return code
+
+
+def qr_png(url: str, *, box_size: int = 8) -> bytes:
+    code = _qr(url)
+    code.box_size = box_size
+    buffer = io.BytesIO()
+    code.make_image().save(buffer)
+    return buffer.getvalue()
+
+
+def qr_svg(url: str) -> bytes:
+    buffer = io.BytesIO()
+    _qr(url).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
+    return buffer.getvalue()
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _one_link(person_id: str, link_id: str) -> dict[str, Any]:
+    rt = runtime()
+    return sharing.read_link(db_session(), require_actor(), person_id=person_id,
+                             link_id=link_id, base_url=rt.base_url, now=rt.now())
+
+
+@bp.get("/people/<uuid:person_id>/sharing/<uuid:link_id>")
+def link(person_id: Any, link_id: Any) -> str:
+    pid = _person_id(person_id)
+    found = _one_link(pid, str(link_id))
+    openings = _openings(pid, found["id"])
+    db_session().commit()
+    qr = _data_uri(qr_png(found["url"])) if found["url"] else None
+    return render_template("sharing/link.html", person_id=pid, link=found, qr=qr,
+                           openings=openings, done=DONE.get(request.args.get("done", "")),
+                           errors={})
+
+
+@bp.get("/people/<uuid:person_id>/sharing/<uuid:link_id>/qr.<kind>")
+def qr_file(person_id: Any, link_id: Any, kind: str) -> Response:
+    found = _one_link(_person_id(person_id), str(link_id))
+    db_session().commit()
+    if kind not in ("png", "svg") or not found["url"]:
+        from vault.errors import NotFound
+
+        raise NotFound
+    body, mimetype = ((qr_png(found["url"]), "image/png") if kind == "png"
+                      else (qr_svg(found["url"]), "image/svg+xml"))
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="tell-once-link.{kind}"'
+    return response
+
+
+@bp.get("/people/<uuid:person_id>/sharing/<uuid:link_id>/<any(card, sheet):layout>")
+def printable(person_id: Any, link_id: Any, layout: str) -> str:
+    """A wallet card or an A4 sheet: the QR code, the person's name and what to do."""
+    pid = _person_id(person_id)
+    found = _one_link(pid, str(link_id))
+    people = records.list_people(db_session(), require_actor())
+    db_session().commit()
+    if not found["url"]:
+        from vault.errors import NotFound
+
+        raise NotFound
+    name = next((p["preferred_name"] for p in people if p["id"] == pid), "")
+    return render_template(f"sharing/{layout}.html", person_id=pid, link=found, name=name,
+                           qr=_data_uri(qr_png(found["url"], box_size=10)))
+
+
+@bp.post("/people/<uuid:person_id>/sharing/<uuid:link_id>/stop")
+def stop(person_id: Any, link_id: Any) -> Any:
+    rt = runtime()
+    pid = _person_id(person_id)
+    _, errors = load_form(ButtonForm())
+    if errors:
+        return link(person_id, link_id), 422
+    sharing.revoke_link(db_session(), rt.config, require_actor(), person_id=pid,
+                        link_id=str(link_id), now=rt.now())
+    db_session().commit()
+    return redirect(url_for("sharing.link", person_id=pid, link_id=str(link_id),
+                            done="stopped"), 303)
+
+
+@bp.post("/people/<uuid:person_id>/sharing/<uuid:link_id>/renew")
+def renew(person_id: Any, link_id: Any) -> Any:
+    rt = runtime()
+    pid = _person_id(person_id)
+    data, errors = load_form(RenewLinkForm())
+    if errors:
+        found = _one_link(pid, str(link_id))
+        db_session().commit()
+        return render_template("sharing/link.html", person_id=pid, link=found, qr=None,
+                               openings=[], done=None, errors=errors), 422
+    sharing.renew_link(db_session(), rt.config, require_actor(), person_id=pid,
+                       link_id=str(link_id), expires_at=rt.now() + DURATIONS[data["duration"]][1],
+                       now=rt.now())
+    db_session().commit()
+    return redirect(url_for("sharing.link", person_id=pid, link_id=str(link_id),
+                            done="renewed"), 303)
