@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from api.context import runtime
 from api.errors import error_response
+from consent import notices
 from vault import links
 from vault.links import Opened
 
@@ -80,6 +81,9 @@ def manifest(manifest_id: str) -> Response:
                                      passcode=body.get("passcode"),
                                      recipient=body["recipient"].strip(), now=rt.now())
         files = [_file_entry(answer, body, session)] if isinstance(answer, Opened) else []
+    if answer.notify_email:
+        kind = "link_opened" if isinstance(answer, Opened) else "link_disabled"
+        notices.send(rt.mailer, answer.notify_email, notices.link_email(kind, rt.now()))
     if isinstance(answer, Opened):
         return _cors(jsonify({"files": files}))
     if answer.status == 401:

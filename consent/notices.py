@@ -38,6 +38,10 @@ NOTICE_WORDS = {
     "passkey_added": "A passkey was added to your account.",
     "passkey_removed": "A passkey was taken off your account.",
     "token_created": "An API token was made.",
+    "link_opened": "Someone opened one of your links. See who on the sharing page.",
+    "link_disabled": "A link stopped working because a wrong passcode was typed too many times.",
+    "link_ends_in_30_days": "One of your links stops working in 30 days or less.",
+    "link_ends_in_7_days": "One of your links stops working in 7 days or less.",
     "account_locked": "Your account was locked after too many wrong passphrases.",
 }
 
@@ -48,6 +52,17 @@ def new_device_email(moment: datetime) -> tuple[str, str]:
         f"Someone signed in to your Tell Once account on a new device on {uk_time(moment)}.\n\n"
         "If this was you, you do not need to do anything.\n\n"
         "If it was not you, sign in, change your passphrase, and sign out everywhere else.\n\n"
+        "Tell Once is not an NHS service. This email never contains anything from your record.\n"
+    )
+    return subject, body
+
+
+def link_email(kind: str, moment: datetime) -> tuple[str, str]:
+    """A notice about a link, in the same plain words as on the record page; never content."""
+    subject = "Tell Once: about one of your links"
+    body = (
+        f"{NOTICE_WORDS[kind]}\n\nThis happened on {uk_time(moment)}.\n\n"
+        "Sign in to Tell Once to see your links and stop any of them.\n\n"
         "Tell Once is not an NHS service. This email never contains anything from your record.\n"
     )
     return subject, body

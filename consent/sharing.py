@@ -16,13 +16,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consent import notices
 from consent.ips import build_bundle
+from consent.notices import Mailer
 from consent.policy import READ, SUBJECT_ONLY, Actor, check
 from consent.share_content import SharedItem, select_items
 from consent.templates import TEMPLATES, Inclusion, ShareScope
 from vault import audit, links, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
+from vault.db import Database
 from vault.errors import InvalidEntry
 from vault.models import Person, ShareLink
 from vault.sections import SECTIONS, Tier
@@ -255,3 +258,17 @@ def openings(session: Session, actor: Actor, *, person_id: str,
     return [{"at": e.at, "link": e.details.get("link"), "recipient": e.details.get("recipient")}
             for e in sorted(events, key=lambda e: e.seq, reverse=True)
             if e.kind == "link_opened" and (link_id is None or e.details.get("link") == link_id)]
+
+
+def send_ending_notices(db: Database, config: VaultConfig, mailer: Mailer | None,
+                        now: datetime) -> int:
+    """Notices for links that end within 30 and 7 days; run daily by the operator's timer.
+
+    The notices are committed before any email is sent, so a mail failure loses nothing and
+    a second run sends nothing twice. Returns how many notices were given.
+    """
+    with db.transaction() as session:
+        due = links.warn_ending(session, config, now)
+    for email, days in due:
+        notices.send(mailer, email, notices.link_email(f"link_ends_in_{days}_days", now))
+    return len(due)

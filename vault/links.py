@@ -21,10 +21,11 @@ from keys import envelope, share, tokens
 from keys.errors import InvalidKeyMaterial
 from keys.hierarchy import SHARE_KEY, record_metadata_binding
 from vault import payloads, people
+from vault.accounts import account_event
 from vault.config import VaultConfig
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain
-from vault.models import Person, ShareLink, ShareLinkFile, new_id
+from vault.models import Account, Person, ShareLink, ShareLinkFile, new_id
 
 PASSCODE_BUDGET = 10
 MAX_LIFETIME = timedelta(days=366)  # "within 12 months", whatever the calendar does.
@@ -44,6 +45,8 @@ class Opened:
     link_id: str
     jwe: str
     updated_at: datetime
+    # The address to email a notice to, when the person asked to hear of each opening.
+    notify_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Refused:
     status: int
     remaining_attempts: int | None = None
     retry_after: int | None = None
+    # The address to email when this refusal stopped the link (its last wrong passcode).
+    notify_email: str | None = None
 
 
 NOT_LIVE = Refused(404)
@@ -195,12 +200,24 @@ def _count_wrong_passcode(session: Session, config: VaultConfig, link: ShareLink
     if failures is None:
         return NOT_LIVE  # Another request took the last attempt meanwhile.
     remaining = link.passcode_budget - failures
-    if remaining == 0:
-        session.execute(update(ShareLink).where(ShareLink.id == link.id)
-                        .values(disabled_at=now))
-        people.record_event(session, config, person, "link_disabled", actor_account_id=None,
-                            now=now, details={"link": link.id})
-    return Refused(401, remaining_attempts=remaining)
+    if remaining > 0:
+        return Refused(401, remaining_attempts=remaining)
+    session.execute(update(ShareLink).where(ShareLink.id == link.id).values(disabled_at=now))
+    people.record_event(session, config, person, "link_disabled", actor_account_id=None,
+                        now=now, details={"link": link.id})
+    email = tell_subject(session, config, person, "link_disabled", link.id, now)
+    return Refused(401, remaining_attempts=0, notify_email=email)
+
+
+def tell_subject(session: Session, config: VaultConfig, person: Person, kind: str,
+                 link_id: str, now: datetime) -> str | None:
+    """A notice in the subject's account history; returns their notice address, if any."""
+    account = (session.get(Account, person.subject_account_id)
+               if person.subject_account_id else None)
+    if account is None:
+        return None
+    account_event(session, config, account, kind, now=now, details={"link": link_id})
+    return account.email or None
 
 
 def _passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) -> bool:
@@ -260,7 +277,9 @@ def open_manifest(
     # The name the recipient typed is sealed to the person's audit key with the event.
     people.record_event(session, config, person, "link_opened", actor_account_id=None, now=now,
                         details={"link": link.id, "recipient": recipient[:MAX_RECIPIENT]})
-    return Opened(link.id, link.copy_jwe, link.copy_updated_at)
+    email = (tell_subject(session, config, person, "link_opened", link.id, now)
+             if link.notify_on_open else None)
+    return Opened(link.id, link.copy_jwe, link.copy_updated_at, email)
 
 
 def file_address(session: Session, link_id: str, now: datetime) -> str:
@@ -293,3 +312,33 @@ def _live_for_file(link: ShareLink, person: Person | None, now: datetime) -> boo
     # not stop the file it was given.
     return (person is not None and person.hidden_at is None and link.revoked_at is None
             and link.disabled_at is None and now < link.expires_at)
+
+
+# -- links that end soon -------------------------------------------------------------------------
+
+WARNINGS = ((timedelta(days=7), "warned_7_at"), (timedelta(days=30), "warned_30_at"))
+
+
+def warn_ending(session: Session, config: VaultConfig, now: datetime) -> list[tuple[str, int]]:
+    """Tell each person of their live links ending within 30 and within 7 days, once each.
+
+    Returns (notice address, days) for each notice that has an address to email.
+    """
+    out = []
+    for ahead, column in WARNINGS:
+        due = session.scalars(select(ShareLink).where(
+            ShareLink.revoked_at.is_(None), ShareLink.disabled_at.is_(None),
+            ShareLink.expires_at > now, ShareLink.expires_at <= now + ahead,
+            getattr(ShareLink, column).is_(None)))
+        for link in due:
+            person = session.get(Person, link.person_id)
+            # A 7-day notice makes the 30-day one pointless if both are due at once.
+            link.warned_30_at = link.warned_30_at or now
+            setattr(link, column, now)
+            if person is None or not is_live(link, person, now):
+                continue
+            email = tell_subject(session, config, person, f"link_ends_in_{ahead.days}_days",
+                                 link.id, now)
+            if email:
+                out.append((email, ahead.days))
+    return out

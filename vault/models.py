@@ -397,6 +397,9 @@ class ShareLink(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the wrong-passcode budget ran out.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the person was told the link ends within 30, and within 7, days.
+    warned_30_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    warned_7_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ShareLinkFile(Base):

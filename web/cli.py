@@ -122,6 +122,21 @@ def demo(as_json: bool) -> None:
 
 
 @main.command()
+def notices() -> None:
+    """Tell people of links that end within 30 and 7 days. Run once a day, from a timer."""
+    from consent.sharing import send_ending_notices
+    from web.app import create_app
+
+    try:
+        app = create_app()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    rt = app.extensions["tellonce"]
+    given = send_ending_notices(rt.db, rt.config, rt.mailer, rt.now())
+    click.echo(f"{given} notice{'s' if given != 1 else ''} given.")
+
+
+@main.command()
 def check() -> None:
     """Check that this server is safe to run; exit 1 and say why if not."""
     from web.checks import run_checks

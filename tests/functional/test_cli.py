@@ -352,3 +352,13 @@ def _shl_payload(url: str) -> dict[str, Any]:
     raw = base64.urlsafe_b64decode(fragment + "=" * (-len(fragment) % 4))
     payload: dict[str, Any] = json.loads(raw)
     return payload
+
+
+def test_notices_runs_on_a_fresh_instance_and_after_the_demo(instance: Instance) -> None:
+    """The daily timer's command: links that end in months give no notice yet."""
+    _init(instance, "test")
+    first = instance.run(["notices"], "test")
+    assert first.exit_code == 0, first.output
+    assert first.stdout.strip() == "0 notices given."
+    _demo(instance)
+    assert instance.run(["notices"], "test").stdout.strip() == "0 notices given."

@@ -124,3 +124,89 @@ def test_smtp_settings_from_the_environment() -> None:
     assert (smtp.port, smtp.starttls) == (587, True)
     with pytest.raises(ConfigurationError):
         load_settings({"TELLONCE_SMTP_HOST": "mail.example.org"})
+
+
+# -- notices about links ---------------------------------------------------------------------
+
+
+def _person_with_email(client: FlaskClient) -> tuple[str, dict[str, str]]:
+    made = client.post("/api/v1/accounts", json={"login": "amy", "email": "amy@example.org",
+                                                 "passphrase": PASSPHRASE,
+                                                 "preferred_name": "Amy"})
+    assert client.post("/api/v1/sessions", json={"login": "amy",
+                                                 "passphrase": PASSPHRASE}).status_code == 201
+    return made.json["person_id"], {}
+
+
+def _link(client: FlaskClient, person_id: str, **fields: Any) -> dict[str, Any]:
+    from datetime import UTC, datetime, timedelta
+
+    body = {"template": "gp", "label": "For my GP",
+            "expires_at": (datetime.now(UTC) + timedelta(days=60)).isoformat(), **fields}
+    made = client.post(f"/api/v1/people/{person_id}/links", json=body)
+    assert made.status_code == 201, made.json
+    return made.json  # type: ignore[no-any-return]
+
+
+def _kinds(client: FlaskClient) -> list[str]:
+    return [e["kind"] for e in client.get("/api/v1/account/history").json["events"]]
+
+
+def test_an_opening_is_told_only_when_the_person_asked(mail_app: Flask,
+                                                       sink: tuple[Sink, int]) -> None:
+    from tests.functional.api.test_links import open_link
+
+    client = _client(mail_app)
+    person_id, _ = _person_with_email(client)
+    quiet = _link(client, person_id)
+    told = _link(client, person_id, label="Tell me", notify_on_open=True)
+    assert open_link(client, quiet["url"]).status_code == 200
+    assert sink[0].messages == []
+    assert open_link(client, told["url"]).status_code == 200
+    (mail,) = sink[0].messages
+    text = mail.get_payload(decode=True).decode()
+    assert "Someone opened one of your links" in text
+    assert "Patel" not in text  # Who opened it stays in the record, not in an email.
+    assert "Tell me" not in text
+    assert _kinds(client).count("link_opened") == 1
+
+
+def test_the_last_wrong_passcode_stops_the_link_and_tells_the_person(
+    mail_app: Flask, sink: tuple[Sink, int]
+) -> None:
+    from tests.functional.api.test_links import open_link
+
+    client = _client(mail_app)
+    person_id, _ = _person_with_email(client)
+    link = _link(client, person_id, passcode="blue-kettle-42")
+    for _ in range(10):
+        assert open_link(client, link["url"], passcode="wrong one").status_code == 401
+    (mail,) = sink[0].messages
+    assert "wrong passcode" in mail.get_payload(decode=True).decode()
+    assert "link_disabled" in _kinds(client)
+
+
+def test_links_ending_soon_are_told_once_at_30_and_at_7_days(
+    mail_app: Flask, sink: tuple[Sink, int]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from consent.sharing import send_ending_notices
+
+    client = _client(mail_app)
+    person_id, _ = _person_with_email(client)
+    _link(client, person_id, expires_at=(datetime.now(UTC) + timedelta(days=40)).isoformat())
+    rt = mail_app.extensions["tellonce"]
+    now = datetime.now(UTC)
+    assert send_ending_notices(rt.db, rt.config, rt.mailer, now) == 0
+    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=11)) == 1
+    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=12)) == 0
+    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=34)) == 1
+    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=35)) == 0
+    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=41)) == 0
+    assert [m.get_payload(decode=True).decode().splitlines()[0] for m in sink[0].messages] == [
+        "One of your links stops working in 30 days or less.",
+        "One of your links stops working in 7 days or less."]
+    kinds = _kinds(client)
+    assert kinds.count("link_ends_in_30_days") == 1
+    assert kinds.count("link_ends_in_7_days") == 1

@@ -45,6 +45,8 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('disabled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('warned_30_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('warned_7_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_account_id'], ['accounts.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
