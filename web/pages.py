@@ -180,7 +180,9 @@ def sign_in_code() -> Any:
 def sign_out() -> Any:
     credentials.end_session(db_session(), token=request.cookies.get(SESSION_COOKIE, ""))
     db_session().commit()
-    response = make_response(render_template("signed_out.html"))
+    # The time-out warning's own form says why, so the person knows it was not a fault.
+    timed_out = request.args.get("timed_out") == "1"
+    response = make_response(render_template("signed_out.html", timed_out=timed_out))
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, samesite="Strict")
     return response
 

@@ -8,6 +8,16 @@ import { initAll } from "./build/nhsuk-frontend.min.js";
 document.body.classList.add("nhsuk-frontend-supported");
 initAll();
 
+// Passkey forms need the browser's WebAuthn interface; that script loads only where they are.
+if (document.querySelector("form[data-passkey]")) {
+  import("./passkeys.js");
+}
+
+// The link page's copy and email buttons.
+if (document.querySelector("[data-copy-button], [data-mailto-link]")) {
+  import("./sharing.js");
+}
+
 const printButton = document.getElementById("print-page");
 if (printButton) {
   printButton.hidden = false;
@@ -28,28 +38,58 @@ const warning = document.getElementById("timeout-warning");
 if (warning && typeof warning.showModal === "function") {
   const idle = Number(warning.dataset.idleSeconds) * 1000;
   const notice = 2 * 60 * 1000;
+  const stayButton = document.getElementById("timeout-stay");
+  const signOut = document.getElementById("timeout-sign-out");
+  // Every page load and every "stay", in any tab, uses the one session and so starts its idle
+  // time again: the other tabs start their count again too, or an idle tab would warn, then sign
+  // out, someone busy in another.
+  const tabs = typeof BroadcastChannel === "function" ? new BroadcastChannel("tellonce-session") : null;
   let warnTimer;
   let endTimer;
+  const show = () => {
+    if (!warning.open) warning.showModal();
+    stayButton.focus();
+  };
   const schedule = () => {
     clearTimeout(warnTimer);
     clearTimeout(endTimer);
-    warnTimer = setTimeout(() => {
-      warning.showModal();
-      document.getElementById("timeout-stay").focus();
-    }, Math.max(idle - notice, 0));
-    endTimer = setTimeout(() => {
-      window.location.assign(warning.dataset.signedOutUrl);
-    }, idle);
+    warnTimer = setTimeout(show, Math.max(idle - notice, 0));
+    // Signing out, not only leaving the page, makes the warning's "you will be signed out" true
+    // whatever the server counted, and takes the record off the screen of someone who walked away.
+    endTimer = setTimeout(() => signOut.submit(), idle);
   };
-  document.getElementById("timeout-stay").addEventListener("click", async () => {
-    const body = new URLSearchParams({ csrf_token: warning.dataset.csrf });
-    const answer = await fetch(warning.dataset.stayUrl, { method: "POST", body });
-    warning.close();
-    if (answer.ok) {
-      schedule();
-    } else {
-      window.location.assign(warning.dataset.signedOutUrl);
+  const restart = () => {
+    if (warning.open) warning.close();
+    schedule();
+  };
+  const stay = async () => {
+    let answer;
+    try {
+      answer = await fetch(warning.dataset.stayUrl, {
+        method: "POST", body: new URLSearchParams(new FormData(signOut)),
+      });
+    } catch {
+      // No answer, so nothing was extended: the warning stays, to try again.
+      show();
+      return;
     }
-  });
+    // An ended session answers with a redirect to the sign-in page, whose 200 is no success.
+    if (answer.ok && !answer.redirected) {
+      restart();
+      if (tabs) tabs.postMessage("stayed");
+    } else {
+      // Read to its end first: leaving the page would cut the answer off half-way.
+      await answer.text();
+      signOut.submit();
+    }
+  };
+  stayButton.addEventListener("click", stay);
+  // Escape closes the dialog. Whoever pressed it is here, so it counts as staying: otherwise
+  // they would be signed out two minutes later with no warning left on the screen.
+  warning.addEventListener("cancel", stay);
+  if (tabs) {
+    tabs.addEventListener("message", restart);
+    tabs.postMessage("loaded");
+  }
   schedule();
 }
