@@ -62,7 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api import shl as api_shl
     from api import views as api_views
     from api.context import close_db_session
-    from web import account_pages, pages, passkey_pages, record_pages, security
+    from web import account_pages, pages, passkey_pages, record_pages, security, sharing_pages, viewer
     from web import errors as web_errors
 
     test_config = test_config or {}
@@ -106,6 +106,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(record_pages.bp)
     app.register_blueprint(account_pages.bp)
     app.register_blueprint(passkey_pages.bp)
+    app.register_blueprint(sharing_pages.bp)
+    app.register_blueprint(viewer.bp)
     app.register_blueprint(api_shl.bp)
     security.init_app(app, secret=runtime_of(app).config.keyring.secret("cookie")[1],
                       exempt=[api_views.blp, api_shl.bp])
