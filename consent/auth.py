@@ -125,6 +125,7 @@ def sign_in(
         raise
     with db.transaction() as s:
         fresh = _still_there(s, account)
+        throttle.refund(s, key=_address_key(config, address))
         if accounts.needs_rehash(config, fresh) and isinstance(passphrase, str):
             accounts.rewrap_passphrase(s, config, account=fresh, unlocked=unlocked,
                                        secret=passphrase)
@@ -270,6 +271,7 @@ def recover(
         new_code = accounts.finish_recovery(s, config, account=fresh, unlocked=unlocked,
                                             new_passphrase=new_passphrase, now=now)
         throttle.reset(s, key=config.keyring.login_digest(fresh.login))
+        throttle.refund(s, key=_address_key(config, address))
         token, row = credentials.create_session(s, config, unlocked=unlocked, now=now)
     return SignedIn(unlocked, token, row), new_code
 
@@ -296,6 +298,7 @@ def confirm_passphrase(
         raise
     with db.transaction() as s:
         throttle.reset(s, key=config.keyring.login_digest(_login_of(account)))
+        throttle.refund(s, key=_address_key(config, address))
     return unlocked
 
 

@@ -94,6 +94,19 @@ def reserve_attempt(session: Session, *, key: bytes, budget: Budget, now: dateti
         raise TooManyAttempts(1)
 
 
+def refund(session: Session, *, key: bytes) -> None:
+    """Give back the attempt a right passphrase reserved, so only failures add up.
+
+    An address is shared by everyone behind it (a care home, a GP surgery): its count must
+    grow with wrong passphrases, never with people signing in.
+    """
+    session.execute(
+        update(SignInThrottle)
+        .where(SignInThrottle.key_digest == key, SignInThrottle.failures > 0)
+        .values(failures=SignInThrottle.failures - 1)
+    )
+
+
 def reset(session: Session, *, key: bytes) -> None:
     session.execute(
         update(SignInThrottle)

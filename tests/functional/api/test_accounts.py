@@ -385,3 +385,20 @@ def test_login_and_email_share_one_failure_count(client: FlaskClient, runtime: A
     assert sign_in(client, "amy@example.org").status_code == 201
     with runtime.db.transaction() as s:
         assert throttle.failures_for(s, key=key) == 0
+
+
+def test_people_signing_in_from_one_address_never_slow_each_other(
+    client: FlaskClient, runtime: Any
+) -> None:
+    """A care home or surgery shares one address: right passphrases must not add up there,
+    while wrong ones still do."""
+    people = [make_person(client) for _ in range(3)]
+    at(runtime, datetime.now(UTC))
+    for _ in range(throttle.FREE_FAILURES_PER_ADDRESS + 5):
+        for person in people:
+            assert sign_in(client, person.login).status_code == 201
+            client.delete("/api/v1/sessions")
+    for n in range(throttle.FREE_FAILURES_PER_ADDRESS):
+        # Each wrong passphrase is counted at the address, whoever it was for.
+        assert sign_in(client, f"nobody{n}", "wrong wrong wrong wrong").status_code == 401
+    assert sign_in(client, people[0].login).status_code == 429
