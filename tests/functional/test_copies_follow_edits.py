@@ -1,0 +1,142 @@
+"""Every route that changes record content leaves each live link's copy right.
+
+For each route, a person with a GP link and an emergency link changes their record one way;
+then both links are opened as a recipient's viewer would, decrypted with jwcrypto, and the
+copies must show exactly what each link's scope allows of the record as it is now.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from PIL import Image
+
+from tests.factories import Person, make_person
+from tests.functional.api.test_links import decrypt, make_link, open_link, shared_text, write
+from tests.functional.web.test_pages import csrf
+
+Change = Callable[[FlaskClient, Person, dict[str, Any]], None]
+
+BEFORE = "Tea with two sugars, please."
+AFTER = "Coffee now, no sugar."
+
+
+def _api_edit(client: FlaskClient, amy: Person, entry: dict[str, Any], data: dict[str, Any],
+              tiers: dict[str, str] | None = None) -> None:
+    changed = client.put(f"/api/v1/people/{amy.person_id}/entries/{entry['id']}",
+                         headers=amy.auth, json={"data": data, "tiers": tiers})
+    assert changed.status_code == 200, changed.json
+
+
+def api_edit(client: FlaskClient, amy: Person, entry: dict[str, Any]) -> None:
+    _api_edit(client, amy, entry, {"text": AFTER})
+
+
+def api_tier_change(client: FlaskClient, amy: Person, entry: dict[str, Any]) -> None:
+    # The words stay; only their tier changes, to one neither link may show.
+    _api_edit(client, amy, entry, {"text": BEFORE}, {"text": "S"})
+
+
+def api_delete(client: FlaskClient, amy: Person, entry: dict[str, Any]) -> None:
+    gone = client.delete(f"/api/v1/people/{amy.person_id}/entries/{entry['id']}",
+                         headers=amy.auth)
+    assert gone.status_code == 204
+
+
+def api_new_entry(client: FlaskClient, amy: Person, _entry: dict[str, Any]) -> None:
+    write(client, amy, "daily_living", {"text": AFTER})
+
+
+def web_edit(client: FlaskClient, amy: Person, entry: dict[str, Any]) -> None:
+    path = f"/people/{amy.person_id}/entries/{entry['id']}/edit"
+    saved = client.post(path, data={"csrf_token": csrf(client, path), "f.text": AFTER,
+                                    "tier.text": "C"})
+    assert saved.status_code == 303, saved.get_data(as_text=True)[-1500:]
+
+
+def web_restore(client: FlaskClient, amy: Person, entry: dict[str, Any]) -> None:
+    _api_edit(client, amy, entry, {"text": AFTER})
+    _api_edit(client, amy, entry, {"text": "A third version."})
+    path = f"/people/{amy.person_id}/entries/{entry['id']}/versions/2/restore"
+    token = csrf(client, f"/people/{amy.person_id}/entries/{entry['id']}/history")
+    assert client.post(path, data={"csrf_token": token}).status_code == 303
+
+
+def api_upload(client: FlaskClient, amy: Person, _entry: dict[str, Any]) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, format="PNG")
+    sent = client.post(f"/api/v1/people/{amy.person_id}/attachments", headers=amy.auth,
+                       data={"section": "daily_living", "file": (io.BytesIO(buffer.getvalue()),
+                                                                 "plate.png")},
+                       content_type="multipart/form-data")
+    assert sent.status_code == 201, sent.json
+
+
+# (change, words the copies must show, words they must not show)
+ROUTES: dict[str, tuple[Change, list[str], list[str]]] = {
+    "API edit": (api_edit, [AFTER], [BEFORE]),
+    "API tier change": (api_tier_change, [], [BEFORE]),
+    "API delete": (api_delete, [], [BEFORE]),
+    "API new entry": (api_new_entry, [AFTER, BEFORE], []),
+    "page edit": (web_edit, [AFTER], [BEFORE]),
+    "page restore": (web_restore, [AFTER], [BEFORE, "A third version."]),
+    "API upload": (api_upload, [BEFORE], []),
+}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_each_change_shows_in_the_gp_link_on_the_next_request(
+    client: FlaskClient, route: str
+) -> None:
+    change, shown, hidden = ROUTES[route]
+    amy = make_person(client)
+    # Daily living at C: in the GP link (in full) but above the emergency link's ceiling.
+    entry = write(client, amy, "daily_living", {"text": BEFORE}, tiers={"text": "C"})
+    gp = make_link(client, amy, template="gp", label="GP")
+    emergency = make_link(client, amy)
+    assert BEFORE in shared_text(decrypt(gp["url"], open_link(client, gp["url"]).json))
+    _sign_in_pages(client, amy)
+    change(client, amy, entry)
+    copy = shared_text(decrypt(gp["url"], open_link(client, gp["url"]).json))
+    for words in shown:
+        assert words in copy, route
+    for words in hidden:
+        assert words not in copy, route
+    never = shared_text(decrypt(emergency["url"], open_link(client, emergency["url"]).json))
+    for words in (BEFORE, AFTER, "A third version."):
+        assert words not in never  # C is above the emergency link's ceiling, whatever changes.
+
+
+def test_a_deleted_record_closes_its_links_and_undo_opens_them(client: FlaskClient) -> None:
+    amy = make_person(client)
+    link = make_link(client, amy)
+    assert client.delete(f"/api/v1/people/{amy.person_id}",
+                         headers=amy.auth).status_code == 202
+    assert open_link(client, link["url"]).status_code == 404
+    assert client.post(f"/api/v1/people/{amy.person_id}/restore",
+                       headers=amy.auth).status_code == 200
+    assert open_link(client, link["url"]).status_code == 200
+
+
+def _sign_in_pages(client: FlaskClient, amy: Person) -> None:
+    """The page routes need a browser session: sign in as the person would."""
+    signed = client.post("/sign-in", data={"csrf_token": csrf(client, "/sign-in"),
+                                           "login": amy.login, "passphrase": amy.passphrase})
+    assert signed.status_code == 303
+
+
+def test_an_import_fills_the_copies_of_links_made_before_it(client: FlaskClient) -> None:
+    amy = make_person(client)
+    write(client, amy, "daily_living", {"text": BEFORE}, tiers={"text": "C"})
+    document = client.get(f"/api/v1/people/{amy.person_id}/export", headers=amy.auth).json
+    ben = make_person(client, name="Ben")
+    link = make_link(client, ben, template="gp", label="GP")
+    assert BEFORE not in shared_text(decrypt(link["url"], open_link(client, link["url"]).json))
+    imported = client.post(f"/api/v1/people/{ben.person_id}/import", headers=ben.auth,
+                           json=document)
+    assert imported.status_code in (200, 201), imported.json
+    assert BEFORE in shared_text(decrypt(link["url"], open_link(client, link["url"]).json))
