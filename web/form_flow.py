@@ -26,9 +26,12 @@ def load_form(form: Schema, *, leave_out: tuple[str, ...] = ()) -> tuple[dict[st
                                                                         dict[str, str]]:
     """The form's data, or the plain-words errors to show with it.
 
-    ``leave_out`` names boxes that another step of the same page reads, such as a passphrase.
+    ``leave_out`` names boxes that another step of the same page reads, such as a passphrase;
+    a name ending in "." leaves out every box whose name starts with it.
     """
-    values = {k: v for k, v in request.form.to_dict().items() if k not in leave_out}
+    values = {k: v for k, v in request.form.to_dict().items()
+              if k not in leave_out and not k.startswith(tuple(n for n in leave_out
+                                                               if n.endswith(".")))}
     try:
         return form.load(values), {}
     except ValidationError as exc:

@@ -103,13 +103,32 @@ def stop_all(person_id: Any) -> Any:
 # -- making a link ---------------------------------------------------------------------------
 
 
+SECTION_BOX = "section."
+SECTION_CHOICES = {"full": "All of it", "summary": "The main points", "out": "Leave it out"}
+
+
 def _choices(data: dict[str, Any], now: datetime) -> sharing.LinkChoices:
     return sharing.LinkChoices(
         template=data["template"], label=data["label"].strip(),
         expires_at=now + DURATIONS[data["duration"]][1], passcode=data.get("passcode") or None,
         max_openings=int(data["max_openings"]) if str(data.get("max_openings", "")).strip()
-        else None, s_items=data.get("s_items", ()),
+        else None, s_items=data.get("s_items", ()), sections=data.get("sections"),
         notify_on_open=data.get("notify") == "yes")
+
+
+def _section_choices() -> dict[str, str] | None:
+    """The person's own choice of sections from the check page; None keeps the template's.
+
+    :raises InvalidEntry: for a section or a choice the page never offered.
+    """
+    chosen = {key[len(SECTION_BOX):]: value for key, value in request.form.items()
+              if key.startswith(SECTION_BOX)}
+    if not chosen:
+        return None
+    if any(name not in SECTIONS or how not in SECTION_CHOICES for name, how in chosen.items()):
+        raise InvalidEntry("Choose all of it, the main points, or leave it out, for each part.",
+                           field="sections")
+    return {name: how for name, how in chosen.items() if how != "out"}
 
 
 def _form_values() -> dict[str, Any]:
@@ -121,10 +140,15 @@ def _form_values() -> dict[str, Any]:
 
 
 def _load_link_form(leave_out: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    data, errors = load_form(LinkForm(), leave_out=(*leave_out, SECTION_BOX))
+    if errors:
+        return data, errors
     # Ticked items come as a repeated field, which to_dict() would cut to the first one.
-    data, errors = load_form(LinkForm(), leave_out=leave_out)
-    if not errors:
-        data["s_items"] = request.form.getlist("s_items")
+    data["s_items"] = request.form.getlist("s_items")
+    try:
+        data["sections"] = _section_choices()
+    except InvalidEntry as exc:
+        return {}, {"sections": exc.message}
     return data, errors
 
 
@@ -154,7 +178,8 @@ def _check_page(person_id: str, data: dict[str, Any], *, errors: dict[str, str],
     db_session().commit()
     return render_template("sharing/check.html", person_id=person_id, values=_form_values(),
                            choices=choices, template=TEMPLATES[choices.template], items=items,
-                           sensitive=sensitive, sections=SECTIONS, errors=errors), status
+                           sensitive=sensitive, sections=SECTIONS, scope=scope,
+                           section_choices=SECTION_CHOICES, errors=errors), status
 
 
 @bp.route("/people/<uuid:person_id>/sharing/new", methods=["GET", "POST"])
@@ -182,12 +207,10 @@ def make(person_id: Any) -> Any:
     rt = runtime()
     pid = _person_id(person_id)
     actor = require_actor()
-    data, errors = _load_link_form(leave_out=("passphrase", "again"))
+    data, errors = _load_link_form(leave_out=("passphrase",))
     if errors:
         return render_template("sharing/new.html", person_id=pid, values=_form_values(),
                                errors=errors), 422
-    if request.form.get("again"):
-        return _check_page(pid, data, errors={})  # The ticked items changed: show again.
     passphrase = request.form.get("passphrase", "")
     if not passphrase:
         return _check_page(pid, data, errors={"passphrase": "Type your passphrase."},

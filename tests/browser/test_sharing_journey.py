@@ -7,6 +7,8 @@ check page, the link page, the sharing page and the viewer.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -91,7 +93,7 @@ def _make_link(page: Page, check: Check | None, *, person_id: str, who: str, lab
 
 
 def test_a_gp_opens_a_link_the_person_sees_it_and_stops_it(
-    page: Page, gp: Page, check_axe: Check, watch: Watch
+    page: Page, gp: Page, check_axe: Check, watch: Watch, live_server: LiveServer
 ) -> None:
     person = _sign_up(page)
     person_id = _write_medicine(page)
@@ -139,6 +141,13 @@ def test_a_gp_opens_a_link_the_person_sees_it_and_stops_it(
     expect(gp.locator(".nhsuk-error-summary")).to_contain_text(GONE)
     _refused(watch, 404)
     check_axe(gp)
+    # The key after "#" never reached the server: none of its output holds it. (There is no
+    # access log by design, see web/cli.py; this is everything the server wrote.)
+    fragment = link.split("#shlink:/", 1)[1]
+    key = json.loads(base64.urlsafe_b64decode(fragment + "=" * (-len(fragment) % 4)))["key"]
+    log = live_server.log.read_text(errors="replace")
+    assert "Tell Once is serving" in log
+    assert key not in log
 
 
 def test_stop_all_sharing_ends_every_link_at_once(

@@ -208,3 +208,51 @@ def test_renew_keeps_the_same_link(client: FlaskClient) -> None:
     assert "same link and the same QR code" in after
     bad = client.post(f"{path}/renew", data={"csrf_token": token, "duration": "forever"})
     assert bad.status_code == 422
+
+
+def test_the_person_changes_which_parts_a_link_shows(client: FlaskClient, runtime: Any) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    write_medicine(client, pid)
+    made = client.post(f"/api/v1/people/{pid}/entries", json={
+        "section": "communication", "data": {"text": "I use Makaton."}})
+    assert made.status_code == 201
+    token = csrf(client, f"/people/{pid}/sharing/new")
+    first = client.post(f"/people/{pid}/sharing/new", data={"csrf_token": token, **STEP_ONE})
+    assert 'name="section.medicines"' in first.get_data(as_text=True)
+    assert 'name="section.journal"' not in first.get_data(as_text=True)
+    changed = client.post(f"/people/{pid}/sharing/new", data={
+        "csrf_token": token, **STEP_ONE, "section.medicines": "out",
+        "section.communication": "full"})
+    page = changed.get_data(as_text=True)
+    assert "I use Makaton." in page
+    assert "Sodium valproate" not in page
+    link = client.post(f"/people/{pid}/sharing/make", data={
+        "csrf_token": token, **STEP_ONE, "section.medicines": "out",
+        "section.communication": "full", "passphrase": PASSPHRASE})
+    assert link.status_code == 303
+    listed = client.get(f"/api/v1/people/{pid}/links").json
+    assert listed[0]["sections"] == {"communication": "full"}
+    tampered = client.post(f"/people/{pid}/sharing/new", data={
+        "csrf_token": token, **STEP_ONE, "section.journal": "full"})
+    assert tampered.status_code == 422
+    assert count_links(runtime) == 1
+
+
+def test_a_recipient_name_with_markup_is_only_text_on_the_owners_pages(
+    client: FlaskClient,
+) -> None:
+    from tests.functional.api.test_links import _payload
+
+    sign_up(client)
+    pid = person_id(client)
+    path = make_link(client, pid, passcode="")
+    text = client.get(path).get_data(as_text=True)
+    url = html.unescape(re.search(r'id="link-address" type="text" value="([^"]+)"', text)
+                        .group(1))  # type: ignore[union-attr]
+    opened = client.post(urlsplit(_payload(url)["url"]).path, json={"recipient": XSS})
+    assert opened.status_code == 200
+    for page in (client.get(path), client.get(f"/people/{pid}/sharing")):
+        shown = page.get_data(as_text=True)
+        assert XSS not in shown
+        assert "&lt;img src=x onerror=alert(1)&gt;" in shown
