@@ -44,6 +44,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/signin.py
 	$(BIN)/python bench/read_record.py
+	$(BIN)/python bench/open_link.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules web/static/build
