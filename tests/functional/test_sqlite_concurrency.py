@@ -19,10 +19,16 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.factories import Person, make_person
-from vault.db import LOCK_WAIT_SECONDS, Database, DatabaseBusy, ProcessWriteLock
+from vault.db import (
+    CHECKPOINT_PAGES,
+    LOCK_WAIT_SECONDS,
+    Database,
+    DatabaseBusy,
+    ProcessWriteLock,
+)
 from vault.migrate import upgrade
 from vault.models import Entry, EntryVersion, SignInThrottle
 
@@ -116,6 +122,30 @@ def test_connections_use_wal_full_sync_and_no_automatic_checkpoints(
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+
+
+def test_the_wal_is_folded_back_once_it_grows_and_not_before(
+    fresh_db: tuple[Database, str], tmp_path: Path
+) -> None:
+    """A checkpoint syncs the database file, so it waits for the WAL to grow; but it does come."""
+    db, _ = fresh_db
+    wal = tmp_path / "concurrent.db-wal"
+    with db.engine.connect() as conn:
+        page_size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+    limit = CHECKPOINT_PAGES * page_size
+    sizes = []
+    for n in range(60):
+        with db.transaction() as session:
+            session.add(SignInThrottle(key_digest=os.urandom(32), failures=n))
+            # A big row: each transaction adds about 100 KB to the WAL.
+            session.execute(text("CREATE TABLE IF NOT EXISTS ballast (b BLOB)"))
+            session.execute(text("INSERT INTO ballast VALUES (randomblob(100000))"))
+        sizes.append(wal.stat().st_size)
+    assert sizes[0] > 0  # Small writes stay in the WAL: no checkpoint for each one.
+    assert max(sizes) <= limit + 200_000  # Never much past the limit...
+    assert min(sizes[10:]) < limit / 2  # ...because once past it, it was truncated.
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(SignInThrottle)) == 60
 
 
 def test_threads_writing_entries_through_the_app_lose_nothing(
