@@ -113,5 +113,14 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def other_client(app: Flask) -> FlaskClient:
+    """A second browser: another device of the same person, or someone else."""
+    client = app.test_client()
+    client.environ_base["HTTP_HOST"] = "tellonce.test"
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
+@pytest.fixture
 def now() -> datetime:
     return datetime(2026, 11, 23, 14, 2, tzinfo=UTC)

@@ -7,15 +7,18 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import requests
 
 STARTUP_SECONDS = 20
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -85,3 +88,68 @@ def stop(proc: subprocess.Popen[bytes]) -> bool:
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     return stopped
+
+
+@contextmanager
+def fresh_database(prefix: str, worker_id: str) -> Iterator[str | None]:
+    """A new PostgreSQL database for a server when the suite runs on PostgreSQL, else None.
+
+    Named by prefix, worker and process, so neither another worker nor another run of the
+    suite shares it; dropped afterwards even when the test failed.
+    """
+    base = os.environ.get("TELLONCE_TEST_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{worker_id}_{os.getpid()}"
+    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def burst(count: int, send: Callable[[], T]) -> list[T]:
+    """Call ``send`` from ``count`` threads released at once through a barrier."""
+    barrier = threading.Barrier(count)
+    answers: list[T] = []
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            barrier.wait(timeout=30)
+            answers.append(send())
+        except BaseException as exc:  # Reported below, in the test's own thread.
+            errors.append(exc)
+
+    threads = [threading.Thread(target=attempt) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert not errors, errors
+    return answers
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid``, from /proc: a server's workers."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may hold spaces: the parent id follows it.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append(int(entry.name))
+    return out

@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.live_server import free_port, serving, tellonce_command
+from tests.live_server import free_port, fresh_database, serving, tellonce_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -149,21 +148,8 @@ def _chromium() -> None:
 @pytest.fixture(scope="session")
 def _server_database(worker_id: str) -> Iterator[str | None]:
     """A fresh PostgreSQL database for this worker's server, when the suite runs on PostgreSQL."""
-    base = os.environ.get("TELLONCE_TEST_DATABASE_URL")
-    if not base:
-        yield None
-        return
-    name = f"tellonce_browser_{worker_id}_{secrets.token_hex(4)}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield base.rsplit("/", 1)[0] + "/" + name
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with fresh_database("tellonce_browser", worker_id) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -210,6 +196,13 @@ def watch(live_server: LiveServer) -> Watch:
 def page(browser: Any, live_server: LiveServer, watch: Watch) -> Iterator[Any]:
     """A fresh browser context per test: no cookie or cache carries over between tests."""
     # No bypass_csp: axe is loaded from this server, so the tests run under the page's own policy.
+    with watched_page(browser, live_server, watch) as the_page:
+        yield the_page
+
+
+@contextmanager
+def watched_page(browser: Any, live_server: LiveServer, watch: Watch) -> Iterator[Any]:
+    """A page in a context of its own, reporting what goes wrong to ``watch``."""
     context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
     context.set_default_timeout(10_000)
     context.expose_binding("tellonceCspViolation", watch.on_csp_violation)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import DESKTOP, LiveServer, Watch
+from tests.browser.conftest import LiveServer, Watch, watched_page
 from tests.browser.test_more_journeys import _heading, _sign_up
 
 pytestmark = pytest.mark.browser
@@ -30,17 +30,8 @@ GONE = "This link is not available"
 @pytest.fixture
 def gp(browser: Any, live_server: LiveServer, watch: Watch) -> Iterator[Page]:
     """The GP's own browser: another context, no cookies, watched like the person's."""
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.on("console", watch.on_console)
-    page.on("request", watch.on_request)
-    page.on("requestfailed", watch.on_request_failed)
-    page.on("response", watch.on_response)
-    try:
+    with watched_page(browser, live_server, watch) as page:
         yield page
-    finally:
-        context.close()
 
 
 def _refused(watch: Watch, status: int) -> None:

@@ -187,14 +187,19 @@ def _demo(instance: Instance) -> list[dict[str, Any]]:
     return accounts
 
 
-def _get(instance: Instance, monkeypatch: pytest.MonkeyPatch, url: str, token: str) -> Any:
-    """GET through the app that `tellonce serve` would build from the same environment."""
+def _app_of(instance: Instance, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The app that `tellonce serve` would build from the same environment."""
     for key, value in instance.env("test", base_url=HTTPS).items():
         if value is None:
             monkeypatch.delenv(key, raising=False)
         else:
             monkeypatch.setenv(key, value)
-    app = create_app()
+    return create_app()
+
+
+def _get(instance: Instance, monkeypatch: pytest.MonkeyPatch, url: str, token: str) -> Any:
+    """GET through the app that `tellonce serve` would build from the same environment."""
+    app = _app_of(instance, monkeypatch)
     try:
         client = app.test_client()
         response = client.get(url, headers={"Authorization": f"Bearer {token}"},
@@ -324,12 +329,7 @@ def test_every_demo_link_opens_and_decrypts_with_another_library(
     assert {link["label"] for link in links} == {"Emergency card", "For my GP"}
     assert any(link["passcode"] is None for link in links)
     assert any(link["passcode"] for link in links)
-    for key, value in instance.env("test", base_url=HTTPS).items():
-        if value is None:
-            monkeypatch.delenv(key, raising=False)
-        else:
-            monkeypatch.setenv(key, value)
-    app = create_app()
+    app = _app_of(instance, monkeypatch)
     try:
         client = app.test_client()
         for link in links:

@@ -20,10 +20,8 @@ import json
 import os
 import secrets
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,7 +33,15 @@ from sqlalchemy import create_engine, text
 
 from consent.runtime import SESSION_COOKIE
 from tests.factories import PASSPHRASE
-from tests.live_server import STARTUP_SECONDS, free_port, serving, tellonce_command
+from tests.live_server import (
+    STARTUP_SECONDS,
+    burst,
+    children,
+    free_port,
+    fresh_database,
+    serving,
+    tellonce_command,
+)
 from vault.links import PASSCODE_BUDGET
 
 pytestmark = pytest.mark.server
@@ -69,27 +75,6 @@ class Owner:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-@contextmanager
-def _server_database(worker_id: str) -> Iterator[str | None]:
-    """A fresh PostgreSQL database for the server when the suite runs on PostgreSQL."""
-    base = os.environ.get("TELLONCE_TEST_DATABASE_URL")
-    if not base:
-        yield None
-        return
-    name = f"tellonce_links_{worker_id}_{secrets.token_hex(4)}"
-    admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        # Dropped even when the server or a test failed, so no run leaves a database behind.
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Server]:
     # One server for the module: each test signs up a person of its own, so they share nothing.
@@ -102,7 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
             "TELLONCE_BASE_URL": url,
             # gunicorn puts a control socket under ~/.gunicorn: keep it in this test's folder.
             "HOME": str(home)}
-    with _server_database(worker_id) as pg_url:
+    with fresh_database("tellonce_links", worker_id) as pg_url:
         if pg_url:
             env["TELLONCE_DATABASE_URL"] = pg_url
         log = home / "server.log"
@@ -113,32 +98,16 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
             if pg_url:
                 _wait_for_workers(srv)
             else:
-                assert len(_children(proc.pid)) == 1, srv.log_text()
+                assert len(children(proc.pid)) == 1, srv.log_text()
             yield srv
 
 
 def _wait_for_workers(srv: Server) -> None:
     """/healthz answers once the first worker is up; gunicorn boots the others just after."""
     deadline = time.monotonic() + STARTUP_SECONDS
-    while len(_children(srv.pid)) < 2:
+    while len(children(srv.pid)) < 2:
         assert time.monotonic() < deadline, srv.log_text()
         time.sleep(0.05)
-
-
-def _children(pid: int) -> list[int]:
-    """Process ids whose parent is ``pid``, from /proc."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name is in parentheses and may hold spaces: the parent id follows it.
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append(int(entry.name))
-    return out
 
 
 def _sign_up(srv: Server) -> Owner:
@@ -192,24 +161,7 @@ def _links(srv: Server, owner: Owner) -> list[dict[str, Any]]:
 
 
 def _burst(manifest: str) -> list[requests.Response]:
-    barrier = threading.Barrier(SENDERS)
-    answers: list[requests.Response] = []
-    errors: list[BaseException] = []
-
-    def attempt() -> None:
-        try:
-            barrier.wait(timeout=30)
-            answers.append(_open(manifest, passcode=WRONG))
-        except BaseException as exc:  # Reported below, in the test's own thread.
-            errors.append(exc)
-
-    threads = [threading.Thread(target=attempt) for _ in range(SENDERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert not errors, errors
-    return answers
+    return burst(SENDERS, lambda: _open(manifest, passcode=WRONG))
 
 
 def _audit_verifies(srv: Server) -> str:
@@ -254,7 +206,7 @@ def _workers_that_asked_since(srv: Server, since: datetime) -> set[int]:
             inode_of_port[int(fields[1].rsplit(":", 1)[1], 16)] = fields[9]
     wanted = {f"socket:[{inode_of_port[p]}]": p for p in ports if p in inode_of_port}
     answered = set()
-    for worker in _children(srv.pid):
+    for worker in children(srv.pid):
         for fd in Path(f"/proc/{worker}/fd").iterdir():
             try:
                 if os.readlink(fd) in wanted:

@@ -11,21 +11,19 @@ past the delay that the count calls for.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from keys.keyring import Keyring
 from tests.factories import PASSPHRASE
-from tests.live_server import free_port, serving
+from tests.live_server import burst, children, free_port, fresh_database, serving
 from vault import throttle
 from vault.db import Database
 from vault.models import AuditEvent, SignInThrottle
@@ -50,31 +48,9 @@ class Server:
         return self.log.read_text(errors="replace")[-4000:]
 
 
-@contextmanager
-def _server_database(worker_id: str) -> Iterator[str | None]:
-    """A fresh PostgreSQL database for the server when the suite runs on PostgreSQL."""
-    base = os.environ.get("TELLONCE_TEST_DATABASE_URL")
-    if not base:
-        yield None
-        return
-    admin_url = base.replace("postgresql://", "postgresql+psycopg://", 1)
-    # The process id too: another run of the suite on the same server must not share it.
-    name = f"tellonce_srv_{worker_id}_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield base.rsplit("/", 1)[0] + "/" + name
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture
 def server(tmp_path: Path, worker_id: str) -> Iterator[Server]:
-    with _server_database(worker_id) as pg_url:
+    with fresh_database("tellonce_srv", worker_id) as pg_url:
         yield from _serve(tmp_path, pg_url)
 
 
@@ -95,47 +71,13 @@ def _serve(tmp_path: Path, pg_url: str | None) -> Iterator[Server]:
         yield Server(url, proc.pid, instance, database_url, pg_url is None, log)
 
 
-def _children(pid: int) -> list[int]:
-    """Process ids whose parent is ``pid``, from /proc."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name is in parentheses and may hold spaces: the parent id follows it.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid:
-            out.append(int(entry.name))
-    return out
-
-
 def _sign_in(srv: Server, login: str, passphrase: str) -> requests.Response:
     return requests.post(srv.url + "/api/v1/sessions", json={
         "login": login, "passphrase": passphrase}, timeout=60)
 
 
 def _burst(srv: Server, login: str) -> list[requests.Response]:
-    barrier = threading.Barrier(ATTEMPTS)
-    answers: list[requests.Response] = []
-    errors: list[BaseException] = []
-
-    def attempt() -> None:
-        try:
-            barrier.wait(timeout=30)
-            answers.append(_sign_in(srv, login, WRONG))
-        except BaseException as exc:  # Reported below, in the test's own thread.
-            errors.append(exc)
-
-    threads = [threading.Thread(target=attempt) for _ in range(ATTEMPTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    assert not errors, errors
-    return answers
+    return burst(ATTEMPTS, lambda: _sign_in(srv, login, WRONG))
 
 
 def test_a_burst_of_wrong_passphrases_is_counted_audited_and_held_back(server: Server) -> None:
@@ -202,4 +144,4 @@ def test_a_burst_of_wrong_passphrases_is_counted_audited_and_held_back(server: S
     if server.is_sqlite:
         # On SQLite the server runs one process (DESIGN.md, "Storage and scale"): the
         # gunicorn arbiter and a single worker.
-        assert len(_children(server.pid)) == 1, server.log_text()
+        assert len(children(server.pid)) == 1, server.log_text()

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -94,15 +93,6 @@ def delete_record(client: FlaskClient) -> Any:
     return client.post("/account/record/delete", data={
         "csrf_token": csrf(client, "/account/record/delete"), "passphrase": PASSPHRASE,
         "understood": "yes"})
-
-
-@pytest.fixture
-def other_client(app: Flask) -> FlaskClient:
-    """A second browser: another device of the same person, or someone else."""
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = "tellonce.test"
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
 
 
 def snapshot(runtime: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -64,14 +63,6 @@ def passkey_rows(runtime: Any) -> list[Passkey]:
 @pytest.fixture
 def device() -> SoftPasskey:
     return SoftPasskey(origin=BASE_URL)
-
-
-@pytest.fixture
-def other_client(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = "tellonce.test"
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
 
 
 def test_add_a_passkey_and_sign_in_with_it(client: FlaskClient, runtime: Any,

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
-from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
@@ -52,14 +51,6 @@ def make_link(client: FlaskClient, pid: str, **changes: str) -> str:
 def count_links(runtime: Any) -> int:
     with runtime.db.transaction() as s:
         return int(s.scalar(select(func.count()).select_from(ShareLink)) or 0)
-
-
-@pytest.fixture
-def other_client(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = "tellonce.test"
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
 
 
 def test_the_check_page_shows_everything_the_link_will_show(client: FlaskClient) -> None:
