@@ -56,3 +56,25 @@ def add_entry(client: FlaskClient, person: Person, section: str, data: dict[str,
     assert response.status_code == 201, response.json
     assert response.json is not None
     return response.json
+
+
+def markup_entry(section: Any, markup: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """An entry with ``markup`` in every free text box of ``section``, each shareable (C).
+
+    Other boxes get a valid value, so every list item is complete; boxes with a check of their
+    own (an NHS number) cannot hold markup at all and are left out.
+    """
+    from vault.sections import FIELD_CHECKS, FieldType
+
+    def value(field: Any) -> Any:
+        if field.type in (FieldType.TEXT, FieldType.STRING):
+            return f"{field.name}: {markup}"
+        if field.type is FieldType.STRINGS:
+            return [markup]
+        if field.type is FieldType.LIST:
+            return [{sub.name: value(sub) for sub in field.item_fields}]
+        return {FieldType.DATE: "2026-01-01", FieldType.BOOLEAN: True,
+                FieldType.INTEGER: 1}.get(field.type, field.choices[0] if field.choices else None)
+
+    data = {f.name: value(f) for f in section.fields if (section.name, f.name) not in FIELD_CHECKS}
+    return data, {name: "C" for name in data}

@@ -26,6 +26,7 @@ import requests
 from playwright.sync_api import Page, Request, expect
 
 from tests.browser.conftest import LiveServer, Watch
+from tests.factories import markup_entry
 from vault.links import WINDOW_REQUESTS
 
 pytestmark = pytest.mark.browser
@@ -436,3 +437,32 @@ def test_without_javascript_the_page_says_it_needs_it(browser: Any, live_server:
         expect(page.get_by_role("button", name="Open the record")).to_be_hidden()
     finally:
         context.close()
+
+
+def test_markup_in_every_field_of_every_section_stays_text(
+    page: Page, check_axe: Check, seen: Seen, live_server: LiveServer,
+) -> None:
+    """Whatever box a person writes markup in, the viewer shows it as text and runs nothing."""
+    from vault.sections import SECTIONS, Tier
+
+    owner = _owner(live_server, name="Mo")
+    shared = [s for s in SECTIONS.values() if s.fixed_tier is not Tier.P]
+    for section in shared:
+        data, tiers = markup_entry(section, MARKUP)
+        if section.fixed_tier is Tier.S:
+            tiers = {name: "S" for name in data}
+        owner.write(section.name, data, tiers=tiers)
+    entries = requests.get(f"{owner.url}/api/v1/people/{owner.person_id}/entries",
+                           headers=owner.auth, timeout=30).json()
+    link = owner.link("custom", "Everything", sections={s.name: "full" for s in shared},
+                      s_items=[e["id"] for e in entries])
+    _open(page, link["url"])
+    _identify(page)
+    _heading(page, f"preferred_name: {MARKUP}")  # The name they go by, markup and all, as text.
+    record = page.locator("#viewer-record")
+    for section in shared:
+        expect(record).to_contain_text(section.title)
+    # Each box's markup is on the page as the very characters the person typed.
+    assert record.inner_text().count(MARKUP) >= len(shared)
+    assert page.locator("#viewer-record img").count() == 0
+    check_axe(page)

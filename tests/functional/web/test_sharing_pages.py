@@ -247,3 +247,25 @@ def test_a_recipient_name_with_markup_is_only_text_on_the_owners_pages(
         shown = page.get_data(as_text=True)
         assert XSS not in shown
         assert "&lt;img src=x onerror=alert(1)&gt;" in shown
+
+
+def test_markup_in_every_field_is_only_text_on_the_check_page(client: FlaskClient) -> None:
+    from tests.factories import markup_entry
+    from vault.sections import SECTIONS, Tier
+
+    sign_up(client)
+    pid = person_id(client)
+    shared = [s for s in SECTIONS.values() if s.fixed_tier is not Tier.P]
+    for section in shared:
+        data, tiers = markup_entry(section, XSS)
+        made = client.post(f"/api/v1/people/{pid}/entries", json={
+            "section": section.name, "data": data,
+            "tiers": {n: "S" for n in tiers} if section.fixed_tier is Tier.S else tiers})
+        assert made.status_code == 201, made.json
+    token = csrf(client, f"/people/{pid}/sharing/new")
+    page = client.post(f"/people/{pid}/sharing/new", data={
+        "csrf_token": token, **STEP_ONE, **{f"section.{s.name}": "full" for s in shared}})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert XSS not in text
+    assert text.count("&lt;img src=x onerror=alert(1)&gt;") >= len(shared) - 1
