@@ -93,7 +93,6 @@ def sqlite_version_tuple() -> tuple[int, ...]:
 def _configure_sqlite(engine: Engine, database_path: Path) -> None:
     lock = ProcessWriteLock(database_path.with_name(database_path.name + ".lock"))
     engine.info_lock = lock  # type: ignore[attr-defined]
-    wal_path = database_path.with_name(database_path.name + "-wal")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -123,7 +122,7 @@ def _configure_sqlite(engine: Engine, database_path: Path) -> None:
             return
         try:
             if dbapi_connection is not None:
-                _checkpoint_if_needed(dbapi_connection, wal_path)
+                _checkpoint_if_needed(dbapi_connection)
         finally:
             lock.release()
 
@@ -134,16 +133,12 @@ def _configure_sqlite(engine: Engine, database_path: Path) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _checkpoint_if_needed(dbapi_connection: Any, wal_path: Path) -> None:
-    """Fold the WAL back into the database once it passes CHECKPOINT_PAGES pages.
-
-    The WAL's size is read from the file, which costs no sync: a checkpoint syncs the
-    database file, and running one at every checkin made each small write pay for it.
-    """
+def _checkpoint_if_needed(dbapi_connection: Any) -> None:
     try:
         cursor = dbapi_connection.cursor()
-        page_size = cursor.execute("PRAGMA page_size").fetchone()[0]
-        if wal_path.exists() and wal_path.stat().st_size > CHECKPOINT_PAGES * page_size:
+        row = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        # row = (busy, wal pages, checkpointed pages); truncate when it has grown.
+        if row and row[1] > CHECKPOINT_PAGES:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         cursor.close()
     except Exception:  # noqa: S110 - a failed checkpoint is retried at the next checkin.
