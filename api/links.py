@@ -109,9 +109,7 @@ class Openings(MethodView):
     @documents(401, 403, 404)
     def get(self, person_id: Any, link_id: Any) -> list[dict[str, Any]]:
         """Who opened this link, as they described themselves, newest first."""
-        session, actor = db_session(), current_actor()
-        sharing.read_link(session, actor, person_id=str(person_id), link_id=str(link_id),
-                          base_url=runtime().base_url, now=runtime().now())
-        out = sharing.openings(session, actor, person_id=str(person_id), link_id=str(link_id))
-        session.commit()
+        out = sharing.openings(db_session(), current_actor(), person_id=str(person_id),
+                               link_id=str(link_id))
+        db_session().commit()
         return out

@@ -117,12 +117,26 @@ def _copy(items: list[SharedItem], *, label: str, link_id: str, now: datetime) -
                       ensure_ascii=False).encode()
 
 
-def preview(session: Session, actor: Actor, *, person_id: str,
-            scope: ShareScope) -> list[SharedItem]:
-    """Exactly what a link with this scope would show, for the person to check first."""
+@dataclass(frozen=True)
+class Preview:
+    """What a link would show, and the sensitive items the person could tick for it."""
+
+    items: list[SharedItem]
+    sensitive: list[SharedItem]
+
+
+def preview(session: Session, actor: Actor, *, person_id: str, scope: ShareScope) -> Preview:
+    """Exactly what a link with this scope would show, for the person to check first.
+
+    The record is decrypted once for both lists.
+    """
     person, _ = check(session, actor, person_id, READ)
-    return select_items(vault_entries.list_entries(session, actor.keychain, person,
-                                                   section=None), scope)
+    entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
+    every_item = ShareScope(sections=scope.sections, ceiling=scope.ceiling,
+                            s_items=frozenset(entry.id for entry in entries))
+    sensitive = [item for item in select_items(entries, every_item)
+                 if Tier.S in item.tiers.values()]
+    return Preview(select_items(entries, scope), sensitive)
 
 
 def create_link(
@@ -250,8 +264,13 @@ def stop_all_sharing(session: Session, config: VaultConfig, actor: Actor, *, per
 
 def openings(session: Session, actor: Actor, *, person_id: str,
              link_id: str | None = None) -> list[dict[str, Any]]:
-    """Who opened the person's links, as they described themselves, newest first."""
+    """Who opened the person's links, as they described themselves, newest first.
+
+    :raises NotFound: for a link of another person, as for one that does not exist.
+    """
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    if link_id is not None:
+        links.get_link(session, person, link_id)
     private = people.audit_private_key(actor.keychain, person)
     events = audit.read_events(session, chain=audit.person_chain(person.id),
                                private_key=private)

@@ -17,10 +17,9 @@ import qrcode.image.svg
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from consent import records, sharing
-from consent.share_content import SharedItem
-from consent.templates import TEMPLATES, ShareScope
-from vault.errors import InvalidEntry
-from vault.sections import SECTIONS, Tier
+from consent.templates import TEMPLATES
+from vault.errors import InvalidEntry, NotFound
+from vault.sections import SECTIONS
 from web.context import db_session, require_actor, runtime
 from web.form_flow import SIGN_IN_PROBLEMS, confirm_passphrase, load_form, sign_in_answer
 from web.forms import ButtonForm, LinkForm, RenewLinkForm
@@ -152,33 +151,17 @@ def _load_link_form(leave_out: tuple[str, ...] = ()) -> tuple[dict[str, Any], di
     return data, errors
 
 
-def _sensitive_items(person_id: str, scope: ShareScope) -> list[SharedItem]:
-    """Items with sensitive fields in the chosen sections: each can be ticked to share."""
-    everything = ShareScope(sections=scope.sections, ceiling=scope.ceiling,
-                            s_items=frozenset(_all_entry_ids(person_id)))
-    shown = sharing.preview(db_session(), require_actor(), person_id=person_id,
-                            scope=everything)
-    return [item for item in shown if Tier.S in item.tiers.values()]
-
-
-def _all_entry_ids(person_id: str) -> list[str]:
-    rt = runtime()
-    return [view.id for view in records.list_entries(
-        db_session(), rt.config, require_actor(), person_id=person_id, section=None,
-        now=rt.now())]
-
-
 def _check_page(person_id: str, data: dict[str, Any], *, errors: dict[str, str],
                 status: int = 200) -> tuple[str, int]:
     rt = runtime()
     choices = _choices(data, rt.now())
     scope = sharing.scope_for(choices)
-    items = sharing.preview(db_session(), require_actor(), person_id=person_id, scope=scope)
-    sensitive = _sensitive_items(person_id, scope)
+    shown = sharing.preview(db_session(), require_actor(), person_id=person_id, scope=scope)
     db_session().commit()
     return render_template("sharing/check.html", person_id=person_id, values=_form_values(),
-                           choices=choices, template=TEMPLATES[choices.template], items=items,
-                           sensitive=sensitive, sections=SECTIONS, scope=scope,
+                           choices=choices, template=TEMPLATES[choices.template],
+                           items=shown.items, sensitive=shown.sensitive, sections=SECTIONS,
+                           scope=scope,
                            section_choices=SECTION_CHOICES, errors=errors), status
 
 
@@ -283,8 +266,6 @@ def qr_file(person_id: Any, link_id: Any, kind: str) -> Response:
     found = _one_link(_person_id(person_id), str(link_id))
     db_session().commit()
     if kind not in ("png", "svg") or not found["url"]:
-        from vault.errors import NotFound
-
         raise NotFound
     body, mimetype = ((qr_png(found["url"]), "image/png") if kind == "png"
                       else (qr_svg(found["url"]), "image/svg+xml"))
@@ -301,8 +282,6 @@ def printable(person_id: Any, link_id: Any, layout: str) -> str:
     people = records.list_people(db_session(), require_actor())
     db_session().commit()
     if not found["url"]:
-        from vault.errors import NotFound
-
         raise NotFound
     name = next((p["preferred_name"] for p in people if p["id"] == pid), "")
     return render_template(f"sharing/{layout}.html", person_id=pid, link=found, name=name,
