@@ -161,7 +161,7 @@ class PasskeyAnswerForm(Form):
 # -- sharing ---------------------------------------------------------------------------------------
 
 SHARE_TEMPLATES = ("emergency", "gp", "hospital_ward", "pharmacist", "social_worker",
-                   "support_worker", "advocate", "missing_person")
+                   "support_worker", "advocate", "missing_person", "custom")
 SHARE_DURATIONS = ("week", "month", "3months", "6months", "year")
 
 

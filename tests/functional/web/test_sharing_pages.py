@@ -269,3 +269,22 @@ def test_markup_in_every_field_is_only_text_on_the_check_page(client: FlaskClien
     assert page.status_code == 200
     assert XSS not in text
     assert text.count("&lt;img src=x onerror=alert(1)&gt;") >= len(shared) - 1
+
+
+def test_someone_else_starts_with_nothing_and_the_person_chooses_each_part(
+    client: FlaskClient,
+) -> None:
+    sign_up(client)
+    pid = person_id(client)
+    write_medicine(client, pid)
+    token = csrf(client, f"/people/{pid}/sharing/new")
+    assert 'value="custom"' in client.get(f"/people/{pid}/sharing/new").get_data(as_text=True)
+    empty = client.post(f"/people/{pid}/sharing/new", data={
+        "csrf_token": token, **STEP_ONE, "template": "custom"}).get_data(as_text=True)
+    assert "choose the parts it shows below" in empty
+    assert "Sodium valproate" not in empty
+    chosen = client.post(f"/people/{pid}/sharing/new", data={
+        "csrf_token": token, **STEP_ONE, "template": "custom",
+        "section.medicines": "summary"}).get_data(as_text=True)
+    assert "Sodium valproate" in chosen
+    assert "Epilepsy" not in chosen  # The reason is not one of the main points.
