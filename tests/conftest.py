@@ -104,21 +104,23 @@ def runtime(app: Flask) -> Any:
     return app.extensions["tellonce"]
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def browser_client(app: Flask) -> FlaskClient:
+    """A client that calls as a browser at the test host over https would."""
     client = app.test_client()
     client.environ_base["HTTP_HOST"] = "tellonce.test"
     client.environ_base["wsgi.url_scheme"] = "https"
     return client
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return browser_client(app)
 
 
 @pytest.fixture
 def other_client(app: Flask) -> FlaskClient:
     """A second browser: another device of the same person, or someone else."""
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = "tellonce.test"
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
+    return browser_client(app)
 
 
 @pytest.fixture

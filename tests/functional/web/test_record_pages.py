@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
+from tests.conftest import browser_client
 from tests.functional.web.test_pages import csrf, person_url, sign_up
 from vault.models import Attachment, EntryVersion
 from vault.sections import SECTIONS
@@ -28,13 +29,6 @@ def png_bytes(size: tuple[int, int] = (8, 6)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (200, 30, 60)).save(out, "PNG")
     return out.getvalue()
-
-
-def new_client(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = "tellonce.test"
-    client.environ_base["wsgi.url_scheme"] = "https"
-    return client
 
 
 def write_entry(client: FlaskClient, base: str, section: str, text: str) -> str:
@@ -332,7 +326,7 @@ def test_another_persons_record_is_not_found(app: Flask, client: FlaskClient) ->
     listing = client.get(f"{base}/sections/identity/attachments").get_data(as_text=True)
     attachment_id = FILE_RE.search(listing).group(1)  # type: ignore[union-attr]
 
-    other = new_client(app)
+    other = browser_client(app)
     sign_up(other, login="bea", name="Bea")
     own = person_url(other)
     token = csrf(other, f"{own}/sections/identity/attachments")
