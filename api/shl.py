@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.orm import Session
 
 from api.context import runtime
 from api.errors import error_response
@@ -55,7 +56,7 @@ def _request_body() -> dict[str, Any] | Response:
     return body
 
 
-def _file_entry(opened: Opened, body: dict[str, Any], session: Any) -> dict[str, Any]:
+def _file_entry(opened: Opened, body: dict[str, Any], session: Session) -> dict[str, Any]:
     rt = runtime()
     entry: dict[str, Any] = {"contentType": FHIR_JSON,
                              "lastUpdated": opened.updated_at.isoformat()}

@@ -142,10 +142,14 @@ def read_copy(keychain: Keychain, person: Person, link: ShareLink) -> bytes:
     return share.open_copy(_share_key(keychain, person, link), link.copy_jwe)
 
 
-def is_live(link: ShareLink, person: Person | None, now: datetime) -> bool:
+def is_live(link: ShareLink, person: Person | None, now: datetime, *,
+            openings_left: bool = True) -> bool:
+    """Stopped, disabled, ended or the record deleted: not live. ``openings_left=False`` skips
+    the maximum, for a file whose opening was already counted."""
     return (person is not None and person.hidden_at is None and link.revoked_at is None
             and link.disabled_at is None and now < link.expires_at
-            and (link.max_openings is None or link.openings < link.max_openings))
+            and (not openings_left or link.max_openings is None
+                 or link.openings < link.max_openings))
 
 
 def person_links(session: Session, person: Person) -> list[ShareLink]:
@@ -302,16 +306,11 @@ def open_file(session: Session, token: str, now: datetime) -> str | None:
         return None
     link = session.get(ShareLink, row.link_id)
     person = None if link is None else session.get(Person, link.person_id)
-    if link is None or not _live_for_file(link, person, now):
-        return None
-    return link.copy_jwe
-
-
-def _live_for_file(link: ShareLink, person: Person | None, now: datetime) -> bool:
     # The opening that gave this token already counted: reaching the maximum with it must
     # not stop the file it was given.
-    return (person is not None and person.hidden_at is None and link.revoked_at is None
-            and link.disabled_at is None and now < link.expires_at)
+    if link is None or not is_live(link, person, now, openings_left=False):
+        return None
+    return link.copy_jwe
 
 
 # -- links that end soon -------------------------------------------------------------------------
