@@ -18,7 +18,8 @@ from api import schemas
 from api.context import current_actor, db_session, runtime
 from api.views import blp, documents
 from consent import attachments
-from vault.attachments import ALLOWED_TYPES, AttachmentRejected, AttachmentView
+from vault.attachments import ALLOWED_TYPES, AttachmentView
+from vault.errors import AttachmentRejected
 
 TOO_LARGE = {"schema": schemas.ErrorOut,
              "description": "The request is bigger than the server accepts (12 MiB)."}

@@ -12,15 +12,24 @@ from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from consent.errors import NotAllowed
+from consent.errors import ConsentError, NotAllowed
 from keys.errors import DecryptionFailed, KeysError
-from vault import throttle
-from vault.accounts import InvalidAccountDetails, NotSignedIn, SignInFailed
-from vault.attachments import AttachmentRejected
-from vault.db import DatabaseBusy
-from vault.errors import Conflict, InvalidEntry, NotFound, UnknownSection, VaultError
-from vault.passphrases import WeakPassphrase
-from vault.second_factor import WrongCode
+from vault.errors import (
+    AccountLocked,
+    AttachmentRejected,
+    Conflict,
+    DatabaseBusy,
+    InvalidAccountDetails,
+    InvalidEntry,
+    NotFound,
+    NotSignedIn,
+    SignInFailed,
+    TooManyAttempts,
+    UnknownSection,
+    VaultError,
+    WeakPassphrase,
+    WrongCode,
+)
 
 STATUS: dict[type[Exception], int] = {
     NotFound: 404,
@@ -28,8 +37,8 @@ STATUS: dict[type[Exception], int] = {
     SignInFailed: 401,
     WrongCode: 401,
     NotAllowed: 403,
-    throttle.AccountLocked: 423,
-    throttle.TooManyAttempts: 429,
+    AccountLocked: 423,
+    TooManyAttempts: 429,
     Conflict: 409,
     InvalidEntry: 422,
     UnknownSection: 422,
@@ -67,10 +76,10 @@ def _first_message(messages: Any, path: str = "") -> tuple[str, str]:
     return path, str(messages)
 
 
-def domain_error(exc: VaultError) -> Response:
+def domain_error(exc: VaultError | ConsentError) -> Response:
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
     response = error_response(status, exc.code, exc.message, field=exc.field)
-    if isinstance(exc, throttle.TooManyAttempts):
+    if isinstance(exc, TooManyAttempts):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -110,6 +119,7 @@ def _path() -> str:
 
 def register(app: Flask) -> None:
     app.register_error_handler(VaultError, domain_error)
+    app.register_error_handler(ConsentError, domain_error)
     app.register_error_handler(KeysError, keys_error)
     app.register_error_handler(ValidationError, lambda exc: error_response(
         422, "invalid_input", "{}: {}".format(*_first_message(exc.messages))))

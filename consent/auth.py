@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from consent import notices
 from consent.notices import Mailer
 from vault import accounts, credentials, devices, passkeys, second_factor, throttle
-from vault.accounts import SignInFailed, Unlocked
+from vault.accounts import Unlocked
 from vault.config import VaultConfig
 from vault.db import Database
+from vault.errors import AccountLocked, PasskeyFailed, SignInFailed, WrongCode
 from vault.models import Account, SignInSession
 from vault.passkeys import RelyingParty
 
@@ -109,7 +110,7 @@ def sign_in(
             accounts.unlock_with_passphrase(config, None, passphrase)
         except SignInFailed:
             pass
-        raise throttle.AccountLocked
+        raise AccountLocked
     try:
         unlocked = accounts.unlock_with_passphrase(config, account, passphrase)
     except SignInFailed:
@@ -214,7 +215,7 @@ def finish_with_passkey(
                    device_token=device_token, mailer=mailer)
 
 
-SECOND_FACTOR_FAILURES = (second_factor.WrongCode, passkeys.PasskeyFailed)
+SECOND_FACTOR_FAILURES = (WrongCode, PasskeyFailed)
 
 
 def _finish(

@@ -20,30 +20,13 @@ from keys.hierarchy import ACCOUNT_AUDIT_KEY, ACCOUNT_KEY
 from keys.passphrase import KdfParams
 from vault import audit
 from vault.config import VaultConfig
-from vault.errors import Conflict, NotFound, VaultError
+from vault.errors import Conflict, InvalidAccountDetails, NotFound, SignInFailed
 from vault.models import Account, SignInSession, new_id
 from vault.passphrases import check_passphrase
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 SESSION_PREFIX = "tos"
-
-
-class SignInFailed(VaultError):
-    """One error for a wrong passphrase, a wrong code and an unknown login alike."""
-
-    code = "sign_in_failed"
-    message = "That login and passphrase do not match. Check them and try again."
-
-
-class NotSignedIn(VaultError):
-    code = "not_signed_in"
-    message = "You are not signed in, or your session has ended. Sign in again."
-
-
-class InvalidAccountDetails(VaultError):
-    code = "invalid_account"
-    message = "Those account details are not valid."
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from keys import envelope
 from keys.errors import DecryptionFailed
 from keys.hierarchy import ATTACHMENT_KEY, attachment_binding
-from vault.errors import InvalidEntry, NotFound, VaultError
+from vault.errors import AttachmentRejected, InvalidEntry, NotFound
 from vault.keychain import Keychain, item_scope, section_scope
 from vault.models import Attachment, ContentKey, Person, new_id
 from vault.sections import Tier, get_section
@@ -57,15 +57,8 @@ JPEG_QUALITY = 90
 FORMAT_V1 = b"\x01"
 _HEADER_LEN = 4
 
-_NOT_ALLOWED = ("Tell Once keeps photos (JPEG or PNG) and PDF documents. "
-                "This file is not one of those.")
 _UNREADABLE = ("This picture could not be read. It may be damaged. "
                "Try saving it again as a JPEG or PNG, then upload it again.")
-
-
-class AttachmentRejected(VaultError):
-    code = "attachment_rejected"
-    message = _NOT_ALLOWED
 
 
 @dataclass(frozen=True)
@@ -89,7 +82,7 @@ def sniff_type(content: bytes) -> str:
     for magic, media_type in _MAGIC:
         if content.startswith(magic):
             return media_type
-    raise AttachmentRejected(_NOT_ALLOWED, field="file")
+    raise AttachmentRejected(field="file")
 
 
 def _check_size(content: bytes, max_bytes: int) -> None:

@@ -20,15 +20,10 @@ from keys import hybrid
 from keys.binding import bind
 from keys.hierarchy import audit_event_binding
 from vault import payloads
-from vault.errors import VaultError
+from vault.errors import ChainBroken
 from vault.models import AuditEvent, AuditHead
 
 GENESIS = b"\x00" * 32
-
-
-class ChainBroken(VaultError):
-    code = "audit_chain_broken"
-    message = "The audit history does not verify."
 
 
 def person_chain(person_id: str) -> str:

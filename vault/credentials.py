@@ -17,17 +17,9 @@ from keys.binding import bind
 from keys.errors import DecryptionFailed, InvalidKeyMaterial
 from keys.hierarchy import ACCOUNT_KEY
 from vault import payloads
-from vault.accounts import (
-    InvalidAccountDetails,
-    NotSignedIn,
-    Unlocked,
-    account_event,
-    end_sessions,
-    public_key_of,
-    row_account,
-)
+from vault.accounts import Unlocked, account_event, end_sessions, public_key_of, row_account
 from vault.config import VaultConfig
-from vault.errors import NotFound
+from vault.errors import InvalidAccountDetails, NotFound, NotSignedIn
 from vault.models import Account, ApiToken, PendingSignIn, SignInSession, new_id
 
 SESSION_PREFIX = "tos"

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from vault.errors import VaultError
+from vault.errors import DatabaseBusy, VaultError
 
 LOCK_WAIT_SECONDS = 30.0
 # Checkpoint when the WAL passes this many pages (about 4 MiB), under the write lock.
@@ -33,14 +33,6 @@ SQLITE_FIXED_VERSION = (3, 51, 3)
 
 class Base(DeclarativeBase):
     pass
-
-
-class DatabaseBusy(VaultError):
-    code = "database_busy"
-    message = (
-        "Another Tell Once process is writing to this database and did not finish in time. "
-        "Try again in a moment."
-    )
 
 
 class ProcessWriteLock:

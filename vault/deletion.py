@@ -20,13 +20,8 @@ from sqlalchemy.orm import Session
 
 from vault.audit import person_chain
 from vault.db import Base
-from vault.errors import Conflict, NotFound, VaultError
+from vault.errors import Conflict, NotFound, ShredListDamaged
 from vault.models import ApiToken, AuditEvent, AuditHead, Person
-
-
-class ShredListDamaged(VaultError):
-    code = "shred_list_damaged"
-    message = "The shred list has a line that cannot be read."
 
 
 def hide_person(

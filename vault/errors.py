@@ -36,3 +36,76 @@ class NotFound(VaultError):
 class Conflict(VaultError):
     code = "conflict"
     message = "That conflicts with what is already stored."
+
+
+class SignInFailed(VaultError):
+    """One error for a wrong passphrase, a wrong code and an unknown login alike."""
+
+    code = "sign_in_failed"
+    message = "That login and passphrase do not match. Check them and try again."
+
+
+class NotSignedIn(VaultError):
+    code = "not_signed_in"
+    message = "You are not signed in, or your session has ended. Sign in again."
+
+
+class InvalidAccountDetails(VaultError):
+    code = "invalid_account"
+    message = "Those account details are not valid."
+
+
+class TooManyAttempts(VaultError):
+    code = "too_many_attempts"
+    message = "Too many tries. Wait a little, then try again."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = max(1, retry_after)
+
+
+class AccountLocked(VaultError):
+    code = "account_locked"
+    message = (
+        "This account is locked after too many wrong passphrases. "
+        "Sign in with your recovery code, or ask the people who run this service."
+    )
+
+
+class AttachmentRejected(VaultError):
+    code = "attachment_rejected"
+    message = ("Tell Once keeps photos (JPEG or PNG) and PDF documents. "
+               "This file is not one of those.")
+
+
+class DatabaseBusy(VaultError):
+    code = "database_busy"
+    message = (
+        "Another Tell Once process is writing to this database and did not finish in time. "
+        "Try again in a moment."
+    )
+
+
+class WeakPassphrase(VaultError):
+    code = "weak_passphrase"
+    message = "Choose a longer passphrase. Four or more ordinary words, with spaces, work well."
+
+
+class WrongCode(VaultError):
+    code = "wrong_code"
+    message = "That code did not work. Type the 6 numbers your app shows now."
+
+
+class PasskeyFailed(VaultError):
+    code = "passkey_failed"
+    message = "That passkey did not work. Try again, or use another way to sign in."
+
+
+class ChainBroken(VaultError):
+    code = "audit_chain_broken"
+    message = "The audit history does not verify."
+
+
+class ShredListDamaged(VaultError):
+    code = "shred_list_damaged"
+    message = "The shred list has a line that cannot be read."

@@ -33,15 +33,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vault import entries as vault_entries
-from vault.attachments import (
-    AttachmentRejected,
-    list_attachments,
-    read_attachment,
-    store_attachment,
-)
+from vault.attachments import list_attachments, read_attachment, store_attachment
 from vault.audit import chain_head, person_chain
 from vault.entries import AUTHOR_ROLES, MAX_PROVENANCE
-from vault.errors import InvalidEntry, UnknownSection
+from vault.errors import AttachmentRejected, InvalidEntry, UnknownSection
 from vault.keychain import Keychain
 from vault.models import Entry, Person
 from vault.people import check_name, display_name, set_display_name

@@ -42,7 +42,7 @@ from keys.binding import bind
 from vault import payloads
 from vault.accounts import Unlocked, account_event, public_key_of, row_account
 from vault.config import VaultConfig
-from vault.errors import InvalidEntry, NotFound, VaultError
+from vault.errors import InvalidEntry, NotFound, PasskeyFailed
 from vault.models import Passkey, PasskeyChallenge, new_id
 
 PASSKEY = "passkey"
@@ -54,11 +54,6 @@ MAX_PASSKEYS = 10
 MAX_NAME = 60
 # A browser's answer is a few hundred bytes; anything far bigger is not one.
 MAX_CREDENTIAL_JSON = 16 * 1024
-
-
-class PasskeyFailed(VaultError):
-    code = "passkey_failed"
-    message = "That passkey did not work. Try again, or use another way to sign in."
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,11 @@ from functools import cache
 import zxcvbn
 from xkcdpass import xkcd_password
 
-from vault.errors import VaultError
+from vault.errors import WeakPassphrase
 
 MIN_LENGTH = 15
 MAX_LENGTH = 1024
 MIN_SCORE = 3  # zxcvbn 0..4: 3 is "safely unguessable: moderate protection from offline attack"
-
-
-class WeakPassphrase(VaultError):
-    code = "weak_passphrase"
-    message = "Choose a longer passphrase. Four or more ordinary words, with spaces, work well."
 
 
 @cache

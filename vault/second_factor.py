@@ -20,7 +20,7 @@ from keys.binding import bind
 from vault import payloads
 from vault.accounts import Unlocked, account_event, public_key_of, row_account
 from vault.config import VaultConfig
-from vault.errors import NotFound, VaultError
+from vault.errors import NotFound, WrongCode
 from vault.models import SecondFactor, new_id
 
 TOTP = "totp"
@@ -28,11 +28,6 @@ ISSUER = "Tell Once"
 STEP = timedelta(seconds=30)
 # One step either side, for a phone clock a little out: the usual allowance (RFC 6238, 5.2).
 WINDOW = 1
-
-
-class WrongCode(VaultError):
-    code = "wrong_code"
-    message = "That code did not work. Type the 6 numbers your app shows now."
 
 
 def _info(account_id: str, factor_id: str) -> bytes:

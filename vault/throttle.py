@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from vault.db import insert_ignore
-from vault.errors import VaultError
+from vault.errors import AccountLocked, TooManyAttempts
 from vault.models import SignInThrottle
 
 # Free attempts before delays start, and the cap on consecutive failures for a login.
@@ -22,23 +22,6 @@ FREE_FAILURES_PER_LOGIN = 5
 FREE_FAILURES_PER_ADDRESS = 20
 MAX_CONSECUTIVE_FAILURES = 100
 MAX_DELAY = timedelta(minutes=15)
-
-
-class TooManyAttempts(VaultError):
-    code = "too_many_attempts"
-    message = "Too many tries. Wait a little, then try again."
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__()
-        self.retry_after = max(1, retry_after)
-
-
-class AccountLocked(VaultError):
-    code = "account_locked"
-    message = (
-        "This account is locked after too many wrong passphrases. "
-        "Sign in with your recovery code, or ask the people who run this service."
-    )
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,17 @@ from flask import (
 from consent import account as consent_account
 from consent import auth, lifecycle, records
 from consent import people as consent_people
-from vault import credentials, throttle
-from vault.accounts import SignInFailed
-from vault.attachments import AttachmentRejected
-from vault.errors import Conflict, InvalidEntry, NotFound
-from vault.passphrases import WeakPassphrase
-from vault.second_factor import WrongCode
+from vault import credentials
+from vault.errors import (
+    AttachmentRejected,
+    Conflict,
+    InvalidEntry,
+    NotFound,
+    SignInFailed,
+    TooManyAttempts,
+    WeakPassphrase,
+    WrongCode,
+)
 from web.context import db_session, require_actor, runtime, signed_in_actor
 from web.form_flow import (
     SIGN_IN_PROBLEMS,
@@ -449,7 +454,7 @@ def recover() -> Any:
     except WeakPassphrase as exc:
         return render_template(template, values=values,
                                errors={"new_passphrase": exc.message}), 422
-    except (SignInFailed, throttle.TooManyAttempts) as exc:
+    except (SignInFailed, TooManyAttempts) as exc:
         return sign_in_problem(exc, "recovery_code", template, values=values,
                                 wrong=WRONG_CODE, wrong_status=401)
     # The new code is shown in this answer only: the old one was used up.

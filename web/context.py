@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from consent import policy
 from consent.runtime import SESSION_COOKIE, Runtime
 from vault import credentials
-from vault.accounts import NotSignedIn
+from vault.errors import NotSignedIn
 from vault.passkeys import RelyingParty
 
 

@@ -9,9 +9,9 @@ from flask import Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from consent.errors import ConsentError
 from keys.errors import DecryptionFailed, KeysError
-from vault.accounts import NotSignedIn
-from vault.errors import NotFound, VaultError
+from vault.errors import NotFound, NotSignedIn, VaultError
 
 PAGE_MESSAGES = {
     400: ("Something in that form was not right", "Go back, check what you typed, and try again."),
@@ -33,7 +33,7 @@ def _page(status: int, message: str | None = None) -> tuple[str, int]:
 
 
 def register(app: Flask, api_errors: ModuleType) -> None:
-    def on_vault_error(exc: VaultError) -> Any:
+    def on_vault_error(exc: VaultError | ConsentError) -> Any:
         if _api():
             return api_errors.domain_error(exc)
         if isinstance(exc, NotSignedIn):
@@ -61,6 +61,7 @@ def register(app: Flask, api_errors: ModuleType) -> None:
         return _page(status, message)
 
     app.register_error_handler(VaultError, on_vault_error)
+    app.register_error_handler(ConsentError, on_vault_error)
     app.register_error_handler(KeysError, on_keys_error)
     app.register_error_handler(CSRFError, on_csrf_error)
     app.register_error_handler(HTTPException, on_http_error)

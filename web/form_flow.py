@@ -12,14 +12,12 @@ from flask import render_template, request
 from marshmallow import Schema, ValidationError
 
 from consent import auth
-from vault import throttle
-from vault.accounts import SignInFailed
-from vault.errors import VaultError
+from vault.errors import AccountLocked, SignInFailed, TooManyAttempts, VaultError
 from web.context import db_session, require_actor, runtime
 from web.forms import account_form_errors
 
 WRONG_PASSPHRASE = "That is not your passphrase. Check it and try again."  # noqa: S105 - a message
-SIGN_IN_PROBLEMS = (SignInFailed, throttle.TooManyAttempts, throttle.AccountLocked)
+SIGN_IN_PROBLEMS = (SignInFailed, TooManyAttempts, AccountLocked)
 
 
 def load_form(form: Schema, *, leave_out: tuple[str, ...] = ()) -> tuple[dict[str, Any],
@@ -45,9 +43,9 @@ def client_address() -> str:
 def sign_in_answer(exc: VaultError, *, wrong: str = WRONG_PASSPHRASE,
                    wrong_status: int = 422) -> tuple[int, str, dict[str, str]]:
     """The status, the words and the headers for a wrong or too-often-tried passphrase."""
-    if isinstance(exc, throttle.TooManyAttempts):
+    if isinstance(exc, TooManyAttempts):
         return 429, exc.message, {"Retry-After": str(exc.retry_after)}
-    if isinstance(exc, throttle.AccountLocked):
+    if isinstance(exc, AccountLocked):
         return 423, exc.message, {}
     return wrong_status, wrong, {}
 

@@ -15,10 +15,8 @@ from consent import auth, records
 from consent import people as consent_people
 from consent.notices import NOTICE_WORDS
 from consent.runtime import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, SESSION_COOKIE
-from vault import credentials, throttle
-from vault.accounts import NotSignedIn, SignInFailed
-from vault.errors import VaultError
-from vault.second_factor import WrongCode
+from vault import credentials
+from vault.errors import AccountLocked, NotSignedIn, SignInFailed, TooManyAttempts, VaultError, WrongCode
 from vault.sections import SECTIONS, get_section
 from web import entry_form
 from web.context import db_session, relying_party, require_actor, runtime, signed_in_actor
@@ -117,8 +115,8 @@ def sign_in() -> Any:
                               address=request.remote_addr or "unknown", now=rt.now(),
                               device_token=request.cookies.get(DEVICE_COOKIE),
                               mailer=rt.mailer)
-    except (SignInFailed, throttle.TooManyAttempts, throttle.AccountLocked) as exc:
-        status = 429 if isinstance(exc, throttle.TooManyAttempts) else 401
+    except (SignInFailed, TooManyAttempts, AccountLocked) as exc:
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
         return render_template("sign_in.html", values={"login": data["login"]},
                                errors={"passphrase": exc.message}), status
     if isinstance(signed, auth.SecondFactorNeeded):

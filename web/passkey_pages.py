@@ -14,9 +14,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from consent import account as consent_account
 from consent import auth
 from consent.runtime import DEVICE_COOKIE
-from vault.accounts import NotSignedIn
-from vault.errors import InvalidEntry, NotFound
-from vault.passkeys import PasskeyFailed
+from vault.errors import InvalidEntry, NotFound, NotSignedIn, PasskeyFailed
 from web.context import db_session, relying_party, require_actor, runtime
 from web.form_flow import SIGN_IN_PROBLEMS, client_address, load_form, sign_in_problem
 from web.forms import NOT_SAVED, ConfirmPassphraseForm, NewPasskeyForm, PasskeyAnswerForm

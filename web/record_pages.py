@@ -24,8 +24,8 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from consent import attachments, records
-from vault.attachments import AttachmentRejected, AttachmentView
-from vault.errors import NotFound, VaultError
+from vault.attachments import AttachmentView
+from vault.errors import AttachmentRejected, NotFound, VaultError
 from vault.sections import SECTIONS, Section, Tier, get_section
 from web.context import db_session, require_actor, runtime, signed_in_actor
 from web.forms import Form, form_errors

@@ -22,13 +22,8 @@ from flask import Flask
 from sqlalchemy import func, select, text
 
 from tests.factories import Person, make_person
-from vault.db import (
-    CHECKPOINT_PAGES,
-    LOCK_WAIT_SECONDS,
-    Database,
-    DatabaseBusy,
-    ProcessWriteLock,
-)
+from vault.db import CHECKPOINT_PAGES, LOCK_WAIT_SECONDS, Database, ProcessWriteLock
+from vault.errors import DatabaseBusy
 from vault.migrate import upgrade
 from vault.models import Entry, EntryVersion, SignInThrottle
 

@@ -19,10 +19,9 @@ from keys.keyring import Keyring
 from keys.passphrase import TEST_PARAMS
 from vault import accounts, people
 from vault import attachments as va
-from vault.attachments import AttachmentRejected
 from vault.config import VaultConfig
 from vault.db import Database
-from vault.errors import InvalidEntry, NotFound, UnknownSection
+from vault.errors import AttachmentRejected, InvalidEntry, NotFound, UnknownSection
 from vault.keychain import Keychain, item_scope
 from vault.models import Attachment, ContentKey, Person
 
