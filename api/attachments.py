@@ -15,8 +15,8 @@ from flask import Request, Response, make_response, request, send_file
 from flask.views import MethodView
 
 from api import schemas
+from api.blueprint import blp, documents
 from api.context import current_actor, db_session, runtime
-from api.views import blp, documents
 from consent import attachments
 from vault.attachments import ALLOWED_TYPES, AttachmentView
 from vault.errors import AttachmentRejected
@@ -90,7 +90,6 @@ class Attachments(MethodView):
         views = attachments.list_attachments(db_session(), rt.config, current_actor(),
                                              person_id=str(person_id),
                                              section=query.get("section"), now=rt.now())
-        db_session().commit()
         return [_attachment_out(v) for v in views]
 
     @blp.arguments(schemas.AttachmentIn, location="form", content_type="multipart/form-data")
@@ -105,7 +104,6 @@ class Attachments(MethodView):
             db_session(), rt.config, current_actor(), person_id=str(person_id),
             section=form["section"], tier=form["tier"], filename=filename, content=content,
             now=rt.now())
-        db_session().commit()
         return _attachment_out(view)
 
 
@@ -119,7 +117,6 @@ class AttachmentItem(MethodView):
         view, _content = attachments.read_attachment(
             db_session(), rt.config, current_actor(), person_id=str(person_id),
             attachment_id=str(attachment_id), now=rt.now())
-        db_session().commit()
         return _attachment_out(view)
 
     @blp.response(204)
@@ -130,7 +127,6 @@ class AttachmentItem(MethodView):
         attachments.delete_attachment(db_session(), rt.config, current_actor(),
                                       person_id=str(person_id),
                                       attachment_id=str(attachment_id), now=rt.now())
-        db_session().commit()
         return make_response("", 204)
 
 
@@ -144,5 +140,4 @@ class AttachmentContent(MethodView):
         view, content = attachments.read_attachment(
             db_session(), rt.config, current_actor(), person_id=str(person_id),
             attachment_id=str(attachment_id), now=rt.now())
-        db_session().commit()
         return _download(view, content)

@@ -1,13 +1,18 @@
-"""Per-request glue: the runtime, the database session and the caller's credential."""
+"""Per-request glue for the JSON API: the runtime, the request's unit of work, the caller.
+
+The unit of work (one database session, committed once at the end of the request or rolled
+back) is opened and closed by the app's request lifecycle (``web/unit_of_work.py``), for the
+pages and the API alike; views only use it.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 from sqlalchemy.orm import Session
 
-from consent import policy
-from consent.runtime import SESSION_COOKIE, Runtime
-from vault import credentials
+from consent import sessions, tokens
+from consent.policy import Actor
+from consent.runtime import Runtime
 from vault.errors import NotSignedIn
 
 
@@ -17,40 +22,56 @@ def runtime() -> Runtime:
 
 
 def db_session() -> Session:
-    """One session per request; the view commits, teardown closes (and so rolls back)."""
+    """The request's unit of work: operations flush, the request commits at its end.
+
+    Made on first use (a session holds no connection until then); ``web/unit_of_work.py``
+    commits or rolls it back when the answer is ready.
+    """
     if "db_session" not in g:
         g.db_session = runtime().db.sessions()
     session: Session = g.db_session
     return session
 
 
-def close_db_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+def cookie_name(kind: str) -> str:
+    """The name of the ``session``, ``pending`` or ``device`` cookie (set by the app)."""
+    name: str = current_app.config["TELLONCE_COOKIES"][kind]
+    return name
 
 
-def current_actor() -> policy.Actor:
+def set_cookie(response: Response, kind: str, value: str, *, max_age: int | None) -> None:
+    # __Host-: Secure, Path=/ and no Domain, so no other host or path can set or read it.
+    response.set_cookie(cookie_name(kind), value, secure=True, httponly=True,
+                        samesite="Strict", path="/", max_age=max_age)
+
+
+def delete_cookie(response: Response, kind: str) -> None:
+    response.delete_cookie(cookie_name(kind), path="/", secure=True, samesite="Strict")
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def current_actor() -> Actor:
     """The actor for this request, from a bearer token or the session cookie.
 
     :raises NotSignedIn: when neither is present and valid.
     """
     if "actor" in g:
-        actor: policy.Actor = g.actor
+        actor: Actor = g.actor
         return actor
     rt = runtime()
-    session = db_session()
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise NotSignedIn
-        unlocked, row = credentials.resume_api_token(session, token=token.strip(), now=rt.now())
-        g.actor = policy.actor_for_token(session, unlocked, row)
+        g.actor = tokens.authenticate_token(db_session(), token=token.strip(), now=rt.now())
     else:
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie = request.cookies.get(cookie_name("session"))
         if not cookie:
             raise NotSignedIn
-        unlocked, srow = credentials.resume_session(session, rt.config, token=cookie, now=rt.now())
-        g.actor = policy.actor_for_session(session, unlocked, srow.id_digest)
+        g.actor = sessions.authenticate_session(db_session(), rt.config, token=cookie,
+                                                now=rt.now())
     return g.actor  # type: ignore[no-any-return]

@@ -1,18 +1,27 @@
-"""The one place where errors of the domain become HTTP answers for the JSON API.
+"""The one place where errors become HTTP answers for the JSON API and the SHL protocol.
 
-Every answer is ``{"error": code, "message": text}``; anything about a record the caller
-may not see is a 404, the same as a record that does not exist.
+Every answer is ``{"error": code, "message": text}`` (the SHL endpoints add
+``remainingAttempts``); anything about a record the caller may not see is a 404, the same as a
+record that does not exist. The handlers are registered on the API's own blueprints, so the
+pages keep theirs (``web/errors.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from consent.errors import ConsentError, NotAllowed
+from consent.errors import (
+    ConsentError,
+    LinkNotLive,
+    NotAllowed,
+    PassphraseNeeded,
+    TooOften,
+    WrongPasscode,
+)
 from keys.errors import DecryptionFailed, KeysError
 from vault.errors import (
     AccountLocked,
@@ -31,14 +40,22 @@ from vault.errors import (
     WrongCode,
 )
 
+DomainError = VaultError | ConsentError
+
+# The status of each error of the domain, found by the error's class or its nearest listed
+# ancestor; anything unlisted is 400.
 STATUS: dict[type[Exception], int] = {
     NotFound: 404,
+    LinkNotLive: 404,
     NotSignedIn: 401,
     SignInFailed: 401,
     WrongCode: 401,
+    WrongPasscode: 401,
     NotAllowed: 403,
+    PassphraseNeeded: 403,
     AccountLocked: 423,
     TooManyAttempts: 429,
+    TooOften: 429,
     Conflict: 409,
     InvalidEntry: 422,
     UnknownSection: 422,
@@ -53,6 +70,13 @@ HTTP_CODES = {
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
     422: "invalid_input", 429: "too_many_requests", 500: "server_error",
 }
+
+
+def status_of(exc: Exception) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
@@ -76,11 +100,12 @@ def _first_message(messages: Any, path: str = "") -> tuple[str, str]:
     return path, str(messages)
 
 
-def domain_error(exc: VaultError | ConsentError) -> Response:
-    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-    response = error_response(status, exc.code, exc.message, field=exc.field)
-    if isinstance(exc, TooManyAttempts):
-        response.headers["Retry-After"] = str(exc.retry_after)
+def domain_error(exc: DomainError) -> Response:
+    response = error_response(status_of(exc), exc.code, exc.message, field=exc.field,
+                              remainingAttempts=getattr(exc, "remaining_attempts", None))
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -100,26 +125,23 @@ def http_error(exc: HTTPException) -> Response:
 
 def keys_error(exc: KeysError) -> Response:
     """Stored ciphertext that fails to open means damage or tampering, never bad input."""
-    from flask import current_app
-
     if isinstance(exc, DecryptionFailed):
         # Log the fact and the place, never the data: there is none in the exception.
-        current_app.logger.error("stored ciphertext failed to open on %s", _path())
+        current_app.logger.error("stored ciphertext failed to open on %s", request.path)
         return error_response(500, "damaged", "This part of the record could not be opened. "
                               "It may have been damaged. The people who run this service "
                               "can restore it from a backup.")
     return error_response(400, exc.code, exc.message)
 
 
-def _path() -> str:
-    from flask import request
-
-    return request.path
+def validation_error(exc: ValidationError) -> Response:
+    return error_response(422, "invalid_input", "{}: {}".format(*_first_message(exc.messages)))
 
 
-def register(app: Flask) -> None:
-    app.register_error_handler(VaultError, domain_error)
-    app.register_error_handler(ConsentError, domain_error)
-    app.register_error_handler(KeysError, keys_error)
-    app.register_error_handler(ValidationError, lambda exc: error_response(
-        422, "invalid_input", "{}: {}".format(*_first_message(exc.messages))))
+def register(blueprint: Blueprint) -> None:
+    """Answer every error raised in ``blueprint``'s views in the API's shapes."""
+    blueprint.register_error_handler(VaultError, domain_error)
+    blueprint.register_error_handler(ConsentError, domain_error)
+    blueprint.register_error_handler(KeysError, keys_error)
+    blueprint.register_error_handler(ValidationError, validation_error)
+    blueprint.register_error_handler(HTTPException, http_error)

@@ -12,8 +12,8 @@ from flask import Response, jsonify, request
 from flask.views import MethodView
 
 from api import schemas
-from api.context import current_actor, db_session
-from api.views import blp, documents, runtime
+from api.blueprint import blp, documents
+from api.context import current_actor, db_session, runtime
 from consent import lifecycle
 
 # An export carries its attachments in base64, a third larger than the files, so an import
@@ -40,7 +40,6 @@ class Export(MethodView):
         session = db_session()
         document = lifecycle.export_record(session, rt.config, current_actor(),
                                            person_id=str(person_id), now=now)
-        session.commit()
         response = jsonify(document)
         day = now.date().isoformat()
         response.headers["Content-Disposition"] = (
@@ -66,7 +65,6 @@ class Import(MethodView):
         session = db_session()
         counts = lifecycle.import_record(session, rt.config, actor, person_id=str(person_id),
                                          document=document, now=rt.now())
-        session.commit()
         return counts
 
 
@@ -80,7 +78,6 @@ class PersonItem(MethodView):
         session = db_session()
         out = lifecycle.delete_record(session, rt.config, current_actor(),
                                       person_id=str(person_id), now=rt.now())
-        session.commit()
         return out
 
 
@@ -94,5 +91,4 @@ class Restore(MethodView):
         session = db_session()
         out = lifecycle.undo_delete_record(session, rt.config, current_actor(),
                                            person_id=str(person_id), now=rt.now())
-        session.commit()
         return out

@@ -11,8 +11,8 @@ from typing import Any
 from flask.views import MethodView
 
 from api import schemas
-from api.context import current_actor, db_session
-from api.views import blp, documents, runtime
+from api.blueprint import blp, documents
+from api.context import client_address, current_actor, db_session, runtime
 from consent import sharing
 
 
@@ -33,21 +33,20 @@ class Links(MethodView):
         rt = runtime()
         out = sharing.list_links(db_session(), current_actor(), person_id=str(person_id),
                                  base_url=rt.base_url, now=rt.now())
-        db_session().commit()
         return out
 
     @blp.arguments(schemas.LinkIn)
     @blp.response(201, schemas.LinkOut)
-    @documents(401, 403, 404)
+    @documents(401, 403, 404, 423, 429)
     def post(self, data: dict[str, Any], person_id: Any) -> dict[str, Any]:
         """Make a link from a template; its copy holds exactly what the scope allows."""
         rt = runtime()
         session, actor, now = db_session(), current_actor(), rt.now()
         link = sharing.create_link(session, rt.config, actor, person_id=str(person_id),
-                                   choices=_choices(data), now=now)
+                                   choices=_choices(data), now=now,
+                                   passphrase=data["passphrase"], address=client_address())
         out = sharing.read_link(session, actor, person_id=str(person_id), link_id=link.id,
                                 base_url=rt.base_url, now=now)
-        session.commit()
         return out
 
 
@@ -60,7 +59,6 @@ class StopAll(MethodView):
         rt = runtime()
         stopped = sharing.stop_all_sharing(db_session(), rt.config, current_actor(),
                                            person_id=str(person_id), now=rt.now())
-        db_session().commit()
         return {"stopped": stopped}
 
 
@@ -73,7 +71,6 @@ class LinkItem(MethodView):
         rt = runtime()
         out = sharing.read_link(db_session(), current_actor(), person_id=str(person_id),
                                 link_id=str(link_id), base_url=rt.base_url, now=rt.now())
-        db_session().commit()
         return out
 
     @blp.response(204)
@@ -83,7 +80,6 @@ class LinkItem(MethodView):
         rt = runtime()
         sharing.revoke_link(db_session(), rt.config, current_actor(), person_id=str(person_id),
                             link_id=str(link_id), now=rt.now())
-        db_session().commit()
 
 
 @blp.route("/people/<uuid:person_id>/links/<uuid:link_id>/renew")
@@ -99,7 +95,6 @@ class Renew(MethodView):
                            link_id=str(link_id), expires_at=data["expires_at"], now=now)
         out = sharing.read_link(session, actor, person_id=str(person_id), link_id=str(link_id),
                                 base_url=rt.base_url, now=now)
-        session.commit()
         return out
 
 
@@ -111,5 +106,4 @@ class Openings(MethodView):
         """Who opened this link, as they described themselves, newest first."""
         out = sharing.openings(db_session(), current_actor(), person_id=str(person_id),
                                link_id=str(link_id))
-        db_session().commit()
         return out

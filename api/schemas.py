@@ -333,6 +333,11 @@ class LinkIn(Strict):
     s_items = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=500),
                           metadata={"description": "Entries whose sensitive (S) fields to include."})
     notify_on_open = fields.Boolean(load_default=False)
+    passphrase = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(max=1024), load_only=True, metadata={
+                                   "description": "The passphrase again, when signed in with "
+                                                  "the session cookie; a personal API token "
+                                                  "needs none."})
 
 
 class LinkOut(Strict):

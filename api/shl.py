@@ -1,9 +1,10 @@
 """The SMART Health Links protocol: a link's manifest, and the files it points to.
 
 Anyone holding a link may call these, from any site, with no account: the key after ``#``
-never reaches the server, and what is served is the JWE the link's key opens. Order of checks
-(DESIGN.md): not live, 404; wrong passcode, 401 with ``remainingAttempts``; polled too often,
-429 with ``Retry-After``. Unknown request fields are ignored, as the specification asks.
+never reaches the server, and what is served is the JWE the link's key opens. The checks and
+their order are ``consent.sharing.open_link``'s; their answers (404, 401 with
+``remainingAttempts``, 429 with ``Retry-After``) are in ``api.errors``. Unknown request
+fields are ignored, as the specification asks.
 """
 
 from __future__ import annotations
@@ -11,23 +12,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from api.context import runtime
-from api.errors import error_response
-from consent import notices
-from vault import links
-from vault.links import Opened
+from api.context import db_session, runtime
+from consent import sharing
 
 bp = Blueprint("shl", __name__)
 
+# The path of a link's manifest; a link's address names it (consent.sharing builds links).
+MANIFEST_PATH = "/shl/"
 # A manifest request is a few small fields; anything bigger is refused before it is read.
 MAX_BODY = 8 * 1024
 FHIR_JSON = "application/fhir+json"
 
 
+@bp.after_request
 def _cors(response: Response) -> Response:
-    # Any SHL viewer may fetch a manifest; no credentials are ever sent or accepted.
+    # Any SHL viewer may fetch a manifest, and read its errors; no credentials are ever sent
+    # or accepted.
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = "Content-Type"
@@ -35,76 +37,50 @@ def _cors(response: Response) -> Response:
     return response
 
 
-def _bad(message: str) -> Response:
-    return _cors(error_response(400, "bad_request", message))
-
-
-def _request_body() -> dict[str, Any] | Response:
+def _request_body() -> dict[str, Any]:
+    """The manifest request's fields. :raises BadRequest, RequestEntityTooLarge: saying why."""
     if (request.content_length or 0) > MAX_BODY:
-        return _cors(error_response(413, "too_large", "The request is too large."))
+        raise RequestEntityTooLarge("The request is too large.")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return _bad("Send a JSON object with recipient, and passcode when the link has one.")
+        raise BadRequest("Send a JSON object with recipient, and passcode when the link has one.")
     recipient = body.get("recipient")
     if not isinstance(recipient, str) or not recipient.strip():
-        return _bad("Say who you are in recipient: your name, and your role or organisation.")
+        raise BadRequest("Say who you are in recipient: your name, and your role or organisation.")
     if "passcode" in body and not isinstance(body["passcode"], str):
-        return _bad("The passcode must be text.")
+        raise BadRequest("The passcode must be text.")
     limit = body.get("embeddedLengthMax")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        return _bad("embeddedLengthMax must be a whole number.")
+        raise BadRequest("embeddedLengthMax must be a whole number.")
     return body
 
 
-def _file_entry(opened: Opened, body: dict[str, Any], session: Session) -> dict[str, Any]:
+def _file_entry(opened: sharing.OpenedLink, limit: int | None) -> dict[str, Any]:
     rt = runtime()
     entry: dict[str, Any] = {"contentType": FHIR_JSON,
                              "lastUpdated": opened.updated_at.isoformat()}
-    limit = body.get("embeddedLengthMax")
     if limit is not None and len(opened.jwe) > limit:
-        token = links.file_address(session, opened.link_id, rt.now())
-        entry["location"] = f"{rt.base_url}/shl/file/{token}"
+        token = sharing.give_location(db_session(), link_id=opened.link_id, now=rt.now())
+        entry["location"] = f"{rt.base_url}{MANIFEST_PATH}file/{token}"
     else:
         entry["embedded"] = opened.jwe
     return entry
 
 
-@bp.route("/shl/<manifest_id>", methods=["POST", "OPTIONS"])
+@bp.route(f"{MANIFEST_PATH}<manifest_id>", methods=["POST", "OPTIONS"])
 def manifest(manifest_id: str) -> Response:
     if request.method == "OPTIONS":
-        return _cors(Response(status=204))
+        return Response(status=204)
     body = _request_body()
-    if isinstance(body, Response):
-        return body
     rt = runtime()
-    with rt.db.transaction() as session:
-        answer = links.open_manifest(session, rt.config, manifest_id=manifest_id,
-                                     passcode=body.get("passcode"),
-                                     recipient=body["recipient"].strip(), now=rt.now())
-        files = [_file_entry(answer, body, session)] if isinstance(answer, Opened) else []
-    if answer.notify_email:
-        kind = "link_opened" if isinstance(answer, Opened) else "link_disabled"
-        notices.send(rt.mailer, answer.notify_email, notices.link_email(kind, rt.now()))
-    if isinstance(answer, Opened):
-        return _cors(jsonify({"files": files}))
-    if answer.status == 401:
-        return _cors(error_response(401, "wrong_passcode", "That passcode is not right.",
-                                    remainingAttempts=answer.remaining_attempts))
-    if answer.status == 429:
-        response = error_response(429, "too_many_requests",
-                                  "This link was asked for too often. Wait, then try again.")
-        response.headers["Retry-After"] = str(answer.retry_after)
-        return _cors(response)
-    return _cors(error_response(404, "not_found", "This link is not available. It may have "
-                                "ended or been stopped."))
+    opened = sharing.open_link(db_session(), rt.config, manifest_id=manifest_id,
+                               passcode=body.get("passcode"), recipient=body["recipient"].strip(),
+                               now=rt.now(), mailer=rt.mailer)
+    return jsonify({"files": [_file_entry(opened, body.get("embeddedLengthMax"))]})
 
 
-@bp.get("/shl/file/<token>")
+@bp.get(f"{MANIFEST_PATH}file/<token>")
 def file(token: str) -> Response:
     """A copy too big to embed, for at most an hour after its manifest, while the link lives."""
-    rt = runtime()
-    with rt.db.transaction() as session:
-        jwe = links.open_file(session, token, rt.now())
-    if jwe is None:
-        return _cors(error_response(404, "not_found", "This file is not available."))
-    return _cors(Response(jwe, mimetype="application/jose"))
+    jwe = sharing.open_location(db_session(), token=token, now=runtime().now())
+    return Response(jwe, mimetype="application/jose")

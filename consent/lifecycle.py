@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consent.policy import SUBJECT_ONLY, Actor, check
+from consent.policy import SUBJECT_ONLY, Actor, check, confirm_if_needed
 from consent.sharing import refresh_copies
 from vault import deletion, export, people
 from vault.config import VaultConfig
@@ -22,10 +22,17 @@ from vault.models import Attachment, Entry, Person
 
 
 def export_record(
-    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, now: datetime
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, now: datetime,
+    passphrase: object = None, address: str = "",
 ) -> dict[str, Any]:
-    """The whole record, decrypted, for the person themselves. :raises NotFound, NotAllowed:"""
+    """The whole record, decrypted, for the person themselves; a signed-in session gives the
+    passphrase again (``confirm_if_needed``).
+
+    :raises NotFound, NotAllowed:
+    :raises PassphraseNeeded, StepUpFailed, TooManyAttempts, AccountLocked: for the passphrase.
+    """
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    confirm_if_needed(session, config, actor, passphrase=passphrase, address=address, now=now)
     # Audited first, so the document's audit head points at its own export.
     people.record_event(session, config, person, "record_exported",
                         actor_account_id=actor.account_id, now=now)
@@ -66,15 +73,19 @@ def _has_content(session: Session, person: Person) -> bool:
 
 
 def delete_record(
-    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, now: datetime
+    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, now: datetime,
+    passphrase: object = None, address: str = "",
 ) -> dict[str, Any]:
-    """Hide the record now; it is destroyed when the undo period ends.
+    """Hide the record now; it is destroyed when the undo period ends. A signed-in session
+    gives the passphrase again (``confirm_if_needed``).
 
     Nobody is signed out: the person may want to undo this from the same sign-in.
 
     :raises NotFound, NotAllowed:
+    :raises PassphraseNeeded, StepUpFailed, TooManyAttempts, AccountLocked: for the passphrase.
     """
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
+    confirm_if_needed(session, config, actor, passphrase=passphrase, address=address, now=now)
     destroy_after = deletion.hide_person(session, person, undo_period=config.deletion_undo_period,
                                          now=now)
     people.record_event(session, config, person, "record_deletion_requested",

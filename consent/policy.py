@@ -13,7 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from consent.errors import NotAllowed
+from consent.errors import NotAllowed, PassphraseNeeded
+from consent.sign_in import confirm_passphrase
 from vault.accounts import Unlocked
 from vault.config import VaultConfig
 from vault.errors import NotFound
@@ -23,6 +24,10 @@ from vault.people import ROLE_SUBJECT, get_visible_person, record_event
 
 READ = "read"
 WRITE = "write"
+# How the actor's account was unlocked for this request.
+SESSION = "session"  # a signed-in session's cookie
+TOKEN = "token"  # noqa: S105 - a personal API token: a kind of credential, not one
+ACCOUNT = "account"  # its passphrase, just now, at the command line
 # Actions only the subject may take, whatever their token says (export, deletion).
 SUBJECT_ONLY = "subject"
 
@@ -31,11 +36,12 @@ SUBJECT_ONLY = "subject"
 class Actor:
     unlocked: Unlocked
     keychain: Keychain
-    via: str  # "session" or "token"
+    via: str  # SESSION, TOKEN or ACCOUNT
     scopes: frozenset[str] = frozenset({READ, WRITE})
     # None means every person the account is a member of (a signed-in session).
     person_ids: frozenset[str] | None = None
     session_digest: bytes | None = field(default=None, repr=False)
+    token_id: str | None = None
 
     @property
     def account_id(self) -> str:
@@ -43,21 +49,22 @@ class Actor:
 
 
 def actor_for_session(session: Session, unlocked: Unlocked, digest: bytes) -> Actor:
-    return Actor(unlocked, Keychain(session, unlocked), "session", session_digest=digest)
+    return Actor(unlocked, Keychain(session, unlocked), SESSION, session_digest=digest)
 
 
 def actor_for_account(session: Session, unlocked: Unlocked) -> Actor:
     """A full-access actor for an account unlocked by its passphrase (commands, demo)."""
-    return Actor(unlocked, Keychain(session, unlocked), "session")
+    return Actor(unlocked, Keychain(session, unlocked), ACCOUNT)
 
 
 def actor_for_token(session: Session, unlocked: Unlocked, token: ApiToken) -> Actor:
     return Actor(
         unlocked,
         Keychain(session, unlocked),
-        "token",
+        TOKEN,
         scopes=frozenset(token.scopes.split()),
         person_ids=frozenset(json.loads(token.person_ids)),
+        token_id=token.id,
     )
 
 
@@ -88,3 +95,24 @@ def check(
     elif action not in actor.scopes:
         raise NotAllowed(f"This sign-in may not {action} this record.")
     return person, member
+
+
+def confirm_if_needed(session: Session, config: VaultConfig, actor: Actor, *,
+                      passphrase: object, address: str, now: datetime) -> None:
+    """Ask for the passphrase again before making a link, or copying out or deleting a whole
+    record.
+
+    A signed-in session must give it in the same request, counted and throttled like signing
+    in, so a session left open on a shared computer cannot share or take the record. A
+    personal API token stands for itself: it was made with the passphrase, for named people
+    and scopes; an account unlocked at the command line has just given it.
+
+    :raises PassphraseNeeded: when a session gives none.
+    :raises StepUpFailed, TooManyAttempts, AccountLocked: as ``confirm_passphrase`` does.
+    """
+    if actor.via != SESSION:
+        return
+    if not isinstance(passphrase, str) or not passphrase:
+        raise PassphraseNeeded
+    confirm_passphrase(session, config, account_id=actor.account_id, passphrase=passphrase,
+                       address=address, now=now)

@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from consent.accounts import history
 from consent.errors import NotAllowed
 from consent.indicators import medicine_indicators
 from consent.policy import READ, WRITE, Actor, audit_read, check
 from consent.sharing import refresh_copies
-from vault import accounts, audit, people
+from vault import audit, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
 from vault.entries import EntryView
@@ -55,6 +56,17 @@ def read_entry(
     view = vault_entries.read_entry(session, actor.keychain, person, entry_id)
     audit_read(session, config, actor, person, member, f"entry:{entry_id}", now)
     return view
+
+
+def entry_section(session: Session, actor: Actor, *, person_id: str, entry_id: str) -> str:
+    """Which section an entry of a record the actor may write belongs to; nothing is decrypted.
+
+    For a form that must know an entry's boxes before it can read what was sent.
+
+    :raises NotFound, NotAllowed:
+    """
+    person, _ = check(session, actor, person_id, WRITE)
+    return vault_entries.get_entry(session, person, entry_id).section
 
 
 def list_versions(
@@ -139,22 +151,7 @@ def read_history(
     if member.role != people.ROLE_SUBJECT:
         raise NotAllowed("Only the person themselves can read their history.")
     private = people.audit_private_key(actor.keychain, person)
-    return _history(session, audit.person_chain(person.id), private, limit)
-
-
-def _history(session: Session, chain: str, private: Any, limit: int) -> dict[str, Any]:
-    events = audit.read_events(session, chain=chain, private_key=private, limit=limit)
-    return {"head": audit.chain_head(session, chain=chain),
-            "events": [{"seq": e.seq, "at": e.at, "kind": e.kind,
-                        "actor_account_id": e.actor_account_id, "details": e.details}
-                       for e in events]}
-
-
-def read_account_history(session: Session, actor: Actor, *, limit: int = 500) -> dict[str, Any]:
-    """Sign-ins, failed sign-ins, tokens and passphrase changes of the actor's own account."""
-    account = accounts.row_account(session, actor.account_id)
-    private = accounts.audit_private_key(account, actor.unlocked)
-    return _history(session, audit.account_chain(account.id), private, limit)
+    return history(session, audit.person_chain(person.id), private, limit)
 
 
 def medicines_indicators(
@@ -164,18 +161,3 @@ def medicines_indicators(
     views = list_entries(session, config, actor, person_id=person_id, section="medicines",
                          now=now)
     return medicine_indicators(views, today=today)
-
-
-NOTICE_WINDOW_DAYS = 30
-
-
-def read_notices(session: Session, actor: Actor, *, now: datetime, limit: int = 5) -> list[
-        dict[str, Any]]:
-    """The account's recent notices (a new device, a changed passphrase...), newest first."""
-    from datetime import timedelta
-
-    from consent.notices import NOTICE_KINDS
-
-    since = now - timedelta(days=NOTICE_WINDOW_DAYS)
-    events = read_account_history(session, actor, limit=200)["events"]
-    return [e for e in events if e["kind"] in NOTICE_KINDS and e["at"] >= since][:limit]

@@ -14,13 +14,6 @@ from consent.notices import Mailer
 from vault.config import VaultConfig
 from vault.db import Database
 
-# The cookie that carries a signed-in session's bearer secret. __Host-: Secure, Path=/, no
-# Domain, so no other host or path can set or read it. Both the pages and the API read it.
-SESSION_COOKIE = "__Host-tellonce-session"
-# A long-lived random id for the browser, so a sign-in from a new device can be told.
-DEVICE_COOKIE = "__Host-tellonce-device"
-DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600  # The longest lifetime browsers allow a cookie.
-
 
 def system_clock() -> datetime:
     return datetime.now(UTC)

@@ -12,20 +12,21 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.orm import Session
 
 from consent import notices
+from consent.errors import FileNotLive, LinkNotLive, TooOften, WrongPasscode
 from consent.ips import build_bundle
 from consent.notices import Mailer
-from consent.policy import READ, SUBJECT_ONLY, Actor, check
+from consent.policy import READ, SUBJECT_ONLY, Actor, check, confirm_if_needed
 from consent.share_content import SharedItem, select_items
 from consent.templates import TEMPLATES, Inclusion, ShareScope
-from vault import audit, links, people
+from vault import accounts, audit, links, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
-from vault.db import Database
+from vault.db import after_commit, keep_even_if_refused
 from vault.errors import InvalidEntry
 from vault.models import Person, ShareLink
 from vault.sections import SECTIONS, Tier
@@ -141,11 +142,16 @@ def preview(session: Session, actor: Actor, *, person_id: str, scope: ShareScope
 
 def create_link(
     session: Session, config: VaultConfig, actor: Actor, *, person_id: str,
-    choices: LinkChoices, now: datetime,
+    choices: LinkChoices, now: datetime, passphrase: object = None, address: str = "",
 ) -> ShareLink:
-    """:raises InvalidEntry, NotFound, NotAllowed: and changes nothing."""
+    """Make a link; a signed-in session gives the passphrase again (``confirm_if_needed``).
+
+    :raises InvalidEntry, NotFound, NotAllowed: and changes nothing.
+    :raises PassphraseNeeded, StepUpFailed, TooManyAttempts, AccountLocked: for the passphrase.
+    """
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
     scope = check_choices(choices, now=now)
+    confirm_if_needed(session, config, actor, passphrase=passphrase, address=address, now=now)
     entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
     meta = _meta(choices, scope)
     link = links.create(session, config, actor.keychain, person, meta=meta, copy=b"",
@@ -279,15 +285,102 @@ def openings(session: Session, actor: Actor, *, person_id: str,
             if e.kind == "link_opened" and (link_id is None or e.details.get("link") == link_id)]
 
 
-def send_ending_notices(db: Database, config: VaultConfig, mailer: Mailer | None,
+# -- opening a link ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenedLink:
+    """A link that passed every check at its manifest: its copy, as its share key sealed it."""
+
+    link_id: str
+    jwe: str
+    updated_at: datetime
+
+
+def open_link(
+    session: Session, config: VaultConfig, *, manifest_id: str, passcode: object,
+    recipient: str, now: datetime, mailer: Mailer | None = None,
+) -> OpenedLink:
+    """The checks at a link's manifest, in DESIGN.md's order, and the opening's audit event.
+
+    :raises LinkNotLive: for a link that is not live, or never was (404).
+    :raises WrongPasscode: with the attempts left; the try stays counted (401).
+    :raises TooOften: when the link was asked for too often in its window (429).
+    """
+    found = links.find_by_manifest_id(session, manifest_id)
+    if found is None or not links.is_live(*found, now):
+        raise LinkNotLive
+    link, person = found
+    if link.passcode_digest is not None and not links.passcode_matches(config, link, passcode):
+        _count_wrong_passcode(session, config, link, person, now=now, mailer=mailer)
+    wait = links.take_window_slot(session, link, now)
+    if wait is not None:
+        raise TooOften(wait)
+    if not links.count_opening(session, link):
+        raise LinkNotLive  # Another opening reached the maximum meanwhile.
+    # The name the recipient typed is sealed to the person's audit key with the event.
+    people.record_event(session, config, person, "link_opened", actor_account_id=None, now=now,
+                        details={"link": link.id, "recipient": recipient[:links.MAX_RECIPIENT]})
+    if link.notify_on_open:
+        _tell_subject(session, config, person, "link_opened", link.id, now=now, mailer=mailer)
+    return OpenedLink(link.id, link.copy_jwe, link.copy_updated_at)
+
+
+def _count_wrong_passcode(session: Session, config: VaultConfig, link: ShareLink,
+                          person: Person, *, now: datetime, mailer: Mailer | None) -> NoReturn:
+    """One attempt off the link's lifetime budget; the last one stops the link.
+
+    :raises WrongPasscode: always, once the try is kept; LinkNotLive when another request
+        took the last attempt meanwhile.
+    """
+    remaining = links.count_wrong_passcode(session, link)
+    if remaining is None:
+        raise LinkNotLive
+    if remaining == 0:
+        links.disable(session, link, now)
+        people.record_event(session, config, person, "link_disabled", actor_account_id=None,
+                            now=now, details={"link": link.id})
+        _tell_subject(session, config, person, "link_disabled", link.id, now=now, mailer=mailer)
+    # Kept although the request is refused: otherwise every guess would be free.
+    keep_even_if_refused(session)
+    raise WrongPasscode(remaining)
+
+
+def give_location(session: Session, *, link_id: str, now: datetime) -> str:
+    """A token for fetching an opened link's copy once it is too big to embed; an hour long."""
+    return links.file_address(session, link_id, now)
+
+
+def open_location(session: Session, *, token: str, now: datetime) -> str:
+    """The copy behind a location token. :raises FileNotLive: when the token or link ended."""
+    jwe = links.open_file(session, token, now)
+    if jwe is None:
+        raise FileNotLive
+    return jwe
+
+
+def _tell_subject(session: Session, config: VaultConfig, person: Person, kind: str,
+                  link_id: str, *, now: datetime, mailer: Mailer | None) -> None:
+    """A notice in the subject's account history, and by email once it is committed."""
+    account = accounts.subject_account(session, person)
+    if account is None:
+        return
+    accounts.account_event(session, config, account, kind, now=now, details={"link": link_id})
+    email = account.email
+    if email:
+        after_commit(session, lambda: notices.send(mailer, email, notices.link_email(kind, now)))
+
+
+def send_ending_notices(session: Session, config: VaultConfig, mailer: Mailer | None,
                         now: datetime) -> int:
     """Notices for links that end within 30 and 7 days; run daily by the operator's timer.
 
-    The notices are committed before any email is sent, so a mail failure loses nothing and
-    a second run sends nothing twice. Returns how many notices were given.
+    The emails go once the notices are committed, so a mail failure loses nothing and a second
+    run sends nothing twice. Returns how many notices were given.
     """
-    with db.transaction() as session:
-        due = links.warn_ending(session, config, now)
-    for email, days in due:
-        notices.send(mailer, email, notices.link_email(f"link_ends_in_{days}_days", now))
-    return len(due)
+    given = 0
+    for person, link, days in links.take_ending_warnings(session, now):
+        _tell_subject(session, config, person, f"link_ends_in_{days}_days", link.id, now=now,
+                      mailer=mailer)
+        given += 1
+    return given

@@ -1,11 +1,18 @@
-"""Fixtures: a migrated database per test worker, an app, a client and clean tables per test.
+"""Fixtures: a migrated database per test worker, an app, a client, and a savepoint per test.
 
 Tests run on SQLite by default and on PostgreSQL when TELLONCE_TEST_DATABASE_URL is set;
 each xdist worker gets a database of its own, so workers never see each other's rows.
+
+Each test runs inside one transaction that is rolled back at its end, as warehouse's fixture
+does: the app's sessions join it with a savepoint each, so a request's commit (and
+``keep_even_if_refused``) releases a savepoint and nothing reaches the database for good.
+A test marked ``commits`` (it reads the database's files, or another process or connection
+must see its rows) gets real commits instead, and its tables are emptied afterwards.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 from collections.abc import Iterator
@@ -17,6 +24,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
 
 from keys.keyring import Keyring
 from keys.passphrase import TEST_PARAMS
@@ -66,11 +74,30 @@ def database_url(instance_path: Path, _postgres_database: str | None) -> str:
 
 
 @pytest.fixture(scope="session")
-def database(database_url: str) -> Iterator[Database]:
+def _migrated_database(database_url: str) -> Iterator[Database]:
     db = Database(database_url)
     upgrade(db.engine)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, _migrated_database: Database) -> Iterator[Database]:
+    """The worker's database, as this test sees it: in a transaction of its own."""
+    if request.node.get_closest_marker("commits"):
+        yield _migrated_database
+        _empty_tables(_migrated_database)
+        return
+    connection = _migrated_database.engine.connect()
+    outer = connection.begin()
+    isolated = copy.copy(_migrated_database)
+    isolated.sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                     expire_on_commit=False)
+    try:
+        yield isolated
+    finally:
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture(scope="session")
@@ -85,15 +112,13 @@ def settings(instance_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, keyring: Keyring, database: Database) -> Iterator[Flask]:
-    app = create_app({"SETTINGS": settings, "KEYRING": keyring, "DATABASE": database,
-                      "KDF_PARAMS": TEST_PARAMS})
-    yield app
-    _empty_tables(database)
+def app(settings: Settings, keyring: Keyring, database: Database) -> Flask:
+    return create_app({"SETTINGS": settings, "KEYRING": keyring, "DATABASE": database,
+                       "KDF_PARAMS": TEST_PARAMS})
 
 
 def _empty_tables(database: Database) -> None:
-    """Leave no row behind, so each test starts from an empty, migrated database."""
+    """Leave no row behind a test that committed, so the next starts from an empty database."""
     with database.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(table.delete())

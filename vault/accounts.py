@@ -20,8 +20,8 @@ from keys.hierarchy import ACCOUNT_AUDIT_KEY, ACCOUNT_KEY
 from keys.passphrase import KdfParams
 from vault import audit
 from vault.config import VaultConfig
-from vault.errors import Conflict, InvalidAccountDetails, NotFound, SignInFailed
-from vault.models import Account, SignInSession, new_id
+from vault.errors import InvalidAccountDetails, LoginTaken, NotFound, SignInFailed
+from vault.models import Account, Person, SignInSession, new_id
 from vault.passphrases import check_passphrase
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -160,7 +160,7 @@ def create_account(
         clash = clash | (Account.email == email_value)
     taken = session.scalar(select(func.count()).select_from(Account).where(clash))
     if taken:
-        raise Conflict("That login or email address is already in use. Choose another.")
+        raise LoginTaken
 
     private_key = hybrid.PrivateKey.generate()
     audit_private = hybrid.PrivateKey.generate()
@@ -314,6 +314,13 @@ def end_sessions(session: Session, *, account_id: str, keep: bytes | None = None
     if keep is not None:
         stmt = stmt.where(SignInSession.id_digest != keep)
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def subject_account(session: Session, person: Person) -> Account | None:
+    """The account whose own record this is; None for a record managed for someone."""
+    if person.subject_account_id is None:
+        return None
+    return session.get(Account, person.subject_account_id)
 
 
 def row_account(session: Session, account_id: str) -> Account:

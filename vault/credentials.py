@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from keys import hybrid, tokens
@@ -17,7 +17,7 @@ from keys.binding import bind
 from keys.errors import DecryptionFailed, InvalidKeyMaterial
 from keys.hierarchy import ACCOUNT_KEY
 from vault import payloads
-from vault.accounts import Unlocked, account_event, end_sessions, public_key_of, row_account
+from vault.accounts import Unlocked, account_event, public_key_of, row_account
 from vault.config import VaultConfig
 from vault.errors import InvalidAccountDetails, NotFound, NotSignedIn
 from vault.models import Account, ApiToken, PendingSignIn, SignInSession, new_id
@@ -99,8 +99,10 @@ def end_session(session: Session, *, token: str) -> None:
     )
 
 
-def end_all_sessions(session: Session, *, account_id: str) -> int:
-    return end_sessions(session, account_id=account_id)
+def touch_session(session: Session, *, digest: bytes, now: datetime) -> None:
+    """Mark the session used now, by statement: for a request whose own writes were undone."""
+    session.execute(update(SignInSession).where(SignInSession.id_digest == digest)
+                    .values(last_seen_at=now))
 
 
 def list_sessions(session: Session, *, account_id: str) -> list[SignInSession]:
@@ -191,6 +193,11 @@ def resume_api_token(session: Session, *, token: str, now: datetime) -> tuple[Un
     unlocked = _unlock(secret, "api-token", row.account_key_wrap, row.account_id, row.id)
     row.last_used_at = now
     return unlocked, row
+
+
+def touch_api_token(session: Session, *, token_id: str, now: datetime) -> None:
+    """Mark the token used now, by statement, like ``touch_session``."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def list_api_tokens(session: Session, *, account_id: str) -> list[ApiToken]:

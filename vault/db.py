@@ -15,6 +15,7 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +170,64 @@ def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -
         session.execute(sqlite_insert(model).values(**values).on_conflict_do_nothing())
 
 
+# -- the unit of work ------------------------------------------------------------------------
+#
+# Operations flush and never commit: each front door (a request, a command) commits once at
+# its end, or rolls back on any error. Two small hooks live here, below the front doors, so
+# that operations in ``consent`` can use them without knowing any web framework. Decision
+# 0003 (docs/decisions/) explains both.
+
+AFTER_COMMIT = "tellonce.after_commit"
+KEEPING = "tellonce.keeping"
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once this unit of work's writes are committed; never if rolled back.
+
+    For what must not happen unless the writes stay, and must not hold the database while it
+    happens: an email saying a link was opened, for example.
+    """
+    session.info.setdefault(AFTER_COMMIT, []).append(action)
+
+
+def run_after_commit(session: Session) -> None:
+    """Run the actions waiting for the commit that just happened, in the order given."""
+    for action in session.info.pop(AFTER_COMMIT, []):
+        action()
+
+
+def discard_after_commit(session: Session) -> None:
+    """Forget the waiting actions: their writes were rolled back."""
+    session.info.pop(AFTER_COMMIT, None)
+
+
+def keep_even_if_refused(session: Session) -> None:
+    """Commit now what this unit of work has written, because it must stay even if the request
+    is then refused: a wrong passcode or passphrase counted, a failure audited, a challenge
+    used up. The one way an operation commits (decision 0003).
+
+    It also ends the transaction, so slow work that follows (Argon2id) holds no connection
+    and, on SQLite, no lock. Call it only when everything written so far must stay.
+    """
+    session.info[KEEPING] = True
+    try:
+        session.commit()
+    finally:
+        session.info.pop(KEEPING, None)
+    run_after_commit(session)
+
+
+def is_keeping(session: Session) -> bool:
+    """True while ``keep_even_if_refused`` commits: lets a test tell its commits apart."""
+    return bool(session.info.get(KEEPING))
+
+
 class Database:
-    """An engine and its session factory, with a short-transaction helper."""
+    """An engine and its session factory.
+
+    ``transaction()`` is a unit of work of its own, for tools and tests; the server's front
+    doors open theirs in one place each (``web/unit_of_work.py``, ``web/cli.py``).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -185,7 +242,8 @@ class Database:
 
 
 class _Transaction:
-    """``with db.transaction() as s:`` commits on success and rolls back on any error."""
+    """``with db.transaction() as s:`` commits on success and rolls back on any error; the
+    actions waiting for the commit run after it."""
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -201,7 +259,9 @@ class _Transaction:
         try:
             if exc_type is None:
                 self._session.commit()
+                run_after_commit(self._session)
             else:
                 self._session.rollback()
+                discard_after_commit(self._session)
         finally:
             self._session.close()

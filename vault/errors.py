@@ -38,11 +38,23 @@ class Conflict(VaultError):
     message = "That conflicts with what is already stored."
 
 
+class LoginTaken(Conflict):
+    """Signing up with a login or email address that another account has."""
+
+    message = "That login or email address is already in use. Choose another."
+
+
 class SignInFailed(VaultError):
     """One error for a wrong passphrase, a wrong code and an unknown login alike."""
 
     code = "sign_in_failed"
     message = "That login and passphrase do not match. Check them and try again."
+
+
+class StepUpFailed(SignInFailed):
+    """A signed-in person typed the wrong passphrase when asked for it again."""
+
+    message = "That is not your passphrase. Check it and try again."
 
 
 class NotSignedIn(VaultError):

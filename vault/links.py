@@ -1,16 +1,14 @@
-"""Share links: their rows, their encrypted copies, and the checks at the manifest.
+"""Share links: their rows, their encrypted copies, and the atomic counters of the manifest.
 
-What a link holds is decided in ``consent``; this module keeps it. The share key is wrapped by
-the record key only, so only a full-scope member (or the link's holder) can read a copy, and
-the server alone never can. Order of checks at the manifest (DESIGN.md): not live, 404; wrong
-passcode, 401 with the attempts left, counted atomically first; polled too often, 429.
+What a link holds, and the checks when it is opened, are decided in ``consent.sharing``; this
+module keeps them. The share key is wrapped by the record key only, so only a full-scope
+member (or the link's holder) can read a copy, and the server alone never can.
 """
 
 from __future__ import annotations
 
 import hmac
 import os
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,12 +18,11 @@ from sqlalchemy.orm import Session
 from keys import envelope, share, tokens
 from keys.errors import InvalidKeyMaterial
 from keys.hierarchy import SHARE_KEY, record_metadata_binding
-from vault import payloads, people
-from vault.accounts import account_event
+from vault import payloads
 from vault.config import VaultConfig
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain
-from vault.models import Account, Person, ShareLink, ShareLinkFile, new_id
+from vault.models import Person, ShareLink, ShareLinkFile, new_id
 
 PASSCODE_BUDGET = 10
 MAX_LIFETIME = timedelta(days=366)  # "within 12 months", whatever the calendar does.
@@ -36,31 +33,6 @@ WINDOW = timedelta(minutes=10)
 WINDOW_REQUESTS = 60
 FILE_LIFETIME = timedelta(hours=1)
 FILE_LOOKUP_KIND = "link-file"
-
-
-@dataclass(frozen=True)
-class Opened:
-    """A successful manifest request: the copy, or where to fetch it."""
-
-    link_id: str
-    jwe: str
-    updated_at: datetime
-    # The address to email a notice to, when the person asked to hear of each opening.
-    notify_email: str | None = None
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A manifest request turned away: 404, 401 with attempts left, or 429 with a wait."""
-
-    status: int
-    remaining_attempts: int | None = None
-    retry_after: int | None = None
-    # The address to email when this refusal stopped the link (its last wrong passcode).
-    notify_email: str | None = None
-
-
-NOT_LIVE = Refused(404)
 
 
 def _meta_binding(person: Person, link_id: str, epoch: int) -> bytes:
@@ -179,9 +151,13 @@ def renew(link: ShareLink, *, expires_at: datetime, now: datetime) -> None:
 
 
 # -- the manifest --------------------------------------------------------------------------------
+#
+# The rows and atomic counters behind the checks at the manifest; the checks themselves, their
+# order and who is told are in ``consent.sharing.open_link``.
 
 
-def _find(session: Session, manifest_id_text: str) -> tuple[ShareLink, Person] | None:
+def find_by_manifest_id(session: Session, manifest_id_text: str) -> tuple[ShareLink, Person] | None:
+    """The link a manifest URL names, and its person; None for anything else."""
     try:
         manifest_id = share.parse_manifest_id(manifest_id_text)
     except InvalidKeyMaterial:
@@ -193,38 +169,8 @@ def _find(session: Session, manifest_id_text: str) -> tuple[ShareLink, Person] |
     return (link, person) if person is not None else None
 
 
-def _count_wrong_passcode(session: Session, config: VaultConfig, link: ShareLink,
-                          person: Person, now: datetime) -> Refused:
-    """One attempt off the lifetime budget, atomically; none left disables the link."""
-    failures = session.scalar(
-        update(ShareLink)
-        .where(ShareLink.id == link.id, ShareLink.passcode_failures < ShareLink.passcode_budget)
-        .values(passcode_failures=ShareLink.passcode_failures + 1)
-        .returning(ShareLink.passcode_failures))
-    if failures is None:
-        return NOT_LIVE  # Another request took the last attempt meanwhile.
-    remaining = link.passcode_budget - failures
-    if remaining > 0:
-        return Refused(401, remaining_attempts=remaining)
-    session.execute(update(ShareLink).where(ShareLink.id == link.id).values(disabled_at=now))
-    people.record_event(session, config, person, "link_disabled", actor_account_id=None,
-                        now=now, details={"link": link.id})
-    email = tell_subject(session, config, person, "link_disabled", link.id, now)
-    return Refused(401, remaining_attempts=0, notify_email=email)
-
-
-def tell_subject(session: Session, config: VaultConfig, person: Person, kind: str,
-                 link_id: str, now: datetime) -> str | None:
-    """A notice in the subject's account history; returns their notice address, if any."""
-    account = (session.get(Account, person.subject_account_id)
-               if person.subject_account_id else None)
-    if account is None:
-        return None
-    account_event(session, config, account, kind, now=now, details={"link": link_id})
-    return account.email or None
-
-
-def _passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) -> bool:
+def passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) -> bool:
+    """Compared in constant time under the keyring's passcode key, bound to this link."""
     if not isinstance(passcode, str) or not passcode or len(passcode) > MAX_PASSCODE:
         return False
     assert link.passcode_digest is not None  # noqa: S101 - only called for links with one
@@ -232,8 +178,25 @@ def _passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) ->
     return hmac.compare_digest(digest, link.passcode_digest)
 
 
-def _take_window_slot(session: Session, link: ShareLink, now: datetime) -> Refused | None:
-    """Count this request in the link's window, atomically, or say how long to wait."""
+def count_wrong_passcode(session: Session, link: ShareLink) -> int | None:
+    """One attempt off the lifetime budget, atomically; the attempts left, or None when
+    another request took the last one meanwhile."""
+    failures = session.scalar(
+        update(ShareLink)
+        .where(ShareLink.id == link.id, ShareLink.passcode_failures < ShareLink.passcode_budget)
+        .values(passcode_failures=ShareLink.passcode_failures + 1)
+        .returning(ShareLink.passcode_failures))
+    return None if failures is None else link.passcode_budget - failures
+
+
+def disable(session: Session, link: ShareLink, now: datetime) -> None:
+    """Stop a link whose passcode budget is spent."""
+    session.execute(update(ShareLink).where(ShareLink.id == link.id).values(disabled_at=now))
+
+
+def take_window_slot(session: Session, link: ShareLink, now: datetime) -> int | None:
+    """Count this request in the link's window, atomically; None when counted, else how many
+    seconds to wait."""
     start = link.window_start
     if start is None or now >= start + WINDOW:
         session.execute(update(ShareLink).where(ShareLink.id == link.id)
@@ -245,10 +208,10 @@ def _take_window_slot(session: Session, link: ShareLink, now: datetime) -> Refus
         .values(window_requests=ShareLink.window_requests + 1)).rowcount
     if counted == 1:
         return None
-    return Refused(429, retry_after=int((start + WINDOW - now).total_seconds()) + 1)
+    return int((start + WINDOW - now).total_seconds()) + 1
 
 
-def _count_opening(session: Session, link: ShareLink) -> bool:
+def count_opening(session: Session, link: ShareLink) -> bool:
     """One more opening, unless a maximum is reached; atomic against concurrent openings."""
     query = update(ShareLink).where(ShareLink.id == link.id)
     if link.max_openings is not None:
@@ -256,34 +219,6 @@ def _count_opening(session: Session, link: ShareLink) -> bool:
     counted: int = session.execute(  # type: ignore[attr-defined]
         query.values(openings=ShareLink.openings + 1)).rowcount
     return counted == 1
-
-
-def open_manifest(
-    session: Session, config: VaultConfig, *, manifest_id: str, passcode: object,
-    recipient: str, now: datetime,
-) -> Opened | Refused:
-    """The checks at the manifest, in DESIGN.md's order, and the opening's audit event.
-
-    Returns rather than raises, so the caller commits either way: a wrong passcode must stay
-    counted even though the request is refused.
-    """
-    found = _find(session, manifest_id)
-    if found is None or not is_live(*found, now):
-        return NOT_LIVE
-    link, person = found
-    if link.passcode_digest is not None and not _passcode_matches(config, link, passcode):
-        return _count_wrong_passcode(session, config, link, person, now)
-    waiting = _take_window_slot(session, link, now)
-    if waiting is not None:
-        return waiting
-    if not _count_opening(session, link):
-        return NOT_LIVE
-    # The name the recipient typed is sealed to the person's audit key with the event.
-    people.record_event(session, config, person, "link_opened", actor_account_id=None, now=now,
-                        details={"link": link.id, "recipient": recipient[:MAX_RECIPIENT]})
-    email = (tell_subject(session, config, person, "link_opened", link.id, now)
-             if link.notify_on_open else None)
-    return Opened(link.id, link.copy_jwe, link.copy_updated_at, email)
 
 
 def file_address(session: Session, link_id: str, now: datetime) -> str:
@@ -318,11 +253,9 @@ def open_file(session: Session, token: str, now: datetime) -> str | None:
 WARNINGS = ((timedelta(days=7), "warned_7_at"), (timedelta(days=30), "warned_30_at"))
 
 
-def warn_ending(session: Session, config: VaultConfig, now: datetime) -> list[tuple[str, int]]:
-    """Tell each person of their live links ending within 30 and within 7 days, once each.
-
-    Returns (notice address, days) for each notice that has an address to email.
-    """
+def take_ending_warnings(session: Session, now: datetime) -> list[tuple[Person, ShareLink, int]]:
+    """The live links ending within 30 and within 7 days whose person has not been told yet,
+    with the days; each is marked told, so it is given once."""
     out = []
     for ahead, column in WARNINGS:
         due = session.scalars(select(ShareLink).where(
@@ -334,10 +267,6 @@ def warn_ending(session: Session, config: VaultConfig, now: datetime) -> list[tu
             # A 7-day notice makes the 30-day one pointless if both are due at once.
             link.warned_30_at = link.warned_30_at or now
             setattr(link, column, now)
-            if person is None or not is_live(link, person, now):
-                continue
-            email = tell_subject(session, config, person, f"link_ends_in_{ahead.days}_days",
-                                 link.id, now)
-            if email:
-                out.append((email, ahead.days))
+            if person is not None and is_live(link, person, now):
+                out.append((person, link, ahead.days))
     return out

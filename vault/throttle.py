@@ -99,5 +99,7 @@ def reset(session: Session, *, key: bytes) -> None:
 
 
 def failures_for(session: Session, *, key: bytes) -> int:
-    row = session.get(SignInThrottle, key)
-    return 0 if row is None else row.failures
+    # A query, not the identity map: the counts change by UPDATE statements the ORM never sees.
+    failures = session.scalar(select(SignInThrottle.failures)
+                              .where(SignInThrottle.key_digest == key))
+    return failures or 0

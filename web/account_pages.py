@@ -8,13 +8,10 @@ and every copy or deletion of the whole record, asks for the passphrase again fi
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from datetime import timedelta
 from typing import Any
 
-import qrcode
 from flask import (
     Blueprint,
     jsonify,
@@ -25,10 +22,8 @@ from flask import (
     url_for,
 )
 
-from consent import account as consent_account
-from consent import auth, lifecycle, records
-from consent import people as consent_people
-from vault import credentials
+from consent import accounts, lifecycle, records, sessions, sign_in, tokens
+from consent.errors import CodeNotConfirmed
 from vault.errors import (
     AttachmentRejected,
     Conflict,
@@ -37,16 +32,11 @@ from vault.errors import (
     SignInFailed,
     TooManyAttempts,
     WeakPassphrase,
-    WrongCode,
 )
-from web.context import db_session, require_actor, runtime, signed_in_actor
-from web.form_flow import (
-    SIGN_IN_PROBLEMS,
-    client_address,
-    confirm_passphrase,
-    load_form,
-    sign_in_problem,
-)
+from web import qr
+from web.context import client_address, db_session, require_actor, runtime, signed_in_actor
+from web.errors import status_of
+from web.form_flow import PASSPHRASE_PROBLEMS, form_again, load_form
 from web.forms import (
     ButtonForm,
     ChangePassphraseForm,
@@ -100,11 +90,9 @@ def _done() -> str | None:
     return DONE.get(request.args.get("done", ""))
 
 
-
-
-def _own_record_or_dashboard() -> tuple[consent_account.OwnRecord | None, Any]:
+def _own_record_or_dashboard() -> tuple[accounts.OwnRecord | None, Any]:
     """The person's own record, or where to send them when it is deleted (the undo page)."""
-    own = consent_account.require_own_record(db_session(), require_actor())
+    own = accounts.require_own_record(db_session(), require_actor())
     if own.hidden:
         return None, redirect(url_for("pages.dashboard"), 303)
     return own, None
@@ -116,7 +104,6 @@ def _own_record_or_dashboard() -> tuple[consent_account.OwnRecord | None, Any]:
 @bp.get("/account")
 def index() -> str:
     require_actor()
-    db_session().commit()
     return render_template("account/index.html", done=_done())
 
 
@@ -133,17 +120,14 @@ def change_passphrase() -> Any:
     if errors:
         return render_template(template, errors=errors), 422
     rt = runtime()
-    db_session().commit()  # End this request's transaction before the slow key work.
     try:
-        auth.change_passphrase(rt.db, rt.config, account_id=actor.account_id,
-                               passphrase=data["passphrase"],
-                               new_passphrase=data["new_passphrase"],
-                               keep_session_digest=actor.session_digest,
-                               address=client_address(), now=rt.now())
+        accounts.change_passphrase(db_session(), rt.config, actor, passphrase=data["passphrase"],
+                                   new_passphrase=data["new_passphrase"],
+                                   address=client_address(), now=rt.now())
     except WeakPassphrase as exc:
-        return render_template(template, errors={"new_passphrase": exc.message}), 422
-    except SIGN_IN_PROBLEMS as exc:
-        return sign_in_problem(exc, "passphrase", template)
+        return form_again(exc, "new_passphrase", template)
+    except PASSPHRASE_PROBLEMS as exc:
+        return form_again(exc, "passphrase", template)
     return redirect(url_for("account.index", done="passphrase"), 303)
 
 
@@ -151,20 +135,18 @@ def change_passphrase() -> Any:
 
 
 def _session_rows() -> list[dict[str, Any]]:
-    actor = require_actor()
-    rows = [{"started": uk_time(row.created_at), "last_used": uk_time(row.last_seen_at),
-             "here": row.id_digest == actor.session_digest}
-            for row in credentials.list_sessions(db_session(), account_id=actor.account_id)]
+    rows = [{"started": uk_time(row["created_at"]), "last_used": uk_time(row["last_seen_at"]),
+             "here": row["current"]}
+            for row in sessions.list_sessions(db_session(), require_actor())]
     # This device first: it is the one the person is looking at.
     rows.sort(key=lambda row: not row["here"])
     return rows
 
 
-@bp.get("/account/sessions")
-def sessions() -> str:
-    rows = _session_rows()
-    db_session().commit()
-    return render_template("account/sessions.html", sessions=rows, done=_done(), errors={})
+@bp.get("/account/sessions", endpoint="sessions")
+def sessions_page() -> str:
+    return render_template("account/sessions.html", sessions=_session_rows(), done=_done(),
+                           errors={})
 
 
 @bp.post("/account/sessions/end-others")
@@ -174,8 +156,7 @@ def end_other_sessions() -> Any:
     if errors:
         return render_template("account/sessions.html", sessions=_session_rows(), done=None,
                                errors=errors), 422
-    consent_account.end_other_sessions(db_session(), actor)
-    db_session().commit()
+    sessions.end_other_sessions(db_session(), actor)
     return redirect(url_for("account.sessions", done="sessions"), 303)
 
 
@@ -189,32 +170,30 @@ def _token_rows() -> list[dict[str, Any]]:
     names = {p["id"]: p["preferred_name"] for p in records.list_people(session, actor)}
     now = rt.now()
     rows = []
-    for row in credentials.list_api_tokens(session, account_id=actor.account_id):
-        if row.revoked_at is not None:
-            state = f"Revoked on {uk_time(row.revoked_at)}"
-        elif row.expires_at <= now:
-            state = f"Stopped working on {uk_time(row.expires_at)}"
+    for row in tokens.list_tokens(session, actor):
+        if row["revoked_at"] is not None:
+            state = f"Revoked on {uk_time(row['revoked_at'])}"
+        elif row["expires_at"] <= now:
+            state = f"Stopped working on {uk_time(row['expires_at'])}"
         else:
-            state = f"Works until {uk_time(row.expires_at)}"
-        people = [names.get(pid, "A record you cannot see now") for pid in json.loads(row.person_ids)]
+            state = f"Works until {uk_time(row['expires_at'])}"
+        people = [names.get(pid, "A record you cannot see now") for pid in row["person_ids"]]
         rows.append({
-            "id": row.id,
-            "name": credentials.token_name(actor.unlocked, row),
-            "can": "Read and change" if "write" in row.scopes.split() else "Read only",
+            "id": row["id"],
+            "name": row["name"],
+            "can": "Read and change" if "write" in row["scopes"] else "Read only",
             "records": ", ".join(people),
-            "made": uk_time(row.created_at),
+            "made": uk_time(row["created_at"]),
             "state": state,
-            "last_used": uk_time(row.last_used_at) if row.last_used_at else "Never",
-            "active": row.revoked_at is None and row.expires_at > now,
+            "last_used": uk_time(row["last_used_at"]) if row["last_used_at"] else "Never",
+            "active": row["revoked_at"] is None and row["expires_at"] > now,
         })
     return rows
 
 
-@bp.get("/account/tokens")
-def tokens() -> str:
-    rows = _token_rows()
-    db_session().commit()
-    return render_template("account/tokens.html", tokens=rows, done=_done())
+@bp.get("/account/tokens", endpoint="tokens")
+def tokens_page() -> str:
+    return render_template("account/tokens.html", tokens=_token_rows(), done=_done())
 
 
 @bp.route("/account/tokens/new", methods=["GET", "POST"])
@@ -225,7 +204,6 @@ def new_token() -> Any:
     people = records.list_people(session, actor)
     template = "account/token_new.html"
     if request.method == "GET":
-        session.commit()
         return render_template(template, people=people, values={}, errors={})
     values = request.form.to_dict()
     values.pop("csrf_token", None)
@@ -237,14 +215,12 @@ def new_token() -> Any:
         return render_template(template, people=people, values=values, errors=errors), 422
     scopes = ["read", "write"] if data["access"] == "read_write" else ["read"]
     now = rt.now()
-    token, row = consent_people.create_token(
+    token, made = tokens.create_token(
         session, rt.config, actor, name=data["name"].strip(), scopes=scopes,
         person_ids=[person_id], expires_at=now + timedelta(days=data["days"]), now=now)
-    expires = uk_time(row.expires_at)
-    session.commit()
     # The token is shown in this answer only: it is stored as a digest, and the page is no-store.
     return render_template("account/token_made.html", token=token, name=data["name"].strip(),
-                           expires=expires)
+                           expires=uk_time(made["expires_at"]))
 
 
 def _token_person(data: dict[str, Any], people: list[dict[str, str]]) -> str | None:
@@ -268,16 +244,13 @@ def revoke_token(token_id: Any) -> Any:
     actor = require_actor()
     token = _own_token(str(token_id))
     if request.method == "GET":
-        db_session().commit()
         if not token["active"]:
             return redirect(url_for("account.tokens"), 303)
         return render_template("account/token_revoke.html", token=token, errors={})
     _, errors = load_form(ButtonForm())
     if errors:
         return render_template("account/token_revoke.html", token=token, errors=errors), 422
-    consent_account.revoke_token(db_session(), rt.config, actor, token_id=str(token_id),
-                                 now=rt.now())
-    db_session().commit()
+    tokens.revoke_token(db_session(), rt.config, actor, token_id=str(token_id), now=rt.now())
     return redirect(url_for("account.tokens", done="revoked"), 303)
 
 
@@ -294,13 +267,12 @@ def new_recovery_code() -> Any:
     if errors:
         return render_template(template, errors=errors), 422
     rt = runtime()
-    db_session().commit()  # End this request's transaction before the slow key work.
     try:
-        code = auth.replace_recovery_code(rt.db, rt.config, account_id=actor.account_id,
-                                          passphrase=data["passphrase"], address=client_address(),
-                                          now=rt.now())
-    except SIGN_IN_PROBLEMS as exc:
-        return sign_in_problem(exc, "passphrase", template)
+        code = accounts.replace_recovery_code(db_session(), rt.config, actor,
+                                              passphrase=data["passphrase"],
+                                              address=client_address(), now=rt.now())
+    except PASSPHRASE_PROBLEMS as exc:
+        return form_again(exc, "passphrase", template)
     # The code is shown in this answer only: it is never stored, and the page is no-store.
     return render_template("account/new_recovery_code.html", code=code, replaced=True,
                            errors={})
@@ -314,7 +286,6 @@ def record() -> Any:
     _own, elsewhere = _own_record_or_dashboard()
     if elsewhere:
         return elsewhere
-    db_session().commit()
     return render_template("account/record.html", done=_done(),
                            days=runtime().config.deletion_undo_period.days)
 
@@ -328,19 +299,18 @@ def export_record() -> Any:
         return elsewhere
     template = "account/export.html"
     if request.method == "GET":
-        db_session().commit()
         return render_template(template, errors={})
     data, errors = load_form(ConfirmPassphraseForm())
     if errors:
         return render_template(template, errors=errors), 422
-    try:
-        confirm_passphrase(data["passphrase"])
-    except SIGN_IN_PROBLEMS as exc:
-        return sign_in_problem(exc, "passphrase", template)
     now = rt.now()
-    document = lifecycle.export_record(db_session(), rt.config, actor, person_id=own.person_id,
-                                       now=now)
-    db_session().commit()
+    try:
+        document = lifecycle.export_record(db_session(), rt.config, actor,
+                                           person_id=own.person_id, now=now,
+                                           passphrase=data["passphrase"],
+                                           address=client_address())
+    except PASSPHRASE_PROBLEMS as exc:
+        return form_again(exc, "passphrase", template)
     response = jsonify(document)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="tellonce-record-{now.date().isoformat()}.json"')
@@ -358,7 +328,6 @@ def import_record() -> Any:
         return elsewhere
     template = "account/import.html"
     if request.method == "GET":
-        db_session().commit()
         return render_template(template, errors={}, detail=None)
     _, errors = load_form(ImportForm())
     if errors:
@@ -372,20 +341,16 @@ def import_record() -> Any:
     except (ValueError, UnicodeDecodeError):
         return render_template(template, errors={"record_file": NOT_A_RECORD_FILE},
                                detail=None), 422
-    session = db_session()
     try:
-        lifecycle.import_record(session, rt.config, actor, person_id=own.person_id,
+        lifecycle.import_record(db_session(), rt.config, actor, person_id=own.person_id,
                                 document=document, now=rt.now())
-    except Conflict:
-        session.rollback()
-        return render_template(template, errors={"record_file": NOT_EMPTY}, detail=None), 409
+    except Conflict as exc:
+        return form_again(exc, "record_file", template, message=NOT_EMPTY, detail=None)
     except (InvalidEntry, AttachmentRejected) as exc:
         # Nothing was written: the import checks the whole file before it writes anything,
-        # and this transaction is not committed.
-        session.rollback()
-        return render_template(template, errors={"record_file": NOT_A_RECORD_FILE},
-                               detail=exc.message), 422
-    session.commit()
+        # and an error answer rolls the request's unit of work back.
+        return form_again(exc, "record_file", template, message=NOT_A_RECORD_FILE,
+                          detail=exc.message)
     return redirect(url_for("account.record", done="imported"), 303)
 
 
@@ -399,19 +364,17 @@ def delete_record() -> Any:
     template = "account/delete.html"
     days = rt.config.deletion_undo_period.days
     if request.method == "GET":
-        db_session().commit()
         return render_template(template, days=days, values={}, errors={})
     values = {"understood": request.form.get("understood", "")}
     data, errors = load_form(DeleteRecordForm())
     if errors:
         return render_template(template, days=days, values=values, errors=errors), 422
     try:
-        confirm_passphrase(data["passphrase"])
-    except SIGN_IN_PROBLEMS as exc:
-        return sign_in_problem(exc, "passphrase", template, days=days, values=values)
-    lifecycle.delete_record(db_session(), rt.config, actor, person_id=own.person_id,
-                            now=rt.now())
-    db_session().commit()
+        lifecycle.delete_record(db_session(), rt.config, actor, person_id=own.person_id,
+                                now=rt.now(), passphrase=data["passphrase"],
+                                address=client_address())
+    except PASSPHRASE_PROBLEMS as exc:
+        return form_again(exc, "passphrase", template, days=days, values=values)
     # The person stays signed in; the dashboard now says the record is deleted, with undo.
     return redirect(url_for("pages.dashboard"), 303)
 
@@ -420,7 +383,7 @@ def delete_record() -> Any:
 def undo_delete() -> Any:
     rt = runtime()
     actor = require_actor()
-    own = consent_account.require_own_record(db_session(), actor)
+    own = accounts.require_own_record(db_session(), actor)
     if not own.hidden:
         return redirect(url_for("pages.dashboard"), 303)  # Nothing to undo.
     _, errors = load_form(ButtonForm())
@@ -429,7 +392,6 @@ def undo_delete() -> Any:
                                errors=errors), 422
     lifecycle.undo_delete_record(db_session(), rt.config, actor, person_id=own.person_id,
                                  now=rt.now())
-    db_session().commit()
     return redirect(url_for("pages.record", person_id=own.person_id), 303)
 
 
@@ -447,16 +409,16 @@ def recover() -> Any:
         return render_template(template, values=values, errors=errors), 422
     rt = runtime()
     try:
-        signed, code = auth.recover(rt.db, rt.config, login=data["login"],
-                                    code=data["recovery_code"].strip(),
-                                    new_passphrase=data["new_passphrase"],
-                                    address=client_address(), now=rt.now())
+        signed, code = sign_in.recover(db_session(), rt.config, login=data["login"],
+                                       code=data["recovery_code"].strip(),
+                                       new_passphrase=data["new_passphrase"],
+                                       address=client_address(), now=rt.now())
     except WeakPassphrase as exc:
-        return render_template(template, values=values,
-                               errors={"new_passphrase": exc.message}), 422
-    except (SignInFailed, TooManyAttempts) as exc:
-        return sign_in_problem(exc, "recovery_code", template, values=values,
-                                wrong=WRONG_CODE, wrong_status=401)
+        return form_again(exc, "new_passphrase", template, values=values)
+    except SignInFailed as exc:
+        return form_again(exc, "recovery_code", template, message=WRONG_CODE, values=values)
+    except TooManyAttempts as exc:
+        return form_again(exc, "recovery_code", template, values=values)
     # The new code is shown in this answer only: the old one was used up.
     response = make_response(render_template("account/new_recovery_code.html", code=code,
                                              replaced=False, errors={}))
@@ -467,22 +429,13 @@ def recover() -> Any:
 # -- one-time codes (second factor) --------------------------------------------------------
 
 
-def _qr_data_uri(text: str) -> str:
-    """A QR code as a PNG data URI: drawn here, so the secret never leaves this server."""
-    buffer = io.BytesIO()
-    qrcode.make(text, box_size=6, border=2).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 def _grouped(secret: str) -> str:
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
 @bp.get("/account/codes")
 def codes() -> str:
-    actor = require_actor()
-    switched_on = consent_account.has_one_time_codes(db_session(), actor)
-    db_session().commit()
+    switched_on = accounts.has_one_time_codes(db_session(), require_actor())
     return render_template("account/codes.html", switched_on=switched_on, errors={},
                            done=_done())
 
@@ -494,14 +447,15 @@ def start_codes() -> Any:
     if errors:
         return render_template("account/codes.html", switched_on=False, errors=errors), 422
     rt = runtime()
-    db_session().commit()
     try:
-        made = auth.start_totp(rt.db, rt.config, account_id=actor.account_id,
-                               passphrase=data["passphrase"], address=client_address(), now=rt.now())
-    except SIGN_IN_PROBLEMS as exc:
-        return sign_in_problem(exc, "passphrase", "account/codes.html", switched_on=False)
+        made = accounts.start_totp(db_session(), rt.config, actor, passphrase=data["passphrase"],
+                                   address=client_address(), now=rt.now())
+    except PASSPHRASE_PROBLEMS as exc:
+        return form_again(exc, "passphrase", "account/codes.html", switched_on=False)
+    # Drawn here, so the secret never leaves this server.
     return render_template("account/codes_confirm.html", secret=_grouped(made["secret"]),
-                           qr=_qr_data_uri(made["uri"]), errors={})
+                           qr=qr.data_uri(qr.png(made["uri"], box_size=6, border=2)),
+                           errors={})
 
 
 @bp.post("/account/codes/confirm")
@@ -509,19 +463,17 @@ def confirm_codes() -> Any:
     actor = require_actor()
     data, errors = load_form(CodeForm())
     rt = runtime()
+    status = 422
     if not errors:
         try:
-            auth.confirm_totp(db_session(), rt.config, unlocked=actor.unlocked,
-                              code=data["code"], now=rt.now())
-        except WrongCode as exc:
-            errors = {"code": exc.message}
+            accounts.confirm_totp(db_session(), rt.config, actor, code=data["code"], now=rt.now())
+        except CodeNotConfirmed as exc:
+            errors, status = {"code": exc.message}, status_of(exc)
         except NotFound:
             return redirect(url_for("account.codes"), 303)
     if errors:
-        db_session().rollback()
         return render_template("account/codes_confirm.html", secret=None, qr=None,
-                               errors={"code": errors.get("code", "Type the 6 numbers.")}), 422
-    db_session().commit()
+                               errors={"code": errors.get("code", "Type the 6 numbers.")}), status
     return redirect(url_for("account.codes", done="codes_on"), 303)
 
 
@@ -532,10 +484,9 @@ def remove_codes() -> Any:
     if errors:
         return render_template("account/codes.html", switched_on=True, errors=errors), 422
     rt = runtime()
-    db_session().commit()
     try:
-        auth.remove_totp(rt.db, rt.config, account_id=actor.account_id,
-                         passphrase=data["passphrase"], address=client_address(), now=rt.now())
-    except SIGN_IN_PROBLEMS as exc:
-        return sign_in_problem(exc, "passphrase", "account/codes.html", switched_on=True)
+        accounts.remove_totp(db_session(), rt.config, actor, passphrase=data["passphrase"],
+                             address=client_address(), now=rt.now())
+    except PASSPHRASE_PROBLEMS as exc:
+        return form_again(exc, "passphrase", "account/codes.html", switched_on=True)
     return redirect(url_for("account.codes", done="codes_off"), 303)

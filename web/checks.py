@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import redis
+
+from keys.keyring import Keyring, file_mode_is_private
+from vault.audit import all_chains, verify_chain
+from vault.db import Database
+from vault.errors import ChainBroken
+from vault.migrate import current_revision, head_revision
 from web.settings import Settings
 
 Check = Callable[[Settings], str | None]
 
 
 def _keyring(settings: Settings) -> str | None:
-    from keys.keyring import Keyring, file_mode_is_private
-
     path = settings.keyring_path
     if not path.exists():
         return "There is no keyring: run 'tellonce init'."
@@ -33,9 +38,6 @@ def _base_url(settings: Settings) -> str | None:
 
 
 def _database(settings: Settings) -> str | None:
-    from vault.db import Database
-    from vault.migrate import current_revision, head_revision
-
     db = Database(settings.database_url)
     try:
         current = current_revision(db.engine)
@@ -51,7 +53,6 @@ def _database(settings: Settings) -> str | None:
 def _sqlite(settings: Settings) -> str | None:
     if not settings.is_sqlite:
         return None
-    from vault.db import Database
 
     db = Database(settings.database_url)
     try:
@@ -72,7 +73,6 @@ def _sqlite(settings: Settings) -> str | None:
 def _redis(settings: Settings) -> str | None:
     if not settings.redis_url:
         return None
-    import redis
 
     try:
         redis.Redis.from_url(settings.redis_url, socket_timeout=2).ping()
@@ -82,6 +82,8 @@ def _redis(settings: Settings) -> str | None:
 
 
 def _cryptography(_settings: Settings) -> str | None:
+    # Imported here on purpose: a library that lacks these must be reported, not crash the
+    # whole command when it starts.
     try:
         from cryptography.hazmat.primitives import hpke
         from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -99,12 +101,10 @@ def _cryptography(_settings: Settings) -> str | None:
 
 
 def _audit(settings: Settings) -> str | None:
-    from vault.audit import ChainBroken, all_chains, verify_chain
-    from vault.db import Database
-
     db = Database(settings.database_url)
     try:
-        with db.transaction() as session:
+        # Read only: the session is closed, and so rolled back, whatever happens.
+        with db.sessions() as session:
             for chain in all_chains(session):
                 verify_chain(session, chain=chain)
     except ChainBroken as exc:

@@ -1,4 +1,10 @@
-"""The ``tellonce`` command: init, serve, demo, check, audit, keyring, purge, shred."""
+"""The ``tellonce`` command: init, serve, demo, check, audit, keyring, purge, shred.
+
+Each command is one unit of work: the database session it uses (``Command.session``) is
+committed when the command ends without an error and rolled back otherwise, here in
+``_Group.invoke``, the command line's one front door. Actions waiting for the commit (an
+email notice) run after it.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +14,93 @@ import sys
 from typing import Any
 
 import click
+from gunicorn.app.base import BaseApplication
+from sqlalchemy.orm import Session
 
+from consent import lifecycle, sharing
+from consent.runtime import Runtime, system_clock
+from keys.keyring import Keyring
+from vault.audit import all_chains, verify_chain
+from vault.db import Database, discard_after_commit, run_after_commit
+from vault.errors import ChainBroken, VaultError
+from vault.migrate import upgrade
+from web.app import build_runtime, create_app
+from web.checks import run_checks
+from web.demo import load_demo
 from web.settings import ConfigurationError, Settings, load_settings
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
+class Command:
+    """What a command works with, made on first use: its settings, runtime and unit of work."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._runtime: Runtime | None = None
+        self._db: Database | None = None
+        self._session: Session | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def runtime(self) -> Runtime:
+        """The server's runtime (keyring, clock, mailer), for commands that act as it does."""
+        if self._runtime is None:
+            self._runtime = build_runtime(self.settings)
+            self._db = self._runtime.db
+        return self._runtime
+
+    @property
+    def database(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+    @property
+    def session(self) -> Session:
+        """The command's unit of work: operations flush, the command commits at its end."""
+        if self._session is None:
+            self._session = self.database.sessions()
+        return self._session
+
+    def finish(self, *, ok: bool) -> None:
+        session, self._session = self._session, None
+        try:
+            if session is not None and ok:
+                session.commit()
+                run_after_commit(session)
+            elif session is not None:
+                session.rollback()
+                discard_after_commit(session)
+        finally:
+            if session is not None:
+                session.close()
+            if self._db is not None:
+                self._db.dispose()
 
 
 class _Group(click.Group):
-    """Turns the domain's errors into one plain line and exit 1, never a traceback."""
+    """One unit of work per command; the domain's errors become one plain line and exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from vault.errors import VaultError
-
+        command = ctx.ensure_object(Command)
+        ok = False
         try:
-            return super().invoke(ctx)
-        except VaultError as exc:
+            result = super().invoke(ctx)
+            ok = True
+            return result
+        except (VaultError, ConfigurationError) as exc:
             # DatabaseBusy says another process holds the SQLite write lock: try again.
-            raise click.ClickException(exc.message) from None
-        except ConfigurationError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(getattr(exc, "message", str(exc))) from None
+        finally:
+            command.finish(ok=ok)
+
+
+def _command() -> Command:
+    return click.get_current_context().ensure_object(Command)
 
 
 @click.group(cls=_Group)
@@ -42,22 +111,14 @@ def main() -> None:
 @main.command()
 def init() -> None:
     """Create the instance folder and keyring, and migrate the database. Safe to repeat."""
-    from keys.keyring import Keyring
-    from vault.db import Database
-    from vault.migrate import upgrade
-
-    settings = _settings()
+    settings = _command().settings
     settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     # An existing folder keeps its mode through mkdir; the database and keyring live here.
     settings.instance_path.chmod(0o700)
     if not settings.keyring_path.exists():
         Keyring.generate(development=settings.env == "development").save(settings.keyring_path)
         click.echo("Created a new keyring (keyring.json, mode 600). Back it up separately.")
-    db = Database(settings.database_url)
-    try:
-        upgrade(db.engine)
-    finally:
-        db.dispose()
+    upgrade(_command().database.engine)
     click.echo("The database is at the latest version.")
 
 
@@ -66,15 +127,8 @@ def init() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Serve with gunicorn. On SQLite, one process (see DESIGN.md, Storage)."""
-    from gunicorn.app.base import BaseApplication
-
-    from web.app import create_app
-
-    settings = _settings()
-    try:
-        app = create_app()
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _command().settings
+    app = create_app()
     workers = 1 if settings.is_sqlite else (os.cpu_count() or 1) * 2 + 1
 
     class Server(BaseApplication):  # type: ignore[misc]
@@ -101,14 +155,8 @@ def serve(host: str, port: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print accounts and fresh API tokens.")
 def demo(as_json: bool) -> None:
     """Load the demo people. Safe to repeat; each run issues fresh API tokens."""
-    from web.app import create_app
-    from web.demo import load_demo
-
-    try:
-        app = create_app()
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
-    result = load_demo(app.extensions["tellonce"])
+    command = _command()
+    result = load_demo(command.session, command.runtime)
     if as_json:
         links = [{"login": account["login"], **link}
                  for account in result for link in account["links"]]
@@ -124,24 +172,16 @@ def demo(as_json: bool) -> None:
 @main.command()
 def notices() -> None:
     """Tell people of links that end within 30 and 7 days. Run once a day, from a timer."""
-    from consent.sharing import send_ending_notices
-    from web.app import create_app
-
-    try:
-        app = create_app()
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
-    rt = app.extensions["tellonce"]
-    given = send_ending_notices(rt.db, rt.config, rt.mailer, rt.now())
+    command = _command()
+    rt = command.runtime
+    given = sharing.send_ending_notices(command.session, rt.config, rt.mailer, rt.now())
     click.echo(f"{given} notice{'s' if given != 1 else ''} given.")
 
 
 @main.command()
 def check() -> None:
     """Check that this server is safe to run; exit 1 and say why if not."""
-    from web.checks import run_checks
-
-    problems = run_checks(_settings())
+    problems = run_checks(_command().settings)
     for problem in problems:
         click.echo(f"FAIL: {problem}", err=True)
     if problems:
@@ -157,24 +197,16 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Recompute every audit chain; exit 1 if any does not verify."""
-    from vault.audit import ChainBroken, all_chains, verify_chain
-    from vault.db import Database
-
-    settings = _settings()
-    db = Database(settings.database_url)
+    session = _command().session
     failures = 0
     events = 0
-    try:
-        with db.transaction() as session:
-            chains = all_chains(session)
-            for chain in chains:
-                try:
-                    events += verify_chain(session, chain=chain)
-                except ChainBroken as exc:
-                    failures += 1
-                    click.echo(f"FAIL: {exc.message}", err=True)
-    finally:
-        db.dispose()
+    chains = all_chains(session)
+    for chain in chains:
+        try:
+            events += verify_chain(session, chain=chain)
+        except ChainBroken as exc:
+            failures += 1
+            click.echo(f"FAIL: {exc.message}", err=True)
     if failures:
         sys.exit(1)
     click.echo(f"{len(chains)} chains, {events} events: all verify.")
@@ -183,18 +215,9 @@ def audit_verify() -> None:
 @main.command()
 def purge() -> None:
     """Destroy the records whose undo period has passed, and say how many."""
-    from consent.lifecycle import destroy_due
-    from consent.runtime import system_clock
-    from vault.db import Database
-
-    settings = _settings()
-    db = Database(settings.database_url)
-    try:
-        with db.transaction() as session:
-            destroyed = destroy_due(session, now=system_clock(),
-                                    shred_list=settings.shred_list_path)
-    finally:
-        db.dispose()
+    command = _command()
+    destroyed = lifecycle.destroy_due(command.session, now=system_clock(),
+                                      shred_list=command.settings.shred_list_path)
     click.echo(f"Destroyed {len(destroyed)} record(s) whose undo period had passed.")
 
 
@@ -206,21 +229,10 @@ def shred() -> None:
 @shred.command("reapply")
 def shred_reapply() -> None:
     """After restoring a backup, destroy again every record the shred list names."""
-    from consent.lifecycle import reapply_deletions
-    from consent.runtime import system_clock
-    from vault.db import Database
-    from vault.errors import VaultError
-
-    settings = _settings()
-    db = Database(settings.database_url)
-    try:
-        with db.transaction() as session:
-            destroyed = reapply_deletions(session, shred_list=settings.shred_list_path,
-                                          now=system_clock())
-    except VaultError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        db.dispose()
+    command = _command()
+    destroyed = lifecycle.reapply_deletions(command.session,
+                                            shred_list=command.settings.shred_list_path,
+                                            now=system_clock())
     click.echo(f"Destroyed {len(destroyed)} record(s) again from the shred list.")
 
 
@@ -237,9 +249,7 @@ def keyring_rotate(purpose: str) -> None:
 
     A new pepper reaches each account at its next sign-in. Back up the keyring after this.
     """
-    from keys.keyring import Keyring
-
-    settings = _settings()
+    settings = _command().settings
     if not settings.keyring_path.exists():
         raise click.ClickException("There is no keyring: run 'tellonce init' first.")
     ring = Keyring.load(settings.keyring_path)

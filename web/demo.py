@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from consent import people as consent_people
-from consent import records, sharing
-from consent.policy import actor_for_account
+from sqlalchemy.orm import Session
+
+from consent import accounts, records, sharing, tokens
+from consent.policy import Actor, actor_for_account
 from consent.runtime import Runtime
-from vault import accounts
+from vault import accounts as vault_accounts
 from vault.people import person_of_subject
 from web.demo_data import DEMO_ACCOUNTS
 
@@ -22,46 +23,48 @@ DEMO_LINKS = (
 )
 
 
-def load_demo(rt: Runtime) -> list[dict[str, Any]]:
+def load_demo(session: Session, rt: Runtime) -> list[dict[str, Any]]:
     """Create any missing demo account and its entries; issue each a fresh API token."""
-    out = []
-    for spec in DEMO_ACCOUNTS:
-        now = rt.now()
-        with rt.db.transaction() as session:
-            if accounts.find_account(session, spec["login"]) is None:
-                consent_people.sign_up(
-                    session, rt.config, login=spec["login"], email=spec["email"],
-                    passphrase=spec["passphrase"], preferred_name=spec["preferred_name"],
-                    now=now)
-            account = accounts.find_account(session, spec["login"])
-            if account is None:
-                raise RuntimeError(f"demo account {spec['login']} was not created")
-            session.expunge(account)
-        unlocked = accounts.unlock_with_passphrase(rt.config, account, spec["passphrase"])
-        with rt.db.transaction() as session:
-            actor = actor_for_account(session, unlocked)
-            person = person_of_subject(session, account_id=account.id)
-            if person is None:
-                raise RuntimeError(f"demo account {spec['login']} has no record")
-            if not records.list_entries(session, rt.config, actor, person_id=person.id,
-                                        section=None, now=now):
-                for position, entry in enumerate(spec["entries"]):
-                    # A microsecond apart, so entries list in the order the demo wrote them.
-                    records.create_entry(session, rt.config, actor, person_id=person.id,
-                                         section=entry["section"], data=entry["data"],
-                                         tiers=entry.get("tiers"),
-                                         provenance=entry.get("provenance"),
-                                         now=now + timedelta(microseconds=position))
-            links = _demo_links(session, rt, actor, person.id)
-            token, _row = consent_people.create_token(
-                session, rt.config, actor, name="demo", scopes=["read", "write"],
-                person_ids=[person.id], expires_at=now + DEMO_TOKEN_LIFETIME, now=now)
-        out.append({"login": spec["login"], "passphrase": spec["passphrase"],
-                    "person_id": person.id, "api_token": token, "links": links})
-    return out
+    return [_load_one(session, rt, spec) for spec in DEMO_ACCOUNTS]
 
 
-def _demo_links(session: Any, rt: Runtime, actor: Any, person_id: str) -> list[dict[str, Any]]:
+def _load_one(session: Session, rt: Runtime, spec: dict[str, Any]) -> dict[str, Any]:
+    now = rt.now()
+    actor = _demo_actor(session, rt, spec)
+    person = person_of_subject(session, account_id=actor.account_id)
+    if person is None:
+        raise RuntimeError(f"demo account {spec['login']} has no record")
+    if not records.list_entries(session, rt.config, actor, person_id=person.id, section=None,
+                                now=now):
+        for position, entry in enumerate(spec["entries"]):
+            # A microsecond apart, so entries list in the order the demo wrote them.
+            records.create_entry(session, rt.config, actor, person_id=person.id,
+                                 section=entry["section"], data=entry["data"],
+                                 tiers=entry.get("tiers"), provenance=entry.get("provenance"),
+                                 now=now + timedelta(microseconds=position))
+    links = _demo_links(session, rt, actor, person.id)
+    token, _described = tokens.create_token(
+        session, rt.config, actor, name="demo", scopes=["read", "write"], person_ids=[person.id],
+        expires_at=now + DEMO_TOKEN_LIFETIME, now=now)
+    return {"login": spec["login"], "passphrase": spec["passphrase"], "person_id": person.id,
+            "api_token": token, "links": links}
+
+
+def _demo_actor(session: Session, rt: Runtime, spec: dict[str, Any]) -> Actor:
+    """The demo account, made now or unlocked with its (public) demo passphrase."""
+    account = vault_accounts.find_account(session, spec["login"])
+    if account is None:
+        accounts.sign_up(session, rt.config, login=spec["login"], email=spec["email"],
+                         passphrase=spec["passphrase"], preferred_name=spec["preferred_name"],
+                         now=rt.now())
+        account = vault_accounts.find_account(session, spec["login"])
+    if account is None:
+        raise RuntimeError(f"demo account {spec['login']} was not created")
+    unlocked = vault_accounts.unlock_with_passphrase(rt.config, account, spec["passphrase"])
+    return actor_for_account(session, unlocked)
+
+
+def _demo_links(session: Session, rt: Runtime, actor: Actor, person_id: str) -> list[dict[str, Any]]:
     """An emergency link without a passcode and a GP link with one; kept while they work."""
     now = rt.now()
     live = {link["label"]: link for link in sharing.list_links(

@@ -1,7 +1,7 @@
-"""What the account pages' forms share: loading a form, and asking for the passphrase again.
+"""What the pages' forms share: loading a form, and showing it again with what to fix.
 
-Every change to how a person gets in, and every copy or deletion of the whole record, asks
-for the passphrase again first, counted and throttled like signing in.
+A form shown again after a refusal answers with the status the pages' error table gives the
+refusal (``web.errors.status_of``), so a wrong passphrase answers alike on every page.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from typing import Any
 from flask import render_template, request
 from marshmallow import Schema, ValidationError
 
-from consent import auth
-from vault.errors import AccountLocked, SignInFailed, TooManyAttempts, VaultError
-from web.context import db_session, require_actor, runtime
+from vault.errors import AccountLocked, StepUpFailed, TooManyAttempts
+from web.errors import headers_of, status_of
 from web.forms import account_form_errors
 
-WRONG_PASSPHRASE = "That is not your passphrase. Check it and try again."  # noqa: S105 - a message
-SIGN_IN_PROBLEMS = (SignInFailed, TooManyAttempts, AccountLocked)
+# What a wrong passphrase, or one tried too often, can raise when it is asked for again.
+PASSPHRASE_PROBLEMS = (StepUpFailed, TooManyAttempts, AccountLocked)
 
 
 def load_form(form: Schema, *, leave_out: tuple[str, ...] = ()) -> tuple[dict[str, Any],
@@ -36,34 +35,9 @@ def load_form(form: Schema, *, leave_out: tuple[str, ...] = ()) -> tuple[dict[st
         return {}, account_form_errors(form, exc.messages)  # type: ignore[arg-type]
 
 
-def client_address() -> str:
-    return request.remote_addr or "unknown"
-
-
-def sign_in_answer(exc: VaultError, *, wrong: str = WRONG_PASSPHRASE,
-                   wrong_status: int = 422) -> tuple[int, str, dict[str, str]]:
-    """The status, the words and the headers for a wrong or too-often-tried passphrase."""
-    if isinstance(exc, TooManyAttempts):
-        return 429, exc.message, {"Retry-After": str(exc.retry_after)}
-    if isinstance(exc, AccountLocked):
-        return 423, exc.message, {}
-    return wrong_status, wrong, {}
-
-
-def sign_in_problem(exc: VaultError, box: str, template: str, *, wrong: str = WRONG_PASSPHRASE,
-                    wrong_status: int = 422, **context: Any) -> Any:
-    """The form again when the passphrase or code was wrong, or was tried too often."""
-    status, message, headers = sign_in_answer(exc, wrong=wrong, wrong_status=wrong_status)
-    return render_template(template, errors={box: message}, **context), status, headers
-
-
-def confirm_passphrase(passphrase: str) -> None:
-    """Ask for the passphrase again, throttled like signing in.
-
-    :raises SignInFailed, TooManyAttempts, AccountLocked:
-    """
-    rt = runtime()
-    actor = require_actor()
-    db_session().commit()  # End this request's transaction before the slow key work.
-    auth.confirm_passphrase(rt.db, rt.config, account_id=actor.account_id,
-                            passphrase=passphrase, address=client_address(), now=rt.now())
+def form_again(exc: Exception, box: str, template: str, *, message: str | None = None,
+               **context: Any) -> Any:
+    """The form again, saying what was wrong beside ``box``, with the refusal's status."""
+    words = message or getattr(exc, "message", "")
+    return (render_template(template, errors={box: words}, **context), status_of(exc),
+            headers_of(exc))

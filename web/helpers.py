@@ -2,61 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
 
+from consent.accounts import suggest_passphrase
 from consent.notices import uk_time
-from vault.passphrases import suggest_passphrase
-from vault.sections import Field, FieldType, Section
-from web.context import signed_in_actor
+from vault.sections import Field
+from web.context import runtime, signed_in_actor
+from web.display import entry_heading, entry_rows, written_date, written_words
 from web.entry_form import TIER_WORDS
 
-
-def uk_date(iso: str) -> str:
-    parsed = datetime.fromisoformat(iso)
-    return f"{parsed.day} {parsed.strftime('%B %Y')}"
+ACCEPTED_FILES = "image/jpeg,image/png,application/pdf"
+KIND_WORDS = {"image/jpeg": "Photo (JPEG)", "image/png": "Photo (PNG)",
+              "application/pdf": "PDF document"}
 
 
 def error_list(errors: dict[str, str]) -> list[dict[str, str]]:
     return [{"text": message, "href": f"#{key}"} for key, message in errors.items()]
-
-
-def _show(field: Field, value: Any) -> str:
-    if field.type is FieldType.BOOLEAN:
-        return "Yes" if value else "No"
-    if field.type is FieldType.DATE:
-        return uk_date(value)
-    if field.type is FieldType.CHOICE:
-        return str(value).replace("_", " ").capitalize()
-    if field.type is FieldType.STRINGS:
-        return ", ".join(value)
-    if field.type is FieldType.LIST:
-        return "; ".join(
-            ", ".join(f"{item.label}: {_show(item, row[item.name])}"
-                      for item in field.item_fields if item.name in row)
-            for row in value)
-    return str(value)
-
-
-def entry_rows(section: Section, entry: Any) -> list[dict[str, Any]]:
-    rows = []
-    for field in section.fields:
-        if field.name in entry.data:
-            # Text only, never HTML from the record: escaped here, and line breaks kept.
-            lines = _show(field, entry.data[field.name]).split("\n")
-            rows.append({"key": {"text": field.label},
-                         "value": {"html": Markup("<br>").join(lines)}})
-    return rows
-
-
-def entry_heading(section: Section, entry: Any) -> str:
-    for name in section.summary_fields():
-        if entry.data.get(name):
-            return _show(section.field(name), entry.data[name])[:80]
-    text = str(entry.data.get("text", section.title))
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def written_by(entry: Any) -> str:
@@ -81,9 +44,18 @@ def tier_help_html() -> Markup:
         "<ul>{}</ul><p>Nothing is shared until you choose to share it.</p>").format(items)
 
 
-def session_idle_seconds() -> int:
-    from web.context import runtime
+def file_kind(view: Any) -> str:
+    return KIND_WORDS.get(view.media_type, "File")
 
+
+def file_size(size: int) -> str:
+    """Like "850 KB" or "2.4 MB": rounded up, so a small file never shows as 0 KB."""
+    if size < 1024 * 1024:
+        return f"{max(1, -(-size // 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def session_idle_seconds() -> int:
     return int(runtime().config.session_idle.total_seconds())
 
 
@@ -95,8 +67,13 @@ HELPERS = {
     "entry_rows": entry_rows,
     "entry_heading": entry_heading,
     "written_by": written_by,
+    "written_words": written_words,
+    "written_date": written_date,
     "uk_time": uk_time,
     "choice_items": choice_items,
     "tier_items": tier_items,
     "tier_help_html": tier_help_html,
+    "file_kind": file_kind,
+    "file_size": file_size,
+    "accepted_files": ACCEPTED_FILES,
 }

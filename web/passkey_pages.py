@@ -11,15 +11,15 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from consent import account as consent_account
-from consent import auth
-from consent.runtime import DEVICE_COOKIE
+from consent import accounts, sign_in
+from consent.errors import PasskeyNotAdded
 from vault.errors import InvalidEntry, NotFound, NotSignedIn, PasskeyFailed
-from web.context import db_session, relying_party, require_actor, runtime
-from web.form_flow import SIGN_IN_PROBLEMS, client_address, load_form, sign_in_problem
+from web.context import client_address, cookie_name, db_session, relying_party, require_actor, runtime
+from web.errors import status_of
+from web.form_flow import PASSPHRASE_PROBLEMS, form_again, load_form
 from web.forms import NOT_SAVED, ConfirmPassphraseForm, NewPasskeyForm, PasskeyAnswerForm
 from web.helpers import uk_time
-from web.pages import PENDING_COOKIE, finish_sign_in, second_step_page
+from web.pages import finish_sign_in, pending_token, second_step_page
 
 bp = Blueprint("passkeys", __name__)
 
@@ -32,8 +32,7 @@ DONE = {
 def _list_page(*, errors: dict[str, str], status: int = 200) -> Any:
     rows = [{**row, "added": uk_time(row["created_at"]),
              "last_used": uk_time(row["last_used_at"]) if row["last_used_at"] else "Never"}
-            for row in consent_account.list_passkeys(db_session(), require_actor())]
-    db_session().commit()
+            for row in accounts.list_passkeys(db_session(), require_actor())]
     done = DONE.get(request.args.get("done", ""))
     return render_template("account/passkeys.html", passkeys=rows, done=done,
                            errors=errors), status
@@ -55,15 +54,14 @@ def new() -> Any:
     if errors:
         return render_template(template, values=values, errors=errors), 422
     rt = runtime()
-    db_session().commit()  # End this request's transaction before the slow key work.
     try:
-        options = auth.start_passkey(rt.db, rt.config, account_id=actor.account_id,
-                                     passphrase=data["passphrase"], address=client_address(),
-                                     rp=relying_party(), now=rt.now())
-    except SIGN_IN_PROBLEMS as exc:
-        return sign_in_problem(exc, "passphrase", template, values=values)
+        options = accounts.start_passkey(db_session(), rt.config, actor,
+                                         passphrase=data["passphrase"], address=client_address(),
+                                         rp=relying_party(), now=rt.now())
+    except PASSPHRASE_PROBLEMS as exc:
+        return form_again(exc, "passphrase", template, values=values)
     except InvalidEntry as exc:
-        return render_template(template, values=values, errors={"name": exc.message}), 422
+        return form_again(exc, "name", template, values=values)
     return render_template("account/passkey_make.html", options=options,
                            name=data["name"].strip(), errors={})
 
@@ -71,26 +69,22 @@ def new() -> Any:
 @bp.post("/account/passkeys/finish")
 def finish() -> Any:
     rt = runtime()
-    actor = require_actor()
     data, errors = load_form(PasskeyAnswerForm())
-    failed = bool(errors)
-    if not failed:
-        try:
-            consent_account.add_passkey(db_session(), rt.config, actor, rp=relying_party(),
-                                        credential=data["credential"], name=data["name"],
-                                        now=rt.now())
-        except (PasskeyFailed, InvalidEntry):
-            failed = True
-    # A failed try keeps nothing, but its challenge stays used up: each try starts afresh.
-    db_session().commit()
-    if failed:
+    if errors:
         return _list_page(errors={"add": NOT_SAVED}, status=422)
+    try:
+        accounts.add_passkey(db_session(), rt.config, require_actor(), rp=relying_party(),
+                             credential=data["credential"], name=data["name"], now=rt.now())
+    except (PasskeyNotAdded, InvalidEntry) as exc:
+        # Nothing was added; the challenge it answered stays used up, so each try starts
+        # afresh.
+        return _list_page(errors={"add": NOT_SAVED}, status=status_of(exc))
     return redirect(url_for("passkeys.index", done="added"), 303)
 
 
 def _own_passkey(passkey_id: str) -> dict[str, Any]:
     """:raises NotFound: for another account's passkey, as for one that does not exist."""
-    for row in consent_account.list_passkeys(db_session(), require_actor()):
+    for row in accounts.list_passkeys(db_session(), require_actor()):
         if row["id"] == passkey_id:
             return row
     raise NotFound
@@ -102,39 +96,35 @@ def remove(passkey_id: Any) -> Any:
     passkey = _own_passkey(str(passkey_id))
     template = "account/passkey_remove.html"
     if request.method == "GET":
-        db_session().commit()
         return render_template(template, passkey=passkey, errors={})
     data, errors = load_form(ConfirmPassphraseForm())
     if errors:
         return render_template(template, passkey=passkey, errors=errors), 422
     rt = runtime()
-    db_session().commit()
     try:
-        auth.remove_passkey(rt.db, rt.config, account_id=actor.account_id,
-                            passkey_id=str(passkey_id), passphrase=data["passphrase"],
-                            address=client_address(), now=rt.now())
-    except SIGN_IN_PROBLEMS as exc:
-        return sign_in_problem(exc, "passphrase", template, passkey=passkey)
+        accounts.remove_passkey(db_session(), rt.config, actor, passkey_id=str(passkey_id),
+                                passphrase=data["passphrase"], address=client_address(),
+                                now=rt.now())
+    except PASSPHRASE_PROBLEMS as exc:
+        return form_again(exc, "passphrase", template, passkey=passkey)
     return redirect(url_for("passkeys.index", done="removed"), 303)
 
 
-@bp.post("/sign-in/passkey")
-def sign_in() -> Any:
+@bp.post("/sign-in/passkey", endpoint="sign_in")
+def sign_in_with_passkey() -> Any:
     """The second step of signing in with a passkey; it shares the five tries with codes."""
     rt = runtime()
-    pending = request.cookies.get(PENDING_COOKIE, "")
+    pending = pending_token()
     data, errors = load_form(PasskeyAnswerForm())
     if errors:
         return second_step_page(pending, errors={"passkey": PasskeyFailed.message}, status=422)
     try:
-        signed = auth.finish_with_passkey(rt.db, rt.config, pending_token=pending,
-                                          rp=relying_party(), credential=data["credential"],
-                                          now=rt.now(),
-                                          device_token=request.cookies.get(DEVICE_COOKIE),
-                                          mailer=rt.mailer)
+        signed = sign_in.finish_with_passkey(
+            db_session(), rt.config, pending_token=pending, rp=relying_party(),
+            credential=data["credential"], now=rt.now(),
+            device_token=request.cookies.get(cookie_name("device")), mailer=rt.mailer)
     except PasskeyFailed as exc:
-        return second_step_page(pending, errors={"passkey": exc.message}, status=401)
+        return second_step_page(pending, errors={"passkey": exc.message}, status=status_of(exc))
     except NotSignedIn:
         return second_step_page(pending, errors={})
     return finish_sign_in(signed)
-

@@ -2,19 +2,21 @@
 
 The JSON API is exempt from the CSRF token (it takes bearer tokens, or a SameSite=Strict
 cookie with a JSON body no other site can send without a preflight), but not from the
-Origin and Fetch-Metadata checks on unsafe methods.
+Origin and Fetch-Metadata checks on unsafe methods. Which views these apply to is decided by
+the blueprint a request was routed to, never by its path.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PUBLIC = "TELLONCE_PUBLIC_BLUEPRINTS"
 
 # No inline script or style anywhere; every file comes from this server.
 PAGE_POLICY = (
@@ -22,12 +24,6 @@ PAGE_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors 'none'"
 )
-
-
-# The SMART Health Links manifest: a public protocol endpoint that any SHL viewer, on any
-# site, may call. It reads no cookie and acts for nobody signed in, so a request from another
-# site gains nothing that a request from anywhere else would not.
-SHL_PREFIX = "/shl/"
 
 
 def _same_origin(origin: str) -> bool:
@@ -38,7 +34,7 @@ def _same_origin(origin: str) -> bool:
 
 def check_request_origin() -> None:
     """Refuse unsafe requests that a browser says came from another site."""
-    if request.method not in UNSAFE or request.path.startswith(SHL_PREFIX):
+    if request.method not in UNSAFE or request.blueprint in current_app.config[PUBLIC]:
         return
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
@@ -62,18 +58,18 @@ def page_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.path.startswith(("/api/", SHL_PREFIX)):
-        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-    else:
-        headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+    # The API's blueprints set their own, stricter policy first (api/front_door.py).
+    headers.setdefault("Content-Security-Policy", PAGE_POLICY)
     # Personal data must not be kept by a browser's cache or a proxy: only the static files,
     # which hold nothing personal, may be cached.
-    if not request.path.startswith("/static/"):
+    if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     return response
 
 
-def init_app(app: Flask, *, secret: bytes, exempt: list[object]) -> None:
+def init_app(app: Flask, *, secret: bytes, exempt: list[Blueprint],
+             public: list[Blueprint]) -> None:
+    """``exempt`` blueprints take no CSRF token; ``public`` ones are open to any site."""
     # Flask's own session cookie carries only the CSRF token, signed with the keyring's
     # cookie key; __Host- and SameSite=Strict keep it to this site.
     app.secret_key = secret
@@ -88,6 +84,10 @@ def init_app(app: Flask, *, secret: bytes, exempt: list[object]) -> None:
     )
     csrf.init_app(app)
     for blueprint in exempt:
-        csrf.exempt(blueprint)  # type: ignore[arg-type]
+        csrf.exempt(blueprint)
+    # The SMART Health Links manifest is a public protocol endpoint that any SHL viewer, on
+    # any site, may call. It reads no cookie and acts for nobody signed in, so a request from
+    # another site gains nothing that a request from anywhere else would not.
+    app.config[PUBLIC] = frozenset(blueprint.name for blueprint in public)
     app.before_request(check_request_origin)
     app.after_request(page_headers)

@@ -7,21 +7,19 @@ sharing now" must work at once for someone who is frightened.
 
 from __future__ import annotations
 
-import base64
-import io
 from datetime import datetime, timedelta
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from consent import records, sharing
 from consent.templates import TEMPLATES
 from vault.errors import InvalidEntry, NotFound
 from vault.sections import SECTIONS
-from web.context import db_session, require_actor, runtime
-from web.form_flow import SIGN_IN_PROBLEMS, confirm_passphrase, load_form, sign_in_answer
+from web import qr
+from web.context import client_address, db_session, require_actor, runtime
+from web.errors import headers_of, status_of
+from web.form_flow import PASSPHRASE_PROBLEMS, load_form
 from web.forms import ButtonForm, LinkForm, RenewLinkForm
 
 bp = Blueprint("sharing", __name__)
@@ -78,7 +76,6 @@ def index(person_id: Any) -> str:
     links = _links(pid)
     labels = {link["id"]: link["label"] for link in links}
     openings = _openings(pid)
-    db_session().commit()
     return render_template("sharing/index.html", person_id=pid,
                            live=[link for link in links if link["state"] == "live"],
                            ended=[link for link in links if link["state"] != "live"],
@@ -95,7 +92,6 @@ def stop_all(person_id: Any) -> Any:
         return index(person_id), 422
     sharing.stop_all_sharing(db_session(), rt.config, require_actor(), person_id=pid,
                              now=rt.now())
-    db_session().commit()
     return redirect(url_for("sharing.index", person_id=pid, done="all_stopped"), 303)
 
 
@@ -157,7 +153,6 @@ def _check_page(person_id: str, data: dict[str, Any], *, errors: dict[str, str],
     choices = _choices(data, rt.now())
     scope = sharing.scope_for(choices)
     shown = sharing.preview(db_session(), require_actor(), person_id=person_id, scope=scope)
-    db_session().commit()
     return render_template("sharing/check.html", person_id=person_id, values=_form_values(),
                            choices=choices, template=TEMPLATES[choices.template],
                            items=shown.items, sensitive=shown.sensitive, sections=SECTIONS,
@@ -170,7 +165,6 @@ def new(person_id: Any) -> Any:
     pid = _person_id(person_id)
     require_actor()
     if request.method == "GET":
-        db_session().commit()
         return render_template("sharing/new.html", person_id=pid, values={}, errors={})
     data, errors = _load_link_form()
     if not errors:
@@ -199,48 +193,19 @@ def make(person_id: Any) -> Any:
         return _check_page(pid, data, errors={"passphrase": "Type your passphrase."},
                            status=422)
     try:
-        confirm_passphrase(passphrase)
-    except SIGN_IN_PROBLEMS as exc:
-        status, message, headers = sign_in_answer(exc)
-        page, _ = _check_page(pid, data, errors={"passphrase": message})
-        return page, status, headers
-    try:
         link = sharing.create_link(db_session(), rt.config, actor, person_id=pid,
-                                   choices=_choices(data, rt.now()), now=rt.now())
+                                   choices=_choices(data, rt.now()), now=rt.now(),
+                                   passphrase=passphrase, address=client_address())
+    except PASSPHRASE_PROBLEMS as exc:
+        page, _ = _check_page(pid, data, errors={"passphrase": exc.message})
+        return page, status_of(exc), headers_of(exc)
     except InvalidEntry as exc:
-        db_session().rollback()
         return render_template("sharing/new.html", person_id=pid, values=_form_values(),
-                               errors={exc.field or "template": exc.message}), 422
-    db_session().commit()
+                               errors={exc.field or "template": exc.message}), status_of(exc)
     return redirect(url_for("sharing.link", person_id=pid, link_id=link.id), 303)
 
 
 # -- one link --------------------------------------------------------------------------------
-
-
-def _qr(url: str) -> qrcode.QRCode:  # type: ignore[type-arg]
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    code.add_data(url)
-    code.make(fit=True)
-    return code
-
-
-def qr_png(url: str, *, box_size: int = 8) -> bytes:
-    code = _qr(url)
-    code.box_size = box_size
-    buffer = io.BytesIO()
-    code.make_image().save(buffer)
-    return buffer.getvalue()
-
-
-def qr_svg(url: str) -> bytes:
-    buffer = io.BytesIO()
-    _qr(url).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
-    return buffer.getvalue()
-
-
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def _one_link(person_id: str, link_id: str) -> dict[str, Any]:
@@ -254,9 +219,8 @@ def link(person_id: Any, link_id: Any) -> str:
     pid = _person_id(person_id)
     found = _one_link(pid, str(link_id))
     openings = _openings(pid, found["id"])
-    db_session().commit()
-    qr = _data_uri(qr_png(found["url"])) if found["url"] else None
-    return render_template("sharing/link.html", person_id=pid, link=found, qr=qr,
+    code = qr.data_uri(qr.png(found["url"])) if found["url"] else None
+    return render_template("sharing/link.html", person_id=pid, link=found, qr=code,
                            openings=openings, done=DONE.get(request.args.get("done", "")),
                            errors={})
 
@@ -264,11 +228,10 @@ def link(person_id: Any, link_id: Any) -> str:
 @bp.get("/people/<uuid:person_id>/sharing/<uuid:link_id>/qr.<kind>")
 def qr_file(person_id: Any, link_id: Any, kind: str) -> Response:
     found = _one_link(_person_id(person_id), str(link_id))
-    db_session().commit()
     if kind not in ("png", "svg") or not found["url"]:
         raise NotFound
-    body, mimetype = ((qr_png(found["url"]), "image/png") if kind == "png"
-                      else (qr_svg(found["url"]), "image/svg+xml"))
+    body, mimetype = ((qr.png(found["url"]), "image/png") if kind == "png"
+                      else (qr.svg(found["url"]), "image/svg+xml"))
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="tell-once-link.{kind}"'
     return response
@@ -280,12 +243,11 @@ def printable(person_id: Any, link_id: Any, layout: str) -> str:
     pid = _person_id(person_id)
     found = _one_link(pid, str(link_id))
     people = records.list_people(db_session(), require_actor())
-    db_session().commit()
     if not found["url"]:
         raise NotFound
     name = next((p["preferred_name"] for p in people if p["id"] == pid), "")
     return render_template(f"sharing/{layout}.html", person_id=pid, link=found, name=name,
-                           qr=_data_uri(qr_png(found["url"], box_size=10)))
+                           qr=qr.data_uri(qr.png(found["url"], box_size=10)))
 
 
 @bp.post("/people/<uuid:person_id>/sharing/<uuid:link_id>/stop")
@@ -297,7 +259,6 @@ def stop(person_id: Any, link_id: Any) -> Any:
         return link(person_id, link_id), 422
     sharing.revoke_link(db_session(), rt.config, require_actor(), person_id=pid,
                         link_id=str(link_id), now=rt.now())
-    db_session().commit()
     return redirect(url_for("sharing.link", person_id=pid, link_id=str(link_id),
                             done="stopped"), 303)
 
@@ -309,12 +270,10 @@ def renew(person_id: Any, link_id: Any) -> Any:
     data, errors = load_form(RenewLinkForm())
     if errors:
         found = _one_link(pid, str(link_id))
-        db_session().commit()
         return render_template("sharing/link.html", person_id=pid, link=found, qr=None,
                                openings=[], done=None, errors=errors), 422
     sharing.renew_link(db_session(), rt.config, require_actor(), person_id=pid,
                        link_id=str(link_id), expires_at=rt.now() + DURATIONS[data["duration"]][1],
                        now=rt.now())
-    db_session().commit()
     return redirect(url_for("sharing.link", person_id=pid, link_id=str(link_id),
                             done="renewed"), 303)

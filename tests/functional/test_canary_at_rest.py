@@ -90,6 +90,9 @@ def _send_refused_requests(client: FlaskClient, amy: Person, canary: str) -> Non
         assert canary not in response.get_data(as_text=True)
 
 
+# Commits for real: the database's own files are searched, and the SQL log is captured, which
+# needs connections made after the capture starts.
+@pytest.mark.commits
 @pytest.mark.usefixtures("app")
 def test_canary_never_at_rest(client: FlaskClient, runtime: Any, instance_path: Path,
                               caplog: Any) -> None:

@@ -31,7 +31,6 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from consent.runtime import SESSION_COOKIE
 from tests.factories import PASSPHRASE
 from tests.live_server import (
     STARTUP_SECONDS,
@@ -43,6 +42,7 @@ from tests.live_server import (
     tellonce_command,
 )
 from vault.links import PASSCODE_BUDGET
+from web.app import SESSION_COOKIE
 
 pytestmark = pytest.mark.server
 

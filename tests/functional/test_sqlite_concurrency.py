@@ -143,6 +143,7 @@ def test_the_wal_is_folded_back_as_it_grows(
         assert session.scalar(select(func.count()).select_from(SignInThrottle)) == 60
 
 
+@pytest.mark.commits  # Threads of their own: each needs its own connection.
 def test_threads_writing_entries_through_the_app_lose_nothing(
     app: Flask, database: Database
 ) -> None:

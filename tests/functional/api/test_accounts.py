@@ -9,11 +9,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from api.context import SESSION_COOKIE
 from keys.passphrase import KdfParams
 from tests.factories import PASSPHRASE, add_entry, make_person
 from vault import throttle
 from vault.models import Account, AuditEvent, SignInSession
+from web.app import SESSION_COOKIE
 
 
 def sign_in(client: FlaskClient, login: str, passphrase: str = PASSPHRASE) -> Any:

@@ -296,6 +296,7 @@ def cli_env(tmp_path: Path, database: Database) -> dict[str, str]:
             "TELLONCE_DATABASE_URL": database.url}
 
 
+@pytest.mark.commits  # The commands open connections of their own, which must see the rows.
 def test_purge_and_shred_reapply_commands(
     client: FlaskClient, runtime: Any, database: Database, tmp_path: Path
 ) -> None:
@@ -323,6 +324,7 @@ def test_purge_and_shred_reapply_commands(
     assert rows_naming(database, bob.person_id) == {"people": 1}
 
 
+@pytest.mark.commits  # The command opens a connection of its own, which must see the rows.
 def test_a_damaged_shred_list_is_refused_before_anything_is_destroyed(
     client: FlaskClient, database: Database, tmp_path: Path
 ) -> None:

@@ -141,7 +141,8 @@ def _person_with_email(client: FlaskClient) -> tuple[str, dict[str, str]]:
 def _link(client: FlaskClient, person_id: str, **fields: Any) -> dict[str, Any]:
     from datetime import UTC, datetime, timedelta
 
-    body = {"template": "gp", "label": "For my GP",
+    # Signed in with the session cookie, so the passphrase comes again with the link.
+    body = {"template": "gp", "label": "For my GP", "passphrase": PASSPHRASE,
             "expires_at": (datetime.now(UTC) + timedelta(days=60)).isoformat(), **fields}
     made = client.post(f"/api/v1/people/{person_id}/links", json=body)
     assert made.status_code == 201, made.json
@@ -198,12 +199,18 @@ def test_links_ending_soon_are_told_once_at_30_and_at_7_days(
     _link(client, person_id, expires_at=(datetime.now(UTC) + timedelta(days=40)).isoformat())
     rt = mail_app.extensions["tellonce"]
     now = datetime.now(UTC)
-    assert send_ending_notices(rt.db, rt.config, rt.mailer, now) == 0
-    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=11)) == 1
-    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=12)) == 0
-    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=34)) == 1
-    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=35)) == 0
-    assert send_ending_notices(rt.db, rt.config, rt.mailer, now + timedelta(days=41)) == 0
+
+    def notices_at(moment: datetime) -> int:
+        """What the daily run of ``tellonce notices`` does, as one unit of work."""
+        with rt.db.transaction() as session:
+            return send_ending_notices(session, rt.config, rt.mailer, moment)
+
+    assert notices_at(now) == 0
+    assert notices_at(now + timedelta(days=11)) == 1
+    assert notices_at(now + timedelta(days=12)) == 0
+    assert notices_at(now + timedelta(days=34)) == 1
+    assert notices_at(now + timedelta(days=35)) == 0
+    assert notices_at(now + timedelta(days=41)) == 0
     assert [m.get_payload(decode=True).decode().splitlines()[0] for m in sink[0].messages] == [
         "One of your links stops working in 30 days or less.",
         "One of your links stops working in 7 days or less."]

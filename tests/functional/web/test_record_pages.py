@@ -19,7 +19,7 @@ from tests.conftest import browser_client
 from tests.functional.web.test_pages import csrf, person_url, sign_up
 from vault.models import Attachment, EntryVersion
 from vault.sections import SECTIONS
-from web.record_pages import NOT_PRINTED_UNLESS_CHOSEN
+from web.print_pages import NOT_PRINTED_UNLESS_CHOSEN
 
 ENTRY_RE = re.compile(r"/entries/([0-9a-f-]{36})/edit")
 FILE_RE = re.compile(r"/attachments/([0-9a-f-]{36})/download")

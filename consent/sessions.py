@@ -1,0 +1,78 @@
+"""Signed-in sessions: who a request's session cookie is, the account's sessions, signing out.
+
+A session is a bearer secret in a ``__Host-`` cookie, stored only as its SHA-256 digest with
+a wrap of the account key under a key derived from it (``vault.credentials``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from consent.errors import NotAllowed
+from consent.policy import Actor, actor_for_session
+from vault import accounts, credentials
+from vault.config import VaultConfig
+
+
+def authenticate_session(session: Session, config: VaultConfig, *, token: str,
+                         now: datetime) -> Actor:
+    """The actor whose session this cookie holds; using it keeps it alive.
+
+    :raises NotSignedIn: for a malformed, unknown, idle or expired session.
+    """
+    unlocked, row = credentials.resume_session(session, config, token=token, now=now)
+    return actor_for_session(session, unlocked, row.id_digest)
+
+
+def record_activity(session: Session, actor: Actor, *, now: datetime) -> None:
+    """Count this request as use of its credential, as ``authenticate_*`` did.
+
+    For a request that was refused and rolled back: the page it shows still starts the
+    session's idle time again (the time-out warning counts from every page it shows).
+    """
+    if actor.session_digest is not None:
+        credentials.touch_session(session, digest=actor.session_digest, now=now)
+    elif actor.token_id is not None:
+        credentials.touch_api_token(session, token_id=actor.token_id, now=now)
+
+
+def list_sessions(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The account's sessions, oldest first, marking the one making this request."""
+    return [{"id": row.id, "created_at": row.created_at, "last_seen_at": row.last_seen_at,
+             "current": row.id_digest == actor.session_digest}
+            for row in credentials.list_sessions(session, account_id=actor.account_id)]
+
+
+def end_session(session: Session, *, token: str) -> None:
+    """Sign out the session this cookie holds; an unknown or malformed one is already out."""
+    credentials.end_session(session, token=token)
+
+
+def end_other_sessions(session: Session, actor: Actor) -> int:
+    """Sign the account out everywhere except the session making this request.
+
+    Return how many sessions were ended. An actor that came with a token has no session to
+    keep, so it may not do this: it would sign out the person on every device.
+
+    :raises NotAllowed:
+    """
+    digest = _own_session(actor)
+    return accounts.end_sessions(session, account_id=actor.account_id, keep=digest)
+
+
+def end_all_sessions(session: Session, actor: Actor) -> int:
+    """Sign the account out everywhere, this session too.
+
+    :raises NotAllowed: for a token, for the same reason as ``end_other_sessions``.
+    """
+    _own_session(actor)
+    return accounts.end_sessions(session, account_id=actor.account_id)
+
+
+def _own_session(actor: Actor) -> bytes:
+    if actor.session_digest is None:
+        raise NotAllowed("Only a signed-in session can sign out the others.")
+    return actor.session_digest
