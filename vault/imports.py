@@ -1,5 +1,11 @@
 """Importing an export: check the whole document, then recreate every entry, version and attachment.
 
+The document's shape is checked first by its JSON Schema (``vault.export_schema``). What a schema
+cannot say is checked after it by the small functions here: times (with a zone, and not in the
+future), version numbers and their order, what a deletion holds and that nothing follows it, each
+file's base64 and size, the person's name, and ``validate_entry``'s own checks (a real date, an
+NHS number's check digit, a section's fixed tier).
+
 Times of entries, versions and attachments are kept: an imported version says when it was
 first written, and the record's audit history says when it was imported.
 
@@ -22,28 +28,18 @@ from sqlalchemy.orm import Session
 
 from vault import entries as vault_entries
 from vault.attachments import AttachmentRejected, store_attachment
-from vault.entries import AUTHOR_ROLES, MAX_PROVENANCE
 from vault.errors import InvalidEntry, UnknownSection
-from vault.export import FORMAT, VERSION
+from vault.export_schema import InvalidExport, check_document
 from vault.keychain import Keychain
 from vault.models import Person
 from vault.people import check_name, set_display_name
-from vault.sections import Tier, get_section, validate_entry
+from vault.sections import Tier, validate_entry
 
 # The author role of everything an import writes (RECORD.md, Rules).
 IMPORTED = "imported"
 
-MAX_ENTRIES = 10_000
-MAX_VERSIONS = 1_000
-MAX_ATTACHMENTS = 1_000
-MAX_SHORT = 255
 # Servers' clocks differ a little; a time this far ahead of ours is still accepted.
 CLOCK_SKEW = timedelta(minutes=5)
-
-_TOP = {"format", "version", "exported_at", "person", "entries", "attachments", "audit"}
-_ENTRY = {"section", "created_at", "deleted", "versions"}
-_VERSION = {"version", "created_at", "author_role", "provenance", "data", "tiers", "deleted"}
-_ATTACHMENT = {"section", "tier", "media_type", "filename", "created_at", "content_base64"}
 
 
 # -- import ---------------------------------------------------------------------------------
@@ -125,17 +121,7 @@ def _import_entry(session: Session, keychain: Keychain, person: Person, item: _E
     return len(item.versions)
 
 
-# -- checking a document --------------------------------------------------------------------
-
-
-class InvalidExport(InvalidEntry):
-    """The document is not shaped like an export (a key, a type, a limit).
-
-    Its code is the API's own for input that breaks a schema; what is wrong inside an
-    entry's data keeps the code of an invalid entry, as when the entry is typed in.
-    """
-
-    code = "invalid_input"
+# -- what a schema cannot say ---------------------------------------------------------------
 
 
 def _fail(path: str, message: str) -> NoReturn:
@@ -154,56 +140,19 @@ def _at(path: str) -> Iterator[None]:
         raise located from None
 
 
-def _show(key: object) -> str:
-    text = str(key)
-    return text if len(text) <= 40 else text[:40] + "..."
+def _read_document(export: object, *, now: datetime, max_bytes: int) -> _Plan:
+    doc = check_document(export)
+    _time(doc["exported_at"], "exported_at", now)
+    with _at("person"):
+        name = check_name(doc["person"]["preferred_name"])
+    entries = [_read_entry(raw, f"entries[{i}]", now) for i, raw in enumerate(doc["entries"])]
+    attachments = [_read_attachment(raw, f"attachments[{i}]", now, max_bytes)
+                   for i, raw in enumerate(doc["attachments"])]
+    return _Plan(name, entries, attachments)
 
 
-def _object(value: object, path: str, keys: set[str], *, with_id: bool = False) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        _fail(path, "must be an object of named values.")
-    allowed = keys | {"id"} if with_id else keys
-    for key in value:
-        if key not in allowed:
-            where = f"{path}.{_show(key)}" if path else _show(key)
-            _fail(where, "is not part of a Tell Once export. Remove it.")
-    for key in sorted(keys):
-        if key not in value:
-            _fail(f"{path}.{key}" if path else key, "is missing.")
-    if with_id and "id" in value:
-        _string(value["id"], f"{path}.id", MAX_SHORT)
-    return value
-
-
-def _string(value: object, path: str, max_length: int) -> str:
-    if not isinstance(value, str):
-        _fail(path, "must be text.")
-    if len(value) > max_length:
-        _fail(path, f"can have at most {max_length:,} characters.")
-    return value
-
-
-def _is_int(value: object) -> bool:
-    # JSON's true and 1.0 are not version numbers, although Python compares them equal to 1.
-    return type(value) is int
-
-
-def _boolean(value: object, path: str) -> bool:
-    if not isinstance(value, bool):
-        _fail(path, "must be true or false.")
-    return value
-
-
-def _list(value: object, path: str, max_items: int) -> list[Any]:
-    if not isinstance(value, list):
-        _fail(path, "must be a list.")
-    if len(value) > max_items:
-        _fail(path, f"can have at most {max_items:,} items.")
-    return value
-
-
-def _time(value: object, path: str, now: datetime) -> datetime:
-    text = _string(value, path, 40)
+def _time(text: str, path: str, now: datetime) -> datetime:
+    """A time, which the schema has let through as short text: with a zone, and not in the future."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -215,91 +164,43 @@ def _time(value: object, path: str, now: datetime) -> datetime:
     return moment
 
 
-def _read_document(export: object, *, now: datetime, max_bytes: int) -> _Plan:
-    doc = _read_shape(export)
-    _time(doc["exported_at"], "exported_at", now)
-    person = _object(doc["person"], "person", {"preferred_name"}, with_id=True)
-    with _at("person"):
-        name = check_name(person["preferred_name"])
-    head = _object(doc["audit"]["head"], "audit.head", {"seq", "hash"})
-    if not _is_int(head["seq"]):
-        _fail("audit.head.seq", "must be a whole number.")
-    _string(head["hash"], "audit.head.hash", 64)
-    entries = [_read_entry(raw, f"entries[{i}]", now) for i, raw in enumerate(doc["entries"])]
-    attachments = [_read_attachment(raw, f"attachments[{i}]", now, max_bytes)
-                   for i, raw in enumerate(doc["attachments"])]
-    return _Plan(name, entries, attachments)
-
-
-def _read_shape(export: object) -> dict[str, Any]:
-    """The top level first, so a wrong key or type there is named before anything inside."""
-    if not isinstance(export, dict):
-        _fail("", "This is not a Tell Once export: send the JSON object that an export gave.")
-    doc = _object(export, "", _TOP)
-    if doc["format"] != FORMAT:
-        _fail("format", f'must be "{FORMAT}": this is not a Tell Once export.')
-    if not _is_int(doc["version"]) or doc["version"] != VERSION:
-        _fail("version", f"must be {VERSION}: this server reads exports of version {VERSION}.")
-    _string(doc["exported_at"], "exported_at", 40)
-    for key in ("person", "audit"):
-        if not isinstance(doc[key], dict):
-            _fail(key, "must be an object of named values.")
-    _object(doc["audit"], "audit", {"head"})
-    _list(doc["entries"], "entries", MAX_ENTRIES)
-    _list(doc["attachments"], "attachments", MAX_ATTACHMENTS)
-    return doc
-
-
-def _read_section(value: object, path: str) -> str:
-    name = _string(value, path, MAX_SHORT)
-    with _at(path):
-        return get_section(name).name
-
-
-def _read_entry(raw: object, path: str, now: datetime) -> _Entry:
-    entry = _object(raw, path, _ENTRY, with_id=True)
-    section = _read_section(entry["section"], f"{path}.section")
-    created_at = _time(entry["created_at"], f"{path}.created_at", now)
-    deleted = _boolean(entry["deleted"], f"{path}.deleted")
-    raws = _list(entry["versions"], f"{path}.versions", MAX_VERSIONS)
-    if not raws:
-        _fail(f"{path}.versions", "must have at least one version.")
+def _read_entry(raw: dict[str, Any], path: str, now: datetime) -> _Entry:
+    created_at = _time(raw["created_at"], f"{path}.created_at", now)
     versions: list[_Version] = []
-    for i, raw_version in enumerate(raws):
+    for i, raw_version in enumerate(raw["versions"]):
         where = f"{path}.versions[{i}]"
-        version = _read_version(raw_version, where, section, i, now)
-        earlier = versions[-1].created_at if versions else created_at
-        if version.created_at < earlier or (i == 0 and version.created_at != created_at):
-            _fail(f"{where}.created_at",
-                  "must not be earlier than the version before it; version 1 must be the "
-                  "time the entry was created.")
-        if versions and versions[-1].deleted:
-            _fail(where, "A deleted entry cannot have versions after its deletion.")
+        version = _read_version(raw_version, where, raw["section"], i, now)
+        _check_follows(versions, version, where, created_at)
         versions.append(version)
-    if deleted != versions[-1].deleted:
+    if raw["deleted"] != versions[-1].deleted:
         _fail(f"{path}.deleted", "must match whether the last version is a deletion.")
-    return _Entry(section, versions)
+    return _Entry(raw["section"], versions)
 
 
-def _read_version(raw: object, path: str, section: str, index: int, now: datetime) -> _Version:
-    version = _object(raw, path, _VERSION)
-    if not _is_int(version["version"]) or version["version"] != index + 1:
+def _check_follows(before: list[_Version], version: _Version, path: str, created_at: datetime) -> None:
+    """A version is no earlier than the one before it, and nothing follows a deletion."""
+    earlier = before[-1].created_at if before else created_at
+    if version.created_at < earlier or (not before and version.created_at != created_at):
+        _fail(f"{path}.created_at",
+              "must not be earlier than the version before it; version 1 must be the "
+              "time the entry was created.")
+    if before and before[-1].deleted:
+        _fail(path, "A deleted entry cannot have versions after its deletion.")
+
+
+def _read_version(raw: dict[str, Any], path: str, section: str, index: int, now: datetime) -> _Version:
+    if raw["version"] != index + 1:
         _fail(f"{path}.version", f"must be {index + 1}: versions are numbered from 1, in order.")
-    created_at = _time(version["created_at"], f"{path}.created_at", now)
-    if version["author_role"] not in AUTHOR_ROLES:
-        _fail(f"{path}.author_role", f"must be one of: {', '.join(sorted(AUTHOR_ROLES))}.")
-    provenance = version["provenance"]
-    if provenance is not None:
-        _string(provenance, f"{path}.provenance", MAX_PROVENANCE)
-    if _boolean(version["deleted"], f"{path}.deleted"):
+    created_at = _time(raw["created_at"], f"{path}.created_at", now)
+    if raw["deleted"]:
         if index == 0:
             _fail(f"{path}.deleted", "The first version of an entry cannot be a deletion.")
-        if version["data"] != {} or version["tiers"] != {} or provenance is not None:
+        if raw["data"] != {} or raw["tiers"] != {} or raw["provenance"] is not None:
             _fail(path, "A deletion has no data, no tiers and no provenance.")
         return _Version(created_at, {}, {}, None, True)
     with _at(path):
-        data, tiers = _validate(section, version["data"], version["tiers"])
-    return _Version(created_at, data, {k: t.value for k, t in tiers.items()}, provenance, False)
+        data, tiers = _validate(section, raw["data"], raw["tiers"])
+    return _Version(created_at, data, {k: t.value for k, t in tiers.items()}, raw["provenance"], False)
 
 
 def _validate(section: str, data: object, tiers: object) -> tuple[dict[str, Any], dict[str, Tier]]:
@@ -315,28 +216,21 @@ def _validate(section: str, data: object, tiers: object) -> tuple[dict[str, Any]
         raise
 
 
-def _read_attachment(raw: object, path: str, now: datetime, max_bytes: int) -> _Attachment:
-    item = _object(raw, path, _ATTACHMENT, with_id=True)
-    section = _read_section(item["section"], f"{path}.section")
-    tier = _string(item["tier"], f"{path}.tier", 1)
-    if tier not in {t.value for t in Tier}:
-        _fail(f"{path}.tier", "must be E, C, S or P.")
-    # The server decides the media type from the content itself; the stated one is checked
-    # for its shape only.
-    _string(item["media_type"], f"{path}.media_type", MAX_SHORT)
-    filename = _string(item["filename"], f"{path}.filename", MAX_SHORT)
-    created_at = _time(item["created_at"], f"{path}.created_at", now)
-    where = f"{path}.content_base64"
-    encoded = item["content_base64"]
-    if not isinstance(encoded, str):
-        _fail(where, "must be text.")
+def _read_attachment(raw: dict[str, Any], path: str, now: datetime, max_bytes: int) -> _Attachment:
+    created_at = _time(raw["created_at"], f"{path}.created_at", now)
+    content = _decode(raw["content_base64"], f"{path}.content_base64", max_bytes)
+    return _Attachment(path, raw["section"], raw["tier"], raw["filename"], content, created_at)
+
+
+def _decode(encoded: str, path: str, max_bytes: int) -> bytes:
+    too_big = f"The file is larger than {max_bytes:,} bytes, the most Tell Once keeps."
     # Measured before decoding too, so a huge string is refused without being decoded.
     if len(encoded) > 4 * (max_bytes // 3 + 1):
-        _fail(where, f"The file is larger than {max_bytes:,} bytes, the most Tell Once keeps.")
+        _fail(path, too_big)
     try:
         content = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        _fail(where, "is not valid base64.")
+        _fail(path, "is not valid base64.")
     if len(content) > max_bytes:
-        _fail(where, f"The file is larger than {max_bytes:,} bytes, the most Tell Once keeps.")
-    return _Attachment(path, section, tier, filename, content, created_at)
+        _fail(path, too_big)
+    return content

@@ -1,7 +1,9 @@
 """JSON Schemas of each section's entry data, generated from the catalogue.
 
 They are plain dicts, so any JSON Schema tool can read them: the API's OpenAPI document shows them
-to clients. They carry the same limits as ``validate_entry``, which remains the check of an entry.
+to clients, and the import of an export checks each version's data and tiers with them. They carry
+the same limits as ``validate_entry``, which still runs after them for what a schema cannot say
+(stripped text, line breaks, real dates, a fixed tier, the NHS number's check digit).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from vault.sections.schema import (
     Field,
     FieldType,
     Section,
+    Tier,
 )
 
 
@@ -68,3 +71,17 @@ def entry_data_schema(section: Section) -> dict[str, Any]:
 def entry_data_schemas() -> dict[str, dict[str, Any]]:
     """The schema of every section's entry data, by section name, in the catalogue's order."""
     return {name: entry_data_schema(section) for name, section in SECTIONS.items()}
+
+
+def entry_tiers_schema(section: Section) -> dict[str, Any]:
+    """The JSON Schema of an entry's tier overrides in ``section``: any tier, for its fields only.
+
+    Whether a section with a fixed tier allows the one given is left to ``validate_entry``, which
+    says so in the person's words.
+    """
+    tiers = [t.value for t in Tier]
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {f.name: {"enum": tiers} for f in section.fields},
+    }
