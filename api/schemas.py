@@ -138,7 +138,7 @@ class EntriesQuery(Strict):
 class EntryIn(Strict):
     section = fields.String(required=True, validate=validate.OneOf(SECTION_NAMES))
     data = fields.Dict(keys=fields.String(), required=True,
-                       metadata={"description": "The fields of the section (see vault/sections.py)"
+                       metadata={"description": "The fields of the section (see vault/sections/)"
                                  "; `text` alone is always enough."})
     tiers = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.OneOf(
         TIER_VALUES)), load_default=None)

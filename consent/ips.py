@@ -206,7 +206,7 @@ def _labelled(item: SharedItem, name: str) -> str:
 
 
 def _exported(item: SharedItem) -> tuple[str, ...]:
-    """The item's fields that go into FHIR: a field with no FHIR target (see sections.py) does not."""
+    """The item's fields that go into FHIR: a field with no FHIR target (see the catalogue) does not."""
     return tuple(name for name in item.data if _field(item, name).fhir)
 
 
@@ -315,7 +315,7 @@ def _answer(f: Field, value: Any) -> list[dict[str, Any]]:
 
 
 def _answers(item: SharedItem, patient: dict[str, str]) -> dict[str, Any]:
-    """Answers in the person's words that no clinical resource has an element for (sections.py's hints)."""
+    """Answers in the person's words that no clinical resource has an element for (the catalogue's hints)."""
     questions = [
         {"linkId": f"{item.section}.{name}", "text": _field(item, name).label,
          "answer": _answer(_field(item, name), item.data[name])}
@@ -335,7 +335,7 @@ def _answers_in(part: str) -> _Builder:
 
 
 def _daily_living(item: SharedItem, patient: dict[str, str]) -> list[_Piece]:
-    # The risks an emergency team must see at once are raised as flags as well (sections.py's hints).
+    # The risks an emergency team must see at once are raised as flags as well (the catalogue's hints).
     risks = (("safety", ("choking_risk", "moving_risks", "other_risks")),
              ("diet", ("food_texture", "eating_risks")))
     return [_main(item, "functional_status", _answers(item, patient)), *_extra_flags(item, patient, risks)]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from consent.policy import SUBJECT_ONLY, Actor, check, confirm_if_needed
 from consent.sharing import refresh_copies
-from vault import deletion, export, people
+from vault import deletion, export, imports, people
 from vault.config import VaultConfig
 from vault.errors import Conflict
 from vault.models import Attachment, Entry, Person
@@ -54,7 +54,7 @@ def import_record(
         # Merging two records would mix versions and histories; the person would not be able
         # to tell what came from where.
         raise Conflict("Import into an empty record: this one already has entries.")
-    counts = export.import_person(session, actor.keychain, person, document, now=now,
+    counts = imports.import_person(session, actor.keychain, person, document, now=now,
                                   max_bytes=config.attachment_max_bytes)
     people.record_event(session, config, person, "record_imported",
                         actor_account_id=actor.account_id, now=now, details=dict(counts))

@@ -26,6 +26,16 @@ class InvalidEntry(VaultError):
     message = "The entry is not valid."
 
 
+class InvalidExport(InvalidEntry):
+    """The document is not shaped like an export (a key, a type, a limit).
+
+    Its code is the API's own for input that breaks a schema; what is wrong inside an
+    entry's data keeps the code of an invalid entry, as when the entry is typed in.
+    """
+
+    code = "invalid_input"
+
+
 class NotFound(VaultError):
     """Also raised for things that exist but belong to someone else, so existence never leaks."""
 

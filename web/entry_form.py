@@ -1,4 +1,4 @@
-"""Entry forms generated from the section schema (vault/sections.py).
+"""Entry forms generated from the section schema (vault/sections/).
 
 Every section's form is built from its fields: own words first, then each structured box
 with its hint and its tier. What a browser sends back is turned into the same data the API

@@ -1,6 +1,6 @@
 """Form schemas of the pages: explicit allow-lists, unknown fields refused.
 
-Each section's entry form is not a schema here: its fields come from vault/sections.py,
+Each section's entry form is not a schema here: its fields come from vault/sections/,
 read by web/entry_form.py, and the vault validates them.
 """
 
