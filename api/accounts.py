@@ -11,7 +11,7 @@ from flask.views import MethodView
 from api import schemas
 from api.blueprint import blp, documents
 from api.context import client_address, current_actor, db_session, runtime
-from consent import accounts
+from consent import accounts, history
 
 
 @blp.route("/accounts")
@@ -111,4 +111,4 @@ class AccountHistory(MethodView):
     @documents(401)
     def get(self) -> dict[str, Any]:
         """Sign-ins (and failed ones), tokens and passphrase changes, newest first."""
-        return accounts.read_account_history(db_session(), current_actor())
+        return history.read_account_history(db_session(), current_actor())

@@ -18,7 +18,7 @@ from api import schemas
 from api.blueprint import blp, documents
 from api.context import current_actor, db_session, runtime
 from consent import attachments
-from vault.attachments import ALLOWED_TYPES, AttachmentView
+from consent.attachments import ALLOWED_TYPES, AttachmentView
 from vault.errors import AttachmentRejected
 
 TOO_LARGE = {"schema": schemas.ErrorOut,

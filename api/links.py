@@ -32,7 +32,7 @@ class Links(MethodView):
         """Every link the person has made, live or not, newest first."""
         rt = runtime()
         out = sharing.list_links(db_session(), current_actor(), person_id=str(person_id),
-                                 base_url=rt.base_url, now=rt.now())
+                                 addresses=rt.addresses, now=rt.now())
         return out
 
     @blp.arguments(schemas.LinkIn)
@@ -46,7 +46,7 @@ class Links(MethodView):
                                    choices=_choices(data), now=now,
                                    passphrase=data["passphrase"], address=client_address())
         out = sharing.read_link(session, actor, person_id=str(person_id), link_id=link.id,
-                                base_url=rt.base_url, now=now)
+                                addresses=rt.addresses, now=now)
         return out
 
 
@@ -70,7 +70,7 @@ class LinkItem(MethodView):
         """One link, with its address while it is live."""
         rt = runtime()
         out = sharing.read_link(db_session(), current_actor(), person_id=str(person_id),
-                                link_id=str(link_id), base_url=rt.base_url, now=rt.now())
+                                link_id=str(link_id), addresses=rt.addresses, now=rt.now())
         return out
 
     @blp.response(204)
@@ -94,7 +94,7 @@ class Renew(MethodView):
         sharing.renew_link(session, rt.config, actor, person_id=str(person_id),
                            link_id=str(link_id), expires_at=data["expires_at"], now=now)
         out = sharing.read_link(session, actor, person_id=str(person_id), link_id=str(link_id),
-                                base_url=rt.base_url, now=now)
+                                addresses=rt.addresses, now=now)
         return out
 
 

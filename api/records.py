@@ -11,7 +11,7 @@ from flask.views import MethodView
 from api import schemas
 from api.blueprint import blp, documents
 from api.context import current_actor, db_session, runtime
-from consent import records
+from consent import history, records
 from consent.records import EntryView
 
 
@@ -122,5 +122,5 @@ class History(MethodView):
     def get(self, person_id: Any) -> dict[str, Any]:
         """Who did what with the record, newest first, and the head of its hash chain."""
         rt = runtime()
-        return records.read_history(db_session(), rt.config, current_actor(),
+        return history.read_history(db_session(), rt.config, current_actor(),
                                     person_id=str(person_id))

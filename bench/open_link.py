@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Connection, Engine, func, select
 
+from api.shl import MANIFEST_PATH
 from bench._server import call, running_server
 from keys import share
 from vault.audit import GENESIS
@@ -136,7 +137,7 @@ def make_links(base: str, person_id: str, token: str, count: int) -> list[str]:
             headers={"Authorization": f"Bearer {token}"})
         assert status == 201, link
         url = share.parse_shlink(link["url"])["url"]  # type: ignore[index]
-        paths.append(url[url.index(share.MANIFEST_PATH):])
+        paths.append(url[url.index(MANIFEST_PATH):])
     return paths
 
 
@@ -167,7 +168,7 @@ def copy_links(db: Connection, person_id: str, open_count: int) -> list[str]:
         tuple({**source, "id": new_id(), "lookup": share.lookup(m)}.values())
         for m in manifest_ids))
     step = max(1, len(manifest_ids) // open_count)
-    return [share.MANIFEST_PATH + share.b64url(m) for m in manifest_ids[::step][:open_count]]
+    return [MANIFEST_PATH + share.b64url(m) for m in manifest_ids[::step][:open_count]]
 
 
 def copy_events(db: Connection, person_id: str) -> None:

@@ -14,17 +14,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consent.errors import CodeNotConfirmed, PasskeyNotAdded
+from consent.history import read_account_history
 from consent.notices import NOTICE_KINDS, Mailer
-from consent.policy import Actor
+from consent.policy import Actor, actor_for_account
 from consent.sign_in import SignedIn, confirm_passphrase, open_session
-from vault import accounts, audit, passkeys, people, second_factor
+from vault import accounts, passkeys, people, second_factor
 from vault.config import VaultConfig
 from vault.db import keep_even_if_refused
 from vault.errors import NotFound, PasskeyFailed, WrongCode
-from vault.passkeys import RelyingParty
-from vault.passphrases import check_passphrase, suggest_passphrase
+from vault.passkeys import RelyingParty as RelyingParty
+from vault.passphrases import check_passphrase
+from vault.passphrases import suggest_passphrase as suggest_passphrase
 
-__all__ = ["suggest_passphrase"]  # Re-exported: the front doors offer suggestions.
+# What the front doors need from the vault to shape their forms and answers, re-exported so
+# that they reach the vault only through consent.
+PASSKEY_NAME_MAX = passkeys.MAX_NAME
+PASSKEY_ANSWER_MAX = passkeys.MAX_CREDENTIAL_JSON
+
 
 NOTICE_WINDOW = timedelta(days=30)
 
@@ -62,6 +68,25 @@ def sign_up(
                            device_token=device_token, mailer=mailer)
               if open_a_session else None)
     return SignedUp(account.id, person.id, code, signed)
+
+
+def account_exists(session: Session, *, login: str) -> bool:
+    """Whether a login (or email address) is taken: for the operator's commands only, since
+    the pages and the API never say whether someone has an account."""
+    return accounts.find_account(session, login) is not None
+
+
+def unlock_at_command_line(session: Session, config: VaultConfig, *, login: str,
+                           passphrase: str) -> Actor:
+    """An account unlocked by its passphrase for a command of the operator (the demo data).
+
+    Not counted or throttled: only whoever runs the server's own commands can call this.
+
+    :raises SignInFailed: for an unknown login or a wrong passphrase.
+    """
+    account = accounts.find_account(session, login)
+    return actor_for_account(session, accounts.unlock_with_passphrase(config, account,
+                                                                      passphrase))
 
 
 # -- the passphrase and the recovery code -------------------------------------------------------
@@ -181,23 +206,7 @@ def remove_passkey(session: Session, config: VaultConfig, actor: Actor, *, passk
                             now=now)
 
 
-# -- the account's history and notices ---------------------------------------------------------
-
-
-def read_account_history(session: Session, actor: Actor, *, limit: int = 500) -> dict[str, Any]:
-    """Sign-ins, failed sign-ins, tokens and passphrase changes of the actor's own account."""
-    account = accounts.row_account(session, actor.account_id)
-    private = accounts.audit_private_key(account, actor.unlocked)
-    return history(session, audit.account_chain(account.id), private, limit)
-
-
-def history(session: Session, chain: str, private: Any, limit: int) -> dict[str, Any]:
-    """A chain's head and its newest events, opened with the chain's audit key."""
-    events = audit.read_events(session, chain=chain, private_key=private, limit=limit)
-    return {"head": audit.chain_head(session, chain=chain),
-            "events": [{"seq": e.seq, "at": e.at, "kind": e.kind,
-                        "actor_account_id": e.actor_account_id, "details": e.details}
-                       for e in events]}
+# -- notices ------------------------------------------------------------------------------------
 
 
 def read_notices(session: Session, actor: Actor, *, now: datetime, limit: int = 5) -> list[

@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 from consent.policy import READ, WRITE, Actor, audit_read, check
 from vault import attachments as vault_attachments
 from vault import people
-from vault.attachments import AttachmentView
+
+# Types of the vault the front doors show, re-exported so they reach the vault through consent.
+from vault.attachments import ALLOWED_TYPES as ALLOWED_TYPES
+from vault.attachments import AttachmentView as AttachmentView
 from vault.config import VaultConfig
 from vault.sections import get_section
 

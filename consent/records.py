@@ -11,13 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consent.accounts import history
-from consent.errors import NotAllowed
 from consent.indicators import medicine_indicators
 from consent.policy import READ, WRITE, Actor, audit_read, check
 from consent.sharing import refresh_copies
-from vault import audit, people
 from vault import entries as vault_entries
+from vault import people
 from vault.config import VaultConfig
 from vault.entries import EntryView
 from vault.models import Member, Person
@@ -138,20 +136,6 @@ def delete_entry(
 def _refresh_links(session: Session, actor: Actor, person: Person, section: str,
                    now: datetime) -> None:
     refresh_copies(session, actor, person, sections={section}, now=now)
-
-
-def read_history(
-    session: Session, config: VaultConfig, actor: Actor, *, person_id: str, limit: int = 500,
-) -> dict[str, Any]:
-    """The person's audit history in their own hands: head of the chain and recent events.
-
-    Only the subject reads it for now; delegates will see what their role allows.
-    """
-    person, member = check(session, actor, person_id, READ)
-    if member.role != people.ROLE_SUBJECT:
-        raise NotAllowed("Only the person themselves can read their history.")
-    private = people.audit_private_key(actor.keychain, person)
-    return history(session, audit.person_chain(person.id), private, limit)
 
 
 def medicines_indicators(

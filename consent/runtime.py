@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from consent.notices import Mailer
+from consent.sharing import LinkAddresses
 from vault.config import VaultConfig
 from vault.db import Database
 
@@ -25,6 +26,8 @@ class Runtime:
     config: VaultConfig
     env: str
     base_url: str
+    # Where share links point (the viewer page and the manifests), routed by the front doors.
+    addresses: LinkAddresses
     clock: Callable[[], datetime] = field(default=system_clock)
     # Sends notices by email when the operator configures SMTP; None sends nothing.
     mailer: Mailer | None = None

@@ -23,6 +23,7 @@ from consent.notices import Mailer
 from consent.policy import READ, SUBJECT_ONLY, Actor, check, confirm_if_needed
 from consent.share_content import SharedItem, select_items
 from consent.templates import TEMPLATES, Inclusion, ShareScope
+from keys import share
 from vault import accounts, audit, links, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
@@ -34,6 +35,27 @@ from vault.sections import SECTIONS, Tier
 MAX_LABEL = 80
 MAX_OPENINGS = 1000
 MIN_PASSCODE = 6
+
+
+@dataclass(frozen=True)
+class LinkAddresses:
+    """Where links point: the viewer page, and the prefix of every manifest's address.
+
+    The front doors route both (``web/viewer.py``, ``api/shl.py``); the composition root
+    tells consent where, so neither ``keys`` nor ``vault`` knows a path of this server.
+    """
+
+    viewer: str
+    manifest_prefix: str
+
+    @classmethod
+    def at(cls, base_url: str, *, viewer_path: str, manifest_path: str) -> LinkAddresses:
+        """The addresses under ``base_url``, with or without its trailing slash."""
+        base = base_url.rstrip("/")
+        return cls(viewer=base + viewer_path, manifest_prefix=base + manifest_path)
+
+    def manifest(self, manifest_id: bytes) -> str:
+        return self.manifest_prefix + share.b64url(manifest_id)
 
 
 @dataclass(frozen=True)
@@ -203,7 +225,7 @@ def _state(link: ShareLink, person: Person, now: datetime) -> str:
     return "live"
 
 
-def _describe(actor: Actor, person: Person, link: ShareLink, *, base_url: str,
+def _describe(actor: Actor, person: Person, link: ShareLink, *, addresses: LinkAddresses,
               now: datetime) -> dict[str, Any]:
     meta = links.meta(actor.keychain, person, link)
     state = _state(link, person, now)
@@ -216,24 +238,33 @@ def _describe(actor: Actor, person: Person, link: ShareLink, *, base_url: str,
                                       if link.passcode_digest is not None else None),
            "copy_updated_at": link.copy_updated_at, "url": None}
     if state == "live":
-        out["url"] = links.address(actor.keychain, person, link, base_url=base_url,
-                                   label=meta["label"])
+        out["url"] = _address(actor, person, link, addresses=addresses, label=meta["label"])
     return out
 
 
-def list_links(session: Session, actor: Actor, *, person_id: str, base_url: str,
+def _address(actor: Actor, person: Person, link: ShareLink, *, addresses: LinkAddresses,
+             label: str) -> str:
+    """The link to share, rebuilt from its sealed secrets: the same every time it is asked."""
+    manifest_id, share_key = links.secrets_of(actor.keychain, person, link)
+    flags = "LP" if link.passcode_digest is not None else "L"
+    return share.shlink(viewer_url=addresses.viewer, manifest_url=addresses.manifest(manifest_id),
+                        share_key=share_key, label=label, flags=flags)
+
+
+def list_links(session: Session, actor: Actor, *, person_id: str, addresses: LinkAddresses,
                now: datetime) -> list[dict[str, Any]]:
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
-    return [_describe(actor, person, link, base_url=base_url, now=now)
+    return [_describe(actor, person, link, addresses=addresses, now=now)
             for link in links.person_links(session, person)]
 
 
-def read_link(session: Session, actor: Actor, *, person_id: str, link_id: str, base_url: str,
+def read_link(session: Session, actor: Actor, *, person_id: str, link_id: str,
+              addresses: LinkAddresses,
               now: datetime) -> dict[str, Any]:
     """:raises NotFound: for another person's link, as for one that does not exist."""
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
     return _describe(actor, person, links.get_link(session, person, link_id),
-                     base_url=base_url, now=now)
+                     addresses=addresses, now=now)
 
 
 def revoke_link(session: Session, config: VaultConfig, actor: Actor, *, person_id: str,

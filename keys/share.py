@@ -1,7 +1,8 @@
 """Share links as SMART Health Links: the link's two secrets, its passcode digest, its JWE copy.
 
-A link is ``BASE/view#shlink:/PAYLOAD`` where the payload names the manifest URL
-``BASE/shl/ID`` and the share key. ``ID`` (256 random bits) is looked up by its SHA-256 only;
+A link is ``VIEWER#shlink:/PAYLOAD`` where the payload names the manifest's URL and the
+share key; which addresses those are is the server's to say (``consent.sharing``), not this
+module's. ``ID`` (256 random bits) is looked up by its SHA-256 only;
 the key travels after ``#``, so the server never receives it. The copy a link serves is a
 compact JWE, ``dir`` + ``A256GCM`` under the share key, made and opened by joserfc. The
 formats are fixed by docs/decisions/0002-share-links.md, with vectors in
@@ -31,8 +32,6 @@ JWE_HEADER = {"alg": "dir", "enc": "A256GCM", "cty": "application/fhir+json"}
 # The SMART Health Links specification caps a link's label at 80 characters.
 MAX_LABEL = 80
 SHLINK_PREFIX = "shlink:/"
-MANIFEST_PATH = "/shl/"
-VIEWER_PATH = "/view"
 LOOKUP_KIND = "link"
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
@@ -102,7 +101,7 @@ def open_copy(share_key: bytes, token: str) -> bytes:
     return result.plaintext
 
 
-def shlink(*, base_url: str, manifest_id: bytes, share_key: bytes, label: str,
+def shlink(*, viewer_url: str, manifest_url: str, share_key: bytes, label: str,
            flags: str) -> str:
     """The link the person shares: the viewer's address with the SHL payload after ``#``.
 
@@ -110,14 +109,14 @@ def shlink(*, base_url: str, manifest_id: bytes, share_key: bytes, label: str,
     and the same printed QR code (DESIGN.md).
     """
     payload: dict[str, Any] = {
-        "url": base_url.rstrip("/") + MANIFEST_PATH + b64url(manifest_id),
+        "url": manifest_url,
         "key": b64url(share_key),
         "flag": "".join(sorted(set(flags))),
         "label": label[:MAX_LABEL],
         "v": 1,
     }
     encoded = b64url(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
-    return f"{base_url.rstrip('/')}{VIEWER_PATH}#{SHLINK_PREFIX}{encoded}"
+    return f"{viewer_url}#{SHLINK_PREFIX}{encoded}"
 
 
 def parse_shlink(link: str) -> dict[str, Any]:

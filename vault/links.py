@@ -93,13 +93,11 @@ def meta(keychain: Keychain, person: Person, link: ShareLink) -> dict[str, Any]:
     return opened
 
 
-def address(keychain: Keychain, person: Person, link: ShareLink, *, base_url: str,
-            label: str) -> str:
-    """The link to share, rebuilt from its sealed secrets: the same every time it is asked."""
+def secrets_of(keychain: Keychain, person: Person, link: ShareLink) -> tuple[bytes, bytes]:
+    """The link's manifest id and share key, opened from their wraps: the same every time, so
+    the link and its QR code never change."""
     manifest_id = share.unb64url(meta(keychain, person, link)["manifest_id"])
-    flags = "LP" if link.passcode_digest is not None else "L"
-    return share.shlink(base_url=base_url, manifest_id=manifest_id,
-                        share_key=_share_key(keychain, person, link), label=label, flags=flags)
+    return manifest_id, _share_key(keychain, person, link)
 
 
 def replace_copy(keychain: Keychain, person: Person, link: ShareLink, copy: bytes,

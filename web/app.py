@@ -10,8 +10,10 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import front_door as api_front_door
+from api import shl as api_shl
 from api.attachments import InMemoryRequest
 from consent.runtime import Runtime
+from consent.sharing import LinkAddresses
 from keys.keyring import Keyring, file_mode_is_private
 from keys.passphrase import DEFAULT_PARAMS, TEST_PARAMS, meets_minimum
 from vault.config import VaultConfig
@@ -78,8 +80,10 @@ def build_runtime(settings: Settings, overrides: dict[str, Any] | None = None) -
     mailer = overrides.get("MAILER")
     if mailer is None and settings.smtp is not None:
         mailer = smtp_mailer(settings.smtp)
+    addresses = LinkAddresses.at(settings.base_url, viewer_path=viewer.VIEWER_PATH,
+                                 manifest_path=api_shl.MANIFEST_PATH)
     return Runtime(db=db, config=config, env=settings.env, base_url=settings.base_url,
-                   mailer=mailer)
+                   addresses=addresses, mailer=mailer)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -6,10 +6,9 @@ from collections.abc import Callable
 
 import redis
 
+from consent.history import verify_history
 from keys.keyring import Keyring, file_mode_is_private
-from vault.audit import all_chains, verify_chain
 from vault.db import Database
-from vault.errors import ChainBroken
 from vault.migrate import current_revision, head_revision
 from web.settings import Settings
 
@@ -105,15 +104,12 @@ def _audit(settings: Settings) -> str | None:
     try:
         # Read only: the session is closed, and so rolled back, whatever happens.
         with db.sessions() as session:
-            for chain in all_chains(session):
-                verify_chain(session, chain=chain)
-    except ChainBroken as exc:
-        return exc.message
+            verified = verify_history(session)
     except Exception:
         return "The audit history could not be read."
     finally:
         db.dispose()
-    return None
+    return verified.broken[0] if verified.broken else None
 
 
 CHECKS: tuple[Check, ...] = (_keyring, _base_url, _cryptography, _database, _sqlite, _redis,

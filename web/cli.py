@@ -17,12 +17,11 @@ import click
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.orm import Session
 
-from consent import lifecycle, sharing
+from consent import history, lifecycle, sharing
 from consent.runtime import Runtime, system_clock
 from keys.keyring import Keyring
-from vault.audit import all_chains, verify_chain
 from vault.db import Database, discard_after_commit, run_after_commit
-from vault.errors import ChainBroken, VaultError
+from vault.errors import VaultError
 from vault.migrate import upgrade
 from web.app import build_runtime, create_app
 from web.checks import run_checks
@@ -197,19 +196,12 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Recompute every audit chain; exit 1 if any does not verify."""
-    session = _command().session
-    failures = 0
-    events = 0
-    chains = all_chains(session)
-    for chain in chains:
-        try:
-            events += verify_chain(session, chain=chain)
-        except ChainBroken as exc:
-            failures += 1
-            click.echo(f"FAIL: {exc.message}", err=True)
-    if failures:
+    verified = history.verify_history(_command().session)
+    for message in verified.broken:
+        click.echo(f"FAIL: {message}", err=True)
+    if verified.broken:
         sys.exit(1)
-    click.echo(f"{len(chains)} chains, {events} events: all verify.")
+    click.echo(f"{verified.chains} chains, {verified.events} events: all verify.")
 
 
 @main.command()

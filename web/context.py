@@ -10,10 +10,10 @@ from flask import Response, current_app, g, request
 from sqlalchemy.orm import Session
 
 from consent import sessions
+from consent.accounts import RelyingParty
 from consent.policy import Actor
 from consent.runtime import Runtime
 from vault.errors import NotSignedIn
-from vault.passkeys import RelyingParty
 
 
 def runtime() -> Runtime:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from vault.passkeys import MAX_CREDENTIAL_JSON, MAX_NAME
+from consent.accounts import PASSKEY_ANSWER_MAX, PASSKEY_NAME_MAX
 
 
 class Form(Schema):
@@ -138,11 +138,11 @@ class CodeForm(Form):
 
 NOT_SAVED = ("Your passkey was not saved. Try again, and use the same phone, computer or "
              "security key when it asks.")
-NAME_MESSAGE = f"Give this passkey a name of up to {MAX_NAME} letters, such as \"my phone\"."
+NAME_MESSAGE = f"Give this passkey a name of up to {PASSKEY_NAME_MAX} letters, such as \"my phone\"."
 
 
 class NewPasskeyForm(Form):
-    name = fields.String(required=True, validate=[validate.Length(max=MAX_NAME),
+    name = fields.String(required=True, validate=[validate.Length(max=PASSKEY_NAME_MAX),
                                                   validate.Regexp(r"\s*\S")],
                          metadata=_says(NAME_MESSAGE))
     passphrase = _passphrase("Type your passphrase.")
@@ -152,9 +152,9 @@ class PasskeyAnswerForm(Form):
     """The browser's signed answer; the vault checks what is inside it."""
 
     credential = fields.String(required=True,
-                               validate=validate.Length(min=1, max=MAX_CREDENTIAL_JSON),
+                               validate=validate.Length(min=1, max=PASSKEY_ANSWER_MAX),
                                metadata=_says(NOT_SAVED))
-    name = fields.String(load_default="", validate=validate.Length(max=MAX_NAME),
+    name = fields.String(load_default="", validate=validate.Length(max=PASSKEY_NAME_MAX),
                          metadata=_says(NAME_MESSAGE))
 
 

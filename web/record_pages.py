@@ -18,7 +18,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from consent import attachments, records
-from vault.attachments import AttachmentView
+from consent.attachments import AttachmentView
 from vault.errors import AttachmentRejected, InvalidEntry, NotFound, VaultError
 from vault.sections import Section, Tier, get_section
 from web.context import db_session, require_actor, runtime, signed_in_actor

@@ -46,7 +46,7 @@ def _person_id(person_id: Any) -> str:
 def _links(person_id: str) -> list[dict[str, Any]]:
     rt = runtime()
     return sharing.list_links(db_session(), require_actor(), person_id=person_id,
-                              base_url=rt.base_url, now=rt.now())
+                              addresses=rt.addresses, now=rt.now())
 
 
 def _openings(person_id: str, link_id: str | None = None) -> list[dict[str, Any]]:
@@ -211,7 +211,7 @@ def make(person_id: Any) -> Any:
 def _one_link(person_id: str, link_id: str) -> dict[str, Any]:
     rt = runtime()
     return sharing.read_link(db_session(), require_actor(), person_id=person_id,
-                             link_id=link_id, base_url=rt.base_url, now=rt.now())
+                             link_id=link_id, addresses=rt.addresses, now=rt.now())
 
 
 @bp.get("/people/<uuid:person_id>/sharing/<uuid:link_id>")

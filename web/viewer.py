@@ -11,8 +11,11 @@ from flask import Blueprint, render_template, request
 
 bp = Blueprint("viewer", __name__)
 
+# The page every share link opens; a link's address names it (consent.sharing builds links).
+VIEWER_PATH = "/view"
 
-@bp.get("/view")
+
+@bp.get(VIEWER_PATH)
 def view() -> str:
     # "Close and clear" comes back here with ?cleared: a new page, so nothing the old one held
     # in memory survives, saying plainly that the record is gone. It carries nothing secret.

@@ -15,9 +15,12 @@ from typing import Any
 import pytest
 from jwcrypto import jwe, jwk
 
+from api.shl import MANIFEST_PATH
+from consent.sharing import LinkAddresses
 from keys import share, tokens
 from keys.binding import bind
 from keys.errors import DecryptionFailed, InvalidKeyMaterial
+from web.viewer import VIEWER_PATH
 
 KEY = bytes(range(32))
 MANIFEST_ID = bytes(range(100, 132))
@@ -36,9 +39,15 @@ def jwcrypto_token(header: dict[str, Any], key: bytes = KEY, plaintext: bytes = 
     return str(made.serialize(compact=True))
 
 
+def addresses(base_url: str) -> LinkAddresses:
+    """The server's link addresses under ``base_url``, as the front doors route them."""
+    return LinkAddresses.at(base_url, viewer_path=VIEWER_PATH, manifest_path=MANIFEST_PATH)
+
+
 def link(label: str = "For Dr Okafor", flags: str = "L", base_url: str = BASE) -> str:
-    return share.shlink(base_url=base_url, manifest_id=MANIFEST_ID, share_key=KEY, label=label,
-                        flags=flags)  # fmt: skip
+    at = addresses(base_url)
+    return share.shlink(viewer_url=at.viewer, manifest_url=at.manifest(MANIFEST_ID), share_key=KEY,
+                        label=label, flags=flags)  # fmt: skip
 
 
 def shlink_of(payload: Any) -> str:

@@ -21,10 +21,13 @@ from typing import Any
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from api.shl import MANIFEST_PATH
+from consent.sharing import LinkAddresses
 from keys import envelope, share, tokens
 from keys.errors import DecryptionFailed
 from keys.hierarchy import SHARE_KEY, record_metadata_binding
 from vault import payloads
+from web.viewer import VIEWER_PATH
 
 HERE = Path(__file__).parent
 # Loaded by path, so it works under any pytest import mode and never via the keys package.
@@ -79,11 +82,18 @@ def test_vectors_cover_the_cases_0002_names() -> None:
 # -- Through the project's code ---------------------------------------------------------------
 
 
+
+def addresses(base_url: str) -> LinkAddresses:
+    """The server's link addresses under ``base_url``, as the front doors route them."""
+    return LinkAddresses.at(base_url, viewer_path=VIEWER_PATH, manifest_path=MANIFEST_PATH)
+
+
 @pytest.mark.parametrize("v", LINKS, ids=lambda v: v["flags"])
 def test_link(v: dict[str, Any]) -> None:
     manifest_id, share_key = h(v["manifest_id"]), h(v["share_key"])
-    made = share.shlink(base_url=v["base_url"], manifest_id=manifest_id, share_key=share_key,
-                        label=v["label"], flags=v["flags"])  # fmt: skip
+    at = addresses(v["base_url"])
+    made = share.shlink(viewer_url=at.viewer, manifest_url=at.manifest(manifest_id),
+                        share_key=share_key, label=v["label"], flags=v["flags"])  # fmt: skip
     assert made == v["link"]
     assert made.split("#shlink:/")[1] == share.b64url(v["payload_json"].encode())
     payload = share.parse_shlink(made)
@@ -133,7 +143,9 @@ def test_meta_and_share_key_rebuild_the_link() -> None:
                       link_id=META["link_id"], epoch=META["epoch"])  # fmt: skip
     share_key = SHARE_KEY.unwrap(h(WRAP["record_key"]), h(WRAP["blob"]), share=WRAP["link_id"],
                                  person=WRAP["person"], epoch=WRAP["epoch"])  # fmt: skip
-    rebuilt = share.shlink(base_url=LINKS[0]["base_url"], manifest_id=share.unb64url(meta["manifest_id"]),
+    at = addresses(LINKS[0]["base_url"])
+    rebuilt = share.shlink(viewer_url=at.viewer,
+                           manifest_url=at.manifest(share.unb64url(meta["manifest_id"])),
                            share_key=share_key, label=meta["label"], flags="L")  # fmt: skip
     assert rebuilt == LINKS[0]["link"]
 

@@ -34,8 +34,11 @@ from joserfc.jwk import OctKey
 from jwcrypto import jwe as jwcrypto_jwe
 from jwcrypto import jwk
 
+from api.shl import MANIFEST_PATH
+from consent.sharing import LinkAddresses
 from keys import share
 from keys.errors import DecryptionFailed
+from web.viewer import VIEWER_PATH
 
 HERE = Path(__file__).parent
 _spec = importlib.util.spec_from_file_location("reference_decoder", HERE / "reference_decoder.py")
@@ -132,7 +135,9 @@ def test_shlink_cannot_reproduce_the_example_and_why() -> None:
     # 0002 fixes its own member order (url, key, flag, label, v), adds "v": 1 and its own URL
     # layout (BASE/shl/ID), so shlink never writes the example's text; what must agree is the
     # payload a receiver reads, which the two tests above check.
-    ours = share.parse_shlink(share.shlink(base_url="https://ehr.example.org", manifest_id=bytes(32),
+    at = LinkAddresses.at("https://ehr.example.org", viewer_path=VIEWER_PATH,
+                          manifest_path=MANIFEST_PATH)
+    ours = share.parse_shlink(share.shlink(viewer_url=at.viewer, manifest_url=at.manifest(bytes(32)),
                                            share_key=spec_key(), label=SPEC_PAYLOAD["label"],
                                            flags="PL"))  # fmt: skip
     shared = ("key", "flag", "label")
