@@ -166,7 +166,8 @@ def test_a_refused_form_still_starts_the_idle_time_again(
     refused = client.post(f"/api/v1/people/{amy.person_id}/entries", json={
         "section": "medicines", "data": {"name": "x", "next_review": "not a date"}})
     assert refused.status_code == 422
-    assert commits and all(commits)
+    assert commits
+    assert all(commits)
     with database.transaction() as session:
         seen = session.scalars(select(SignInSession.last_seen_at)).all()
     # The time-out warning counts from every page shown, refused or not.
