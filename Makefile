@@ -35,10 +35,9 @@ test: $(STAMP) $(ASSETS) lint
 test-postgres: $(STAMP) $(ASSETS)
 	$(BIN)/pytest -n 2 -q
 
+## ruff, mypy and import-linter, as .pre-commit-config.yaml runs them on each commit.
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/mypy
-	$(BIN)/lint-imports
+	PRE_COMMIT_HOME=$(VENV)/pre-commit $(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 ## Benchmarks print ratios against a baseline measured in the same run.
 bench: $(STAMP)

@@ -7,8 +7,9 @@ pages and the API alike; views only use it.
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+from flask import current_app, g, request
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from consent import sessions, tokens
 from consent.policy import Actor

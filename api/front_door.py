@@ -78,7 +78,7 @@ def _strict_openapi(api: Api) -> None:
     original = spec.to_dict
 
     def to_dict() -> dict[str, Any]:
-        doc = original()
+        doc: dict[str, Any] = original()
         add_section_schemas(doc)
         for schema in doc.get("components", {}).get("schemas", {}).values():
             if schema.get("type") == "object" and "properties" in schema:

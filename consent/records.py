@@ -17,7 +17,9 @@ from consent.sharing import refresh_copies
 from vault import entries as vault_entries
 from vault import people
 from vault.config import VaultConfig
-from vault.entries import EntryView
+
+# What the front doors show of an entry, re-exported so they reach the vault through consent.
+from vault.entries import EntryView as EntryView
 from vault.models import Member, Person
 from vault.sections import get_section
 

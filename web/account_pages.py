@@ -24,6 +24,7 @@ from flask import (
 
 from consent import accounts, lifecycle, records, sessions, sign_in, tokens
 from consent.errors import CodeNotConfirmed
+from consent.notices import uk_time
 from vault.errors import (
     AttachmentRejected,
     Conflict,
@@ -48,7 +49,6 @@ from web.forms import (
     TokenForm,
     account_form_errors,
 )
-from web.helpers import uk_time
 from web.pages import set_session_cookie
 
 bp = Blueprint("account", __name__)

@@ -131,7 +131,7 @@ def _templates(app: Flask) -> None:
     # their Nunjucks originals do, which needs ChainableUndefined.
     app.jinja_options = {**Flask.jinja_options, "autoescape": True,
                          "undefined": ChainableUndefined}
-    app.jinja_loader = ChoiceLoader([  # type: ignore[assignment]
+    app.jinja_loader = ChoiceLoader([
         FileSystemLoader(str(Path(__file__).parent / "templates")),
         PackageLoader("nhsuk_frontend_jinja", "templates"),
     ])

@@ -6,8 +6,9 @@ back) is opened and closed by ``web/unit_of_work.py``; views only use it.
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+from flask import current_app, g, request
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from consent import sessions
 from consent.accounts import RelyingParty

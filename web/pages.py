@@ -275,7 +275,7 @@ def _save_entry(person_id: str, the_section: Section, entry_id: str | None) -> A
     actor = require_actor()
     tiers: dict[str, str] = {}
     try:
-        data, tiers = entry_form.read_form(the_section, request.form)  # type: ignore[arg-type]
+        data, tiers = entry_form.read_form(the_section, request.form)
         if entry_id is None:
             records.create_entry(db_session(), rt.config, actor, person_id=person_id,
                                  section=the_section.name, data=data, tiers=tiers or None,
@@ -295,7 +295,7 @@ def _form_again(person_id: str, the_section: Section, entry_id: str | None,
                 tiers: dict[str, str], problems: dict[str, str]) -> tuple[str, int]:
     # Nothing is written (the answer is an error, so the unit of work rolls back): show
     # everything as it was typed (dates, yes or no, list rows too), with what to fix.
-    boxes = entry_form.sent_boxes(the_section, request.form, tiers)  # type: ignore[arg-type]
+    boxes = entry_form.sent_boxes(the_section, request.form, tiers)
     entry = {"id": entry_id} if entry_id else None
     return render_template("entry_form.html", person_id=person_id, section=the_section,
                            entry=entry, boxes=boxes, errors=problems), 422

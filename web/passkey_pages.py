@@ -13,12 +13,12 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from consent import accounts, sign_in
 from consent.errors import PasskeyNotAdded
+from consent.notices import uk_time
 from vault.errors import InvalidEntry, NotFound, NotSignedIn, PasskeyFailed
 from web.context import client_address, cookie_name, db_session, relying_party, require_actor, runtime
 from web.errors import status_of
 from web.form_flow import PASSPHRASE_PROBLEMS, form_again, load_form
 from web.forms import NOT_SAVED, ConfirmPassphraseForm, NewPasskeyForm, PasskeyAnswerForm
-from web.helpers import uk_time
 from web.pages import finish_sign_in, pending_token, second_step_page
 
 bp = Blueprint("passkeys", __name__)

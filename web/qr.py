@@ -16,7 +16,7 @@ import qrcode.image.svg
 QUIET_ZONE = 4  # Modules of white around the code, as the QR standard asks.
 
 
-def _code(text: str, *, border: int) -> qrcode.QRCode:  # type: ignore[type-arg]
+def _code(text: str, *, border: int) -> qrcode.QRCode:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=border)
     code.add_data(text)
     code.make(fit=True)
