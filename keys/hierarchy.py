@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from keys import envelope, hybrid
 from keys.binding import BindValue, bind
-from keys.errors import InvalidKeyMaterial
+from keys.errors import DecryptionFailed, InvalidKeyMaterial
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,6 @@ class Sealed(_Kind):
         """:raises DecryptionFailed: wrong key, tampered, or bound to other ids."""
         key = hybrid.open_from(private_key, blob, info=self.binding(ids))
         if len(key) != self.key_length:
-            from keys.errors import DecryptionFailed
-
             raise DecryptionFailed
         return key
 

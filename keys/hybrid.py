@@ -14,6 +14,7 @@ Formats v1 (docs/decisions/0001-key-hierarchy-and-formats.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from hashlib import sha256
 
 from cryptography.hazmat.primitives import hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
@@ -52,8 +53,6 @@ class PublicKey:
 
     def fingerprint(self) -> str:
         """A short, human-comparable fingerprint: SHA-256 of the key, 5 groups of 4 hex."""
-        from hashlib import sha256
-
         digest = sha256(self.raw).hexdigest()[:20].upper()
         return " ".join(digest[i : i + 4] for i in range(0, 20, 4))
 

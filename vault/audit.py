@@ -20,6 +20,7 @@ from keys import hybrid
 from keys.binding import bind
 from keys.hierarchy import audit_event_binding
 from vault import payloads
+from vault.db import insert_ignore
 from vault.errors import ChainBroken
 from vault.models import AuditEvent, AuditHead
 
@@ -55,8 +56,6 @@ def _lock_head(session: Session, chain: str) -> AuditHead:
         select(AuditHead).where(AuditHead.chain == chain).with_for_update()
     ).scalar_one_or_none()
     if head is None:
-        from vault.db import insert_ignore
-
         insert_ignore(session, AuditHead, {"chain": chain, "seq": 0, "hash": GENESIS})
         head = session.execute(
             select(AuditHead).where(AuditHead.chain == chain).with_for_update()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -78,8 +81,6 @@ class ProcessWriteLock:
 
 
 def sqlite_version_tuple() -> tuple[int, ...]:
-    import sqlite3
-
     return tuple(int(p) for p in sqlite3.sqlite_version.split("."))
 
 
@@ -161,12 +162,8 @@ def is_sqlite(engine: Engine) -> bool:
 def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> None:
     """INSERT a row unless its primary key exists, atomically on SQLite and PostgreSQL."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
         session.execute(pg_insert(model).values(**values).on_conflict_do_nothing())
     else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
         session.execute(sqlite_insert(model).values(**values).on_conflict_do_nothing())
 
 

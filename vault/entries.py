@@ -21,7 +21,7 @@ from vault import payloads
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain, item_scope, section_scope
 from vault.models import Entry, EntryPart, EntryVersion, Person, new_id
-from vault.sections import TIER_RANK, Tier, get_section, validate_entry
+from vault.sections import SECTION_NAMES, TIER_RANK, Tier, get_section, validate_entry
 
 MAX_PROVENANCE = 500
 AUTHOR_ROLES = frozenset({"subject", "delegate", "imported"})
@@ -287,14 +287,8 @@ def list_entries(
               parts.get(e.id, []))
         for e in entries
     ]
-    section_rank = {name: i for i, name in enumerate(_section_names())}
+    section_rank = {name: i for i, name in enumerate(SECTION_NAMES)}
     return sorted(views, key=lambda v: section_rank[v.section])
-
-
-def _section_names() -> tuple[str, ...]:
-    from vault.sections import SECTION_NAMES
-
-    return SECTION_NAMES
 
 
 def list_versions(

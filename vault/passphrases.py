@@ -11,6 +11,7 @@ from functools import cache
 
 import zxcvbn
 from xkcdpass import xkcd_password
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from vault.errors import WeakPassphrase
 
@@ -21,8 +22,6 @@ MIN_SCORE = 3  # zxcvbn 0..4: 3 is "safely unguessable: moderate protection from
 
 @cache
 def _common_passwords() -> frozenset[str]:
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
