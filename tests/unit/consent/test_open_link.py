@@ -1,0 +1,116 @@
+"""Every rule of ``consent.sharing.open_link``, the checks at a link's manifest, in their order.
+
+- A link that is not live is not found, whatever else the request says, and costs nothing.
+- A wrong passcode is refused with the attempts left, counted against the link's lifetime
+  budget and kept although the request is refused; the last one stops the link.
+- A right passcode (or none needed) then takes a place in the link's polling window; a full
+  window says how long to wait; a wrong passcode never takes one.
+- Each opening is counted, and a maximum of openings ends the link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent import sharing
+from consent.errors import LinkNotLive, TooOften, WrongPasscode
+from consent.sharing import LinkAddresses, LinkChoices
+from keys import share
+from tests.unit.consent.conftest import NOW, Someone, token_actor
+from vault.config import VaultConfig
+from vault.links import PASSCODE_BUDGET, WINDOW_REQUESTS
+from vault.models import ShareLink
+
+MakeSomeone = Callable[..., Someone]
+ADDRESSES = LinkAddresses.at("https://tellonce.test", viewer_path="/view", manifest_path="/shl/")
+PASSCODE = "blue-kettle-42"
+
+
+def _link(session: Session, config: VaultConfig, someone: Someone, **choices: object) -> str:
+    """A new link's manifest id, as a viewer reads it from the link."""
+    actor = token_actor(session, config, someone)
+    made = sharing.create_link(session, config, actor, person_id=someone.person_id, now=NOW,
+                               choices=LinkChoices(**{"template": "gp", "label": "For my GP",
+                                                      "expires_at": NOW + timedelta(days=30),
+                                                      **choices}))  # type: ignore[arg-type]
+    url = sharing.read_link(session, actor, person_id=someone.person_id, link_id=made.id,
+                            addresses=ADDRESSES, now=NOW)["url"]
+    return str(share.parse_shlink(url)["url"]).rsplit("/", 1)[1]
+
+
+def _open(session: Session, config: VaultConfig, manifest_id: str, passcode: str | None = None,
+          *, minutes: int = 0) -> sharing.OpenedLink:
+    return sharing.open_link(session, config, manifest_id=manifest_id, passcode=passcode,
+                             recipient="Dr A Patel", now=NOW + timedelta(minutes=minutes))
+
+
+def _row(session: Session) -> ShareLink:
+    """The test's one link, as the database has it now."""
+    return session.scalars(select(ShareLink).execution_options(populate_existing=True)).one()
+
+
+def test_a_link_that_is_not_live_is_not_found_whatever_the_passcode(
+        session: Session, config: VaultConfig, make_someone: MakeSomeone) -> None:
+    amy = make_someone("amy")
+    manifest_id = _link(session, config, amy, passcode=PASSCODE)
+    sharing.stop_all_sharing(session, config, amy.session_actor, person_id=amy.person_id, now=NOW)
+    for passcode in (None, "wrong", PASSCODE):
+        with pytest.raises(LinkNotLive):
+            _open(session, config, manifest_id, passcode)
+    assert _row(session).passcode_failures == 0  # Costs nothing.
+    for made_up in ("", "x" * 43, "A" * 43):
+        with pytest.raises(LinkNotLive):
+            _open(session, config, made_up)
+
+
+def test_a_wrong_passcode_is_counted_and_the_last_one_stops_the_link(
+        session: Session, config: VaultConfig, make_someone: MakeSomeone) -> None:
+    amy = make_someone("amy")
+    manifest_id = _link(session, config, amy, passcode=PASSCODE)
+    left = []
+    for _ in range(PASSCODE_BUDGET):
+        with pytest.raises(WrongPasscode) as wrong:
+            _open(session, config, manifest_id, "not the passcode")
+        left.append(wrong.value.remaining_attempts)
+    assert left == list(range(PASSCODE_BUDGET - 1, -1, -1))
+    with pytest.raises(LinkNotLive):
+        _open(session, config, manifest_id, PASSCODE)  # Stopped: even the right one.
+
+
+def test_a_wrong_passcode_never_takes_a_place_in_the_window(
+        session: Session, config: VaultConfig, make_someone: MakeSomeone) -> None:
+    amy = make_someone("amy")
+    manifest_id = _link(session, config, amy, passcode=PASSCODE)
+    with pytest.raises(WrongPasscode):
+        _open(session, config, manifest_id, "not the passcode")
+    assert _row(session).window_requests == 0
+
+
+def test_a_full_window_says_how_long_to_wait_after_the_passcode_is_checked(
+        session: Session, config: VaultConfig, make_someone: MakeSomeone) -> None:
+    amy = make_someone("amy")
+    manifest_id = _link(session, config, amy, passcode=PASSCODE)
+    for _ in range(WINDOW_REQUESTS):
+        _open(session, config, manifest_id, PASSCODE)
+    with pytest.raises(WrongPasscode):  # The passcode is checked before the window.
+        _open(session, config, manifest_id, "not the passcode")
+    with pytest.raises(TooOften) as waiting:
+        _open(session, config, manifest_id, PASSCODE)
+    assert 1 <= waiting.value.retry_after <= 601  # The rest of the 10 minutes, rounded up.
+    _open(session, config, manifest_id, PASSCODE, minutes=11)  # A new window.
+
+
+def test_each_opening_is_counted_and_a_maximum_ends_the_link(
+        session: Session, config: VaultConfig, make_someone: MakeSomeone) -> None:
+    amy = make_someone("amy")
+    manifest_id = _link(session, config, amy, max_openings=2)
+    _open(session, config, manifest_id)
+    _open(session, config, manifest_id)
+    with pytest.raises(LinkNotLive):
+        _open(session, config, manifest_id)
+    assert _row(session).openings == 2
