@@ -120,7 +120,16 @@ def http_error(exc: HTTPException) -> Response:
             message = f"{path}: {message}"
         return error_response(422, "invalid_input", message, field=path or None)
     description = exc.description if status < 500 else "Something went wrong on our side."
-    return error_response(status, HTTP_CODES.get(status, "error"), str(description))
+    response = error_response(status, HTTP_CODES.get(status, "error"), str(description))
+    return _with_headers_of(exc, response)
+
+
+def _with_headers_of(exc: HTTPException, response: Response) -> Response:
+    """Keep what the HTTP error says in its headers (``Allow`` for a 405), in our body's type."""
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def keys_error(exc: KeysError) -> Response:

@@ -123,7 +123,10 @@ def http_error(exc: HTTPException) -> Any:
     status = exc.code or 500
     if isinstance(exc, CSRFError):
         return page(400, CSRF_WORDS)
-    return page(status, exc.description if status == 403 else None)
+    # What the error says in its headers (``Allow`` for a 405) stays; the page is HTML.
+    headers = {name: value for name, value in exc.get_headers()
+               if name.lower() != "content-type"}
+    return *page(status, exc.description if status == 403 else None), headers
 
 
 def register(app: Flask) -> None:
