@@ -104,6 +104,6 @@ class Openings(MethodView):
     @documents(401, 403, 404)
     def get(self, person_id: Any, link_id: Any) -> list[dict[str, Any]]:
         """Who opened this link, as they described themselves, newest first."""
-        out = sharing.openings(db_session(), current_actor(), person_id=str(person_id),
+        out = sharing.list_openings(db_session(), current_actor(), person_id=str(person_id),
                                link_id=str(link_id))
         return out

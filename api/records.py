@@ -110,7 +110,7 @@ class MedicineIndicators(MethodView):
     def get(self, person_id: Any) -> dict[str, Any]:
         """Reviews overdue, psychotropic medicines with no reason or plan, and the count."""
         rt = runtime()
-        return records.medicines_indicators(db_session(), rt.config, current_actor(),
+        return records.read_medicine_indicators(db_session(), rt.config, current_actor(),
                                             person_id=str(person_id), now=rt.now(),
                                             today=rt.now().date())
 

@@ -108,7 +108,7 @@ class Recovery(MethodView):
     def post(self, data: dict[str, Any]) -> Response:
         """Use the recovery code: set a new passphrase, get a new code and a session."""
         rt = runtime()
-        signed, code = sign_in.recover(db_session(), rt.config, login=data["login"],
+        signed, code = sign_in.recover_account(db_session(), rt.config, login=data["login"],
                                        code=data["recovery_code"],
                                        new_passphrase=data["new_passphrase"],
                                        address=client_address(), now=rt.now())

@@ -233,7 +233,7 @@ class OwnRecord:
         return self.hidden_at is not None
 
 
-def own_record_status(session: Session, actor: Actor) -> OwnRecord | None:
+def read_own_record(session: Session, actor: Actor) -> OwnRecord | None:
     """The actor's own record, including one deleted and still in its undo period.
 
     ``records.list_people`` leaves hidden records out, so a person who has just deleted theirs
@@ -249,7 +249,7 @@ def own_record_status(session: Session, actor: Actor) -> OwnRecord | None:
 
 def require_own_record(session: Session, actor: Actor) -> OwnRecord:
     """:raises NotFound: when the account has no record of its own (or it was destroyed)."""
-    own = own_record_status(session, actor)
+    own = read_own_record(session, actor)
     if own is None:
         raise NotFound
     return own

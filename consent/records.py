@@ -58,7 +58,8 @@ def read_entry(
     return view
 
 
-def entry_section(session: Session, actor: Actor, *, person_id: str, entry_id: str) -> str:
+def read_entry_section(session: Session, actor: Actor, *, person_id: str,
+                       entry_id: str) -> str:
     """Which section an entry of a record the actor may write belongs to; nothing is decrypted.
 
     For a form that must know an entry's boxes before it can read what was sent.
@@ -140,7 +141,7 @@ def _refresh_links(session: Session, actor: Actor, person: Person, section: str,
     refresh_copies(session, actor, person, sections={section}, now=now)
 
 
-def medicines_indicators(
+def read_medicine_indicators(
     session: Session, config: VaultConfig, actor: Actor, *, person_id: str, now: datetime,
     today: date,
 ) -> dict[str, Any]:

@@ -148,7 +148,7 @@ class Preview:
     sensitive: list[SharedItem]
 
 
-def preview(session: Session, actor: Actor, *, person_id: str, scope: ShareScope) -> Preview:
+def preview_link(session: Session, actor: Actor, *, person_id: str, scope: ShareScope) -> Preview:
     """Exactly what a link with this scope would show, for the person to check first.
 
     The record is decrypted once for both lists.
@@ -299,7 +299,7 @@ def stop_all_sharing(session: Session, config: VaultConfig, actor: Actor, *, per
     return stopped
 
 
-def openings(session: Session, actor: Actor, *, person_id: str,
+def list_openings(session: Session, actor: Actor, *, person_id: str,
              link_id: str | None = None) -> list[dict[str, Any]]:
     """Who opened the person's links, as they described themselves, newest first.
 

@@ -203,7 +203,7 @@ def open_session(session: Session, config: VaultConfig, account: Account, unlock
 # -- the second step -------------------------------------------------------------------------------
 
 
-def second_factor_choices(session: Session, *, pending_token: str, rp: RelyingParty,
+def offer_second_factors(session: Session, *, pending_token: str, rp: RelyingParty,
                           now: datetime) -> SecondFactorChoices:
     """What the second step of this sign-in offers; looking does not use up a try.
 
@@ -277,7 +277,7 @@ def _finish(
 # -- the recovery code ---------------------------------------------------------------------------
 
 
-def recover(
+def recover_account(
     session: Session, config: VaultConfig, *, login: object, code: object,
     new_passphrase: object, address: str, now: datetime,
 ) -> tuple[SignedIn, str]:

@@ -409,7 +409,7 @@ def recover() -> Any:
         return render_template(template, values=values, errors=errors), 422
     rt = runtime()
     try:
-        signed, code = sign_in.recover(db_session(), rt.config, login=data["login"],
+        signed, code = sign_in.recover_account(db_session(), rt.config, login=data["login"],
                                        code=data["recovery_code"].strip(),
                                        new_passphrase=data["new_passphrase"],
                                        address=client_address(), now=rt.now())

@@ -208,7 +208,7 @@ def audit_verify() -> None:
 def purge() -> None:
     """Destroy the records whose undo period has passed, and say how many."""
     command = _command()
-    destroyed = lifecycle.destroy_due(command.session, now=system_clock(),
+    destroyed = lifecycle.destroy_due_records(command.session, now=system_clock(),
                                       shred_list=command.settings.shred_list_path)
     click.echo(f"Destroyed {len(destroyed)} record(s) whose undo period had passed.")
 

@@ -153,7 +153,7 @@ def second_step_page(pending_token: str, *, errors: dict[str, str], status: int 
     """
     rt = runtime()
     try:
-        choices = sign_in.second_factor_choices(db_session(), pending_token=pending_token,
+        choices = sign_in.offer_second_factors(db_session(), pending_token=pending_token,
                                                 rp=relying_party(), now=rt.now())
     except NotSignedIn as exc:
         return render_template("sign_in.html", values={}, errors={
@@ -206,7 +206,7 @@ def sign_out() -> Any:
 
 @bp.get("/dashboard")
 def dashboard() -> Any:
-    own = accounts.own_record_status(db_session(), require_actor())
+    own = accounts.read_own_record(db_session(), require_actor())
     if own is not None and own.hidden:
         # A deleted record is left out of every list until it is destroyed: this page is
         # where the person finds it again, and the one way to undo the deletion.
@@ -220,7 +220,7 @@ def record(person_id: Any) -> str:
     actor = require_actor()
     views = records.list_entries(db_session(), rt.config, actor, person_id=str(person_id),
                                  section=None, now=rt.now())
-    indicators = records.medicines_indicators(db_session(), rt.config, actor,
+    indicators = records.read_medicine_indicators(db_session(), rt.config, actor,
                                               person_id=str(person_id), now=rt.now(),
                                               today=rt.now().date())
     notices = accounts.read_notices(db_session(), actor, now=rt.now())
@@ -257,7 +257,7 @@ def edit_entry(person_id: Any, entry_id: Any) -> Any:
                                   entry_id=str(entry_id), now=rt.now())
         return _entry_page(str(person_id), get_section(view.section), entry=view)
     # Which boxes the form has is all that is needed to read it: nothing is decrypted here.
-    name = records.entry_section(db_session(), actor, person_id=str(person_id),
+    name = records.read_entry_section(db_session(), actor, person_id=str(person_id),
                                  entry_id=str(entry_id))
     return _save_entry(str(person_id), get_section(name), entry_id=str(entry_id))
 

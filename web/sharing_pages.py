@@ -50,7 +50,7 @@ def _links(person_id: str) -> list[dict[str, Any]]:
 
 
 def _openings(person_id: str, link_id: str | None = None) -> list[dict[str, Any]]:
-    return sharing.openings(db_session(), require_actor(), person_id=person_id,
+    return sharing.list_openings(db_session(), require_actor(), person_id=person_id,
                             link_id=link_id)
 
 
@@ -152,7 +152,7 @@ def _check_page(person_id: str, data: dict[str, Any], *, errors: dict[str, str],
     rt = runtime()
     choices = _choices(data, rt.now())
     scope = sharing.scope_for(choices)
-    shown = sharing.preview(db_session(), require_actor(), person_id=person_id, scope=scope)
+    shown = sharing.preview_link(db_session(), require_actor(), person_id=person_id, scope=scope)
     return render_template("sharing/check.html", person_id=person_id, values=_form_values(),
                            choices=choices, template=TEMPLATES[choices.template],
                            items=shown.items, sensitive=shown.sensitive, sections=SECTIONS,

@@ -116,11 +116,11 @@ def test_canary_never_at_rest(client: FlaskClient, runtime: Any, instance_path: 
 
         assert client.delete(f"/api/v1/people/{amy.person_id}", headers=amy.auth).status_code \
             == 202
-        from consent.lifecycle import destroy_due
+        from consent.lifecycle import destroy_due_records
 
         later = runtime.now() + timedelta(days=15)
         with runtime.db.transaction() as session:
-            destroy_due(session, now=later, shred_list=instance_path / "shred-list.txt")
+            destroy_due_records(session, now=later, shred_list=instance_path / "shred-list.txt")
         assert_nowhere(canary, runtime, instance_path, caplog, started)
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

@@ -252,7 +252,7 @@ def test_after_the_undo_period_every_row_is_destroyed(
     assert too_late.status_code == 409
     shred_list = tmp_path / "shred-list.txt"
     with database.transaction() as session:
-        assert lifecycle.destroy_due(session, now=later, shred_list=shred_list) == [amy.person_id]
+        assert lifecycle.destroy_due_records(session, now=later, shred_list=shred_list) == [amy.person_id]
 
     # Only the tombstone still names the record, and it holds no ciphertext.
     assert rows_naming(database, amy.person_id) == {"people": 1}
@@ -271,7 +271,7 @@ def test_after_the_undo_period_every_row_is_destroyed(
     assert client.get(f"{API}/{amy.person_id}/entries", headers=amy.auth).status_code == 404
     assert comparable(export_of(client, bob)) == comparable(bob_before)
     with database.transaction() as session:
-        assert lifecycle.destroy_due(session, now=later, shred_list=shred_list) == []
+        assert lifecycle.destroy_due_records(session, now=later, shred_list=shred_list) == []
 
 
 def test_nothing_is_destroyed_before_the_undo_period_ends(
@@ -282,7 +282,7 @@ def test_nothing_is_destroyed_before_the_undo_period_ends(
     assert client.delete(f"{API}/{amy.person_id}", headers=amy.auth).status_code == 202
     almost = datetime.now(UTC) + timedelta(days=13)
     with database.transaction() as session:
-        assert lifecycle.destroy_due(session, now=almost, shred_list=tmp_path / "s.txt") == []
+        assert lifecycle.destroy_due_records(session, now=almost, shred_list=tmp_path / "s.txt") == []
     runtime.set_clock(lambda: almost)
     assert client.post(f"{API}/{amy.person_id}/restore", headers=amy.auth).status_code == 200
     assert len(client.get(f"{API}/{amy.person_id}/entries", headers=amy.auth).json) == 1
