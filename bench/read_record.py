@@ -9,10 +9,13 @@ the same `tellonce serve`, in the same run; the figure that matters is the ratio
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
+import json
 import re
 import shutil
 import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,9 +48,6 @@ def fill_record(base: str) -> tuple[str, str]:
         "login": "bench", "passphrase": PASSPHRASE, "preferred_name": "Bench"})
     assert status == 201, made
     person_id = made["person_id"]  # type: ignore[index]
-    import http.cookiejar
-    import json
-    import urllib.request
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))

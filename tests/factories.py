@@ -9,6 +9,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from vault.sections import FIELD_CHECKS, FieldType
+
 PASSPHRASE = "correct orbit lantern quietly"
 
 
@@ -64,7 +66,6 @@ def markup_entry(section: Any, markup: str) -> tuple[dict[str, Any], dict[str, s
     Other boxes get a valid value, so every list item is complete; boxes with a check of their
     own (an NHS number) cannot hold markup at all and are left out.
     """
-    from vault.sections import FIELD_CHECKS, FieldType
 
     def value(field: Any) -> Any:
         if field.type in (FieldType.TEXT, FieldType.STRING):

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 STARTUP_SECONDS = 20
 T = TypeVar("T")
@@ -101,7 +102,6 @@ def fresh_database(prefix: str, worker_id: str) -> Iterator[str | None]:
     if not base:
         yield None
         return
-    from sqlalchemy import create_engine, text
 
     name = f"{prefix}_{worker_id}_{os.getpid()}"
     admin = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1),

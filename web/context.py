@@ -2,6 +2,9 @@
 
 The unit of work (one database session, committed once at the end of the request or rolled
 back) is opened and closed by ``web/unit_of_work.py``; views only use it.
+
+``api/context.py`` has the same few lines for the JSON API: the two front doors may not import
+each other, and each reads the cookies the composition root names for both.
 """
 
 from __future__ import annotations

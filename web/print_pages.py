@@ -57,13 +57,18 @@ def choose_print(person_id: Any) -> str:
                            sections=SECTIONS, ticked=ticked, errors={})
 
 
+def _choose_again(person_id: str, errors: dict[str, str]) -> tuple[str, int]:
+    """The choice of parts again, saying what to fix; another person's record is not found."""
+    _person_name(person_id)
+    return render_template("record/print_choose.html", person_id=person_id, sections=SECTIONS,
+                           ticked=[], errors=errors), 422
+
+
 @bp.get("/people/<uuid:person_id>/print/record")
 def print_record(person_id: Any) -> Any:
     chosen, errors = _chosen_sections()
     if errors:
-        _person_name(str(person_id))
-        return render_template("record/print_choose.html", person_id=str(person_id),
-                               sections=SECTIONS, ticked=[], errors=errors), 422
+        return _choose_again(str(person_id), errors)
     name, parts = _printable(str(person_id), chosen)
     return render_template("record/print_record.html", person_id=str(person_id), name=name,
                            parts=parts, chosen=chosen, today=written_date(runtime().now()))
@@ -73,9 +78,7 @@ def print_record(person_id: Any) -> Any:
 def print_pdf(person_id: Any) -> Any:
     chosen, errors = _chosen_sections()
     if errors:
-        _person_name(str(person_id))
-        return render_template("record/print_choose.html", person_id=str(person_id),
-                               sections=SECTIONS, ticked=[], errors=errors), 422
+        return _choose_again(str(person_id), errors)
     name, parts = _printable(str(person_id), chosen)
     pdf = record_pdf(name, parts, now=runtime().now())
     # Made in memory and sent as it is: the PDF is never written to disk.

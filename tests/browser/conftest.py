@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.live_server import free_port, fresh_database, serving, tellonce_command
 
@@ -173,8 +174,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory,
 
 @pytest.fixture(scope="session")
 def browser(_chromium: None) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
@@ -398,10 +400,6 @@ def test_pages_filled_from_the_demo(page: Page, check_axe: Check,
 
 
 def test_set_up_a_one_time_code_and_sign_in_with_it(page: Page, check_axe: Check) -> None:
-    import time
-
-    import pyotp
-
     bo = _sign_up(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My account").click()
     _heading(page, "Your account")

@@ -28,6 +28,7 @@ from playwright.sync_api import Page, Request, expect
 from tests.browser.conftest import LiveServer, Watch
 from tests.factories import markup_entry
 from vault.links import WINDOW_REQUESTS
+from vault.sections import SECTIONS, Tier
 
 pytestmark = pytest.mark.browser
 
@@ -443,7 +444,6 @@ def test_markup_in_every_field_of_every_section_stays_text(
     page: Page, check_axe: Check, seen: Seen, live_server: LiveServer,
 ) -> None:
     """Whatever box a person writes markup in, the viewer shows it as text and runs nothing."""
-    from vault.sections import SECTIONS, Tier
 
     owner = _owner(live_server, name="Mo")
     shared = [s for s in SECTIONS.values() if s.fixed_tier is not Tier.P]

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from keys.keyring import Keyring
 from keys.passphrase import TEST_PARAMS
+from vault.models import SignInThrottle
 from web.app import create_app
 from web.settings import ConfigurationError, Settings, load_settings
 
@@ -81,7 +82,6 @@ def test_the_client_address_comes_from_trusted_proxies_only(
     settings: Settings, keyring: Keyring, database: Any
 ) -> None:
     """Behind one proxy, X-Forwarded-For names the client; without, it is ignored."""
-    from vault.models import SignInThrottle
 
     for proxies, expected_rows in ((0, 1), (1, 2)):
         app = create_app({"SETTINGS": replace(settings, trusted_proxies=proxies),

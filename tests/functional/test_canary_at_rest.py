@@ -21,6 +21,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from consent.lifecycle import destroy_due_records
 from tests.canary import files_under, full_entries, occurrences
 from tests.factories import Person, make_person
 from vault.db import Base
@@ -116,7 +117,6 @@ def test_canary_never_at_rest(client: FlaskClient, runtime: Any, instance_path: 
 
         assert client.delete(f"/api/v1/people/{amy.person_id}", headers=amy.auth).status_code \
             == 202
-        from consent.lifecycle import destroy_due_records
 
         later = runtime.now() + timedelta(days=15)
         with runtime.db.transaction() as session:

@@ -7,6 +7,7 @@ environment, as an operator would. The commands run in this process through clic
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sqlite3
@@ -19,8 +20,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from fhir.resources.R4B.bundle import Bundle
 
 from keys.keyring import Keyring
+from tests.functional.api.test_links import decrypt
+from tests.ips_checks import check_ips_shape
+from vault import db
 from web.app import create_app
 from web.cli import main
 
@@ -261,11 +266,6 @@ def test_a_tampered_audit_history_fails_verify_and_check(instance: Instance) -> 
 
 
 def test_keyring_rotate_keeps_old_keys_and_sign_in_working(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from keys.keyring import Keyring
-    from web.cli import main
-
     env = {"TELLONCE_ENV": "development", "TELLONCE_INSTANCE_PATH": str(tmp_path / "inst")}
     runner = CliRunner()
     assert runner.invoke(main, ["init"], env=env).exit_code == 0
@@ -282,11 +282,6 @@ def test_keyring_rotate_keeps_old_keys_and_sign_in_working(tmp_path: Path) -> No
 
 def test_a_command_beside_a_busy_writer_says_so_plainly(tmp_path: Path,
                                                         monkeypatch: Any) -> None:
-    from click.testing import CliRunner
-
-    from vault import db
-    from web.cli import main
-
     env = {"TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(tmp_path / "inst")}
     runner = CliRunner()
     assert runner.invoke(main, ["init"], env=env).exit_code == 0
@@ -316,10 +311,7 @@ def test_every_demo_link_opens_and_decrypts_with_another_library(
 ) -> None:
     """Each link of ``tellonce demo --json`` is opened as a viewer would, decrypted with
     jwcrypto, and its bundle passes fhir.resources (R4B) and the IPS shape checks."""
-    from fhir.resources.R4B.bundle import Bundle
 
-    from tests.functional.api.test_links import decrypt
-    from tests.ips_checks import check_ips_shape
 
     _init(instance, "test")
     result = instance.run(["demo", "--json"], "test")
@@ -346,8 +338,6 @@ def test_every_demo_link_opens_and_decrypts_with_another_library(
 
 
 def _shl_payload(url: str) -> dict[str, Any]:
-    import base64
-
     fragment = url.split("#shlink:/", 1)[1]
     raw = base64.urlsafe_b64decode(fragment + "=" * (-len(fragment) % 4))
     payload: dict[str, Any] = json.loads(raw)

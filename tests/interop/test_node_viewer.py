@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
 from tests.ips_checks import check_ips_shape
 from tests.live_server import free_port, serving, tellonce_command
@@ -93,7 +94,6 @@ def test_every_demo_link_opens_in_kill_the_clipboard(demo_server: DemoServer, de
     Every link embedded; for ``location``, the first link with a passcode and the first without,
     since the file path does not depend on whose record it is and each Node run costs time.
     """
-    from fhir.resources.R4B.bundle import Bundle
 
     links = demo_server.links
     with_passcode = [link for link in links if link["passcode"]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from typing import Any
 
@@ -14,12 +15,15 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
+from consent.sharing import send_ending_notices
 from keys.keyring import Keyring
 from keys.passphrase import TEST_PARAMS
+from tests.conftest import _empty_tables
 from tests.factories import PASSPHRASE
+from tests.functional.api.test_links import open_link
 from web.app import create_app
 from web.mail import smtp_mailer
-from web.settings import Settings, SmtpSettings
+from web.settings import ConfigurationError, Settings, SmtpSettings, load_settings
 
 
 class Sink:
@@ -56,7 +60,6 @@ def mail_app(settings: Settings, keyring: Keyring, database: Any,
                       "DATABASE": database, "KDF_PARAMS": TEST_PARAMS,
                       "MAILER": smtp_mailer(smtp)})
     yield app
-    from tests.conftest import _empty_tables
 
     _empty_tables(database)
 
@@ -109,14 +112,10 @@ def test_a_mail_server_that_is_down_never_blocks_signing_in(
         assert first.post("/api/v1/sessions", json=body).status_code == 201
         assert second.post("/api/v1/sessions", json=body).status_code == 201
     finally:
-        from tests.conftest import _empty_tables
-
         _empty_tables(database)
 
 
 def test_smtp_settings_from_the_environment() -> None:
-    from web.settings import ConfigurationError, load_settings
-
     assert load_settings({}).smtp is None
     smtp = load_settings({"TELLONCE_SMTP_HOST": "mail.example.org",
                           "TELLONCE_SMTP_FROM": "n@example.org"}).smtp
@@ -139,8 +138,6 @@ def _person_with_email(client: FlaskClient) -> tuple[str, dict[str, str]]:
 
 
 def _link(client: FlaskClient, person_id: str, **fields: Any) -> dict[str, Any]:
-    from datetime import UTC, datetime, timedelta
-
     # Signed in with the session cookie, so the passphrase comes again with the link.
     body = {"template": "gp", "label": "For my GP", "passphrase": PASSPHRASE,
             "expires_at": (datetime.now(UTC) + timedelta(days=60)).isoformat(), **fields}
@@ -155,8 +152,6 @@ def _kinds(client: FlaskClient) -> list[str]:
 
 def test_an_opening_is_told_only_when_the_person_asked(mail_app: Flask,
                                                        sink: tuple[Sink, int]) -> None:
-    from tests.functional.api.test_links import open_link
-
     client = _client(mail_app)
     person_id, _ = _person_with_email(client)
     quiet = _link(client, person_id)
@@ -175,8 +170,6 @@ def test_an_opening_is_told_only_when_the_person_asked(mail_app: Flask,
 def test_the_last_wrong_passcode_stops_the_link_and_tells_the_person(
     mail_app: Flask, sink: tuple[Sink, int]
 ) -> None:
-    from tests.functional.api.test_links import open_link
-
     client = _client(mail_app)
     person_id, _ = _person_with_email(client)
     link = _link(client, person_id, passcode="blue-kettle-42")
@@ -190,10 +183,6 @@ def test_the_last_wrong_passcode_stops_the_link_and_tells_the_person(
 def test_links_ending_soon_are_told_once_at_30_and_at_7_days(
     mail_app: Flask, sink: tuple[Sink, int]
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from consent.sharing import send_ending_notices
-
     client = _client(mail_app)
     person_id, _ = _person_with_email(client)
     _link(client, person_id, expires_at=(datetime.now(UTC) + timedelta(days=40)).isoformat())

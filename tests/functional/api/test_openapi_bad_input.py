@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import select
 
 from tests.factories import Person, add_entry, make_person
@@ -214,8 +215,6 @@ def doc(client: FlaskClient) -> dict[str, Any]:
 
 
 def _png() -> bytes:
-    from PIL import Image
-
     buffer = io.BytesIO()
     Image.new("RGB", (2, 2), "white").save(buffer, format="PNG")
     return buffer.getvalue()

@@ -7,9 +7,11 @@ from typing import Any
 
 import pyotp
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tests.factories import PASSPHRASE, make_person
 from vault import throttle
+from vault.models import AuditEvent
 
 
 def _at(runtime: Any, moment: datetime) -> None:
@@ -108,10 +110,6 @@ def test_removing_codes_needs_the_passphrase(client: FlaskClient, runtime: Any) 
 
 
 def _account_kinds(runtime: Any, account_id: str) -> list[str]:
-    from sqlalchemy import select
-
-    from vault.models import AuditEvent
-
     with runtime.db.transaction() as s:
         return list(s.scalars(select(AuditEvent.kind).where(
             AuditEvent.chain == f"account:{account_id}")))

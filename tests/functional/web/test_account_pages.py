@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.factories import PASSPHRASE
 from vault.models import Account, ApiToken, Entry, Passkey, Person, SignInSession
@@ -559,9 +561,6 @@ def test_recover_with_the_code_signs_in_and_shows_a_new_code(client: FlaskClient
 def test_a_record_file_may_be_bigger_than_other_forms_only_when_signed_in(
     client: FlaskClient, other_client: FlaskClient
 ) -> None:
-    from werkzeug.datastructures import FileStorage
-    from werkzeug.test import encode_multipart
-
     def send(who: FlaskClient, token: str) -> Any:
         # Encoded here: the test client would spool a big body to a file it never closes.
         boundary, body = encode_multipart({"csrf_token": token, "record_file": FileStorage(

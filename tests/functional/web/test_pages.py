@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from tests.factories import PASSPHRASE
+from vault.models import Account
 
 NAME_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -53,10 +57,6 @@ def test_sign_up_shows_the_code_once_and_signs_in(client: FlaskClient) -> None:
 def test_forms_without_a_csrf_token_or_from_another_site_change_nothing(
     client: FlaskClient, runtime: Any
 ) -> None:
-    from sqlalchemy import func, select
-
-    from vault.models import Account
-
     body = {"preferred_name": "Amy", "login": "amy", "email": "", "passphrase": PASSPHRASE,
             "understood": "yes"}
     missing = client.post("/sign-up", data=body)
@@ -156,10 +156,6 @@ def test_pages_carry_a_strict_policy_and_are_not_stored(client: FlaskClient, pat
 
 
 def test_sign_in_with_a_one_time_code(client: FlaskClient, runtime: Any) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    import pyotp
-
     now = datetime.now(UTC)
     runtime.set_clock(lambda: now)
     sign_up(client)
@@ -210,10 +206,6 @@ def test_empty_sign_up_names_every_box_to_fill(client: FlaskClient) -> None:
 def test_one_time_codes_set_up_and_switched_off_in_the_account_pages(
     client: FlaskClient, runtime: Any
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    import pyotp
-
     now = datetime.now(UTC)
     runtime.set_clock(lambda: now)
     sign_up(client)
@@ -259,8 +251,6 @@ def test_the_record_page_shows_notices_in_plain_words(client: FlaskClient, app: 
 
 
 def test_the_time_out_warning_can_extend_the_session(client: FlaskClient, runtime: Any) -> None:
-    from datetime import UTC, datetime, timedelta
-
     start = datetime.now(UTC)
     runtime.set_clock(lambda: start)
     sign_up(client)

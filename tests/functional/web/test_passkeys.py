@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pyotp
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -88,8 +89,6 @@ def test_add_a_passkey_and_sign_in_with_it(client: FlaskClient, runtime: Any,
 
 def test_the_second_step_offers_what_the_person_has(client: FlaskClient, runtime: Any,
                                                     device: SoftPasskey) -> None:
-    import pyotp
-
     now = datetime.now(UTC)
     runtime.set_clock(lambda: now)
     sign_up(client)

@@ -15,9 +15,11 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.factories import PASSPHRASE
+from tests.factories import PASSPHRASE, markup_entry
+from tests.functional.api.test_links import _payload
 from tests.functional.web.test_pages import csrf, person_url, sign_up
 from vault.models import ShareLink
+from vault.sections import SECTIONS, Tier
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -233,8 +235,6 @@ def test_the_person_changes_which_parts_a_link_shows(client: FlaskClient, runtim
 def test_a_recipient_name_with_markup_is_only_text_on_the_owners_pages(
     client: FlaskClient,
 ) -> None:
-    from tests.functional.api.test_links import _payload
-
     sign_up(client)
     pid = person_id(client)
     path = make_link(client, pid, passcode="")
@@ -250,9 +250,6 @@ def test_a_recipient_name_with_markup_is_only_text_on_the_owners_pages(
 
 
 def test_markup_in_every_field_is_only_text_on_the_check_page(client: FlaskClient) -> None:
-    from tests.factories import markup_entry
-    from vault.sections import SECTIONS, Tier
-
     sign_up(client)
     pid = person_id(client)
     shared = [s for s in SECTIONS.values() if s.fixed_tier is not Tier.P]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from consent.policy import actor_for_account
 from keys.errors import DecryptionFailed
@@ -20,6 +20,8 @@ from vault import accounts
 from vault.entries import read_entry, read_version
 from vault.errors import NotFound
 from vault.models import ContentKey, Entry, EntryPart, RecordKeySlot
+from vault.models import Entry as EntryRow
+from vault.models import Person as PersonRow
 from vault.people import require_person
 
 UNREADABLE = (DecryptionFailed, NotFound)
@@ -156,10 +158,7 @@ def test_a_swapped_public_key_is_never_sealed_to(client: FlaskClient, runtime: A
                                                  amy: Person) -> None:
     """Someone with the database puts their own audit key on Amy's record: writes that
     would seal history to it are refused, and nothing is written."""
-    from sqlalchemy import func, select
 
-    from vault.models import Entry as EntryRow
-    from vault.models import Person as PersonRow
 
     bob = make_person(client, name="Bob")
     with runtime.db.transaction() as session:
