@@ -99,14 +99,12 @@ def _count_attempt(session: Session, config: VaultConfig, *, login: object, addr
     return account
 
 
-def _settle_right_passphrase(session: Session, config: VaultConfig, account: Account,
-                             address: str) -> None:
-    """A right passphrase: the login's count starts again and the address gets its try back.
+def _give_back_the_address_try(session: Session, config: VaultConfig, address: str) -> None:
+    """A right passphrase gives back the try it took at its address, kept at once.
 
-    Kept at once: an address is shared by everyone behind it (a care home, a GP surgery), so
-    its count must grow with wrong passphrases only, even if this request is then refused.
+    An address is shared by everyone behind it (a care home, a GP surgery), so its count must
+    grow with wrong passphrases only, even if this request is then refused.
     """
-    throttle.reset(session, key=config.keyring.login_digest(account.login))
     throttle.refund(session, key=_address_key(config, address))
     keep_even_if_refused(session)
 
@@ -157,7 +155,8 @@ def sign_in(
         _record_failure(session, config, account, "sign_in_failed", now, may_lock=True)
         raise
     fresh = _still_there(session, account)
-    _settle_right_passphrase_for_sign_in(session, config, address)
+    # The login's count starts again only when the session opens, after any second step.
+    _give_back_the_address_try(session, config, address)
     if accounts.needs_rehash(config, fresh) and isinstance(passphrase, str):
         accounts.rewrap_passphrase(session, config, account=fresh, unlocked=unlocked,
                                    secret=passphrase)
@@ -169,14 +168,6 @@ def sign_in(
             credentials.create_pending_sign_in(session, unlocked=unlocked, now=now), kinds)
     return open_session(session, config, fresh, unlocked, now=now, device_token=device_token,
                         mailer=mailer)
-
-
-def _settle_right_passphrase_for_sign_in(session: Session, config: VaultConfig,
-                                         address: str) -> None:
-    # Only the address gets its try back here: the login's count is reset when the session
-    # opens, after any second step.
-    throttle.refund(session, key=_address_key(config, address))
-    keep_even_if_refused(session)
 
 
 def _second_factor_kinds(session: Session, account_id: str) -> tuple[str, ...]:
@@ -330,5 +321,7 @@ def confirm_passphrase(
     except SignInFailed:
         _record_failure(session, config, account, "reauthentication_failed", now)
         raise StepUpFailed from None
-    _settle_right_passphrase(session, config, _still_there(session, account), address)
+    # The login's count starts again too, kept with the address's try.
+    throttle.reset(session, key=config.keyring.login_digest(_still_there(session, account).login))
+    _give_back_the_address_try(session, config, address)
     return unlocked

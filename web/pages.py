@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from marshmallow import Schema, ValidationError
 
 from consent import accounts, records, sessions, sign_in
 from consent.notices import NOTICE_WORDS
@@ -99,14 +100,12 @@ def sign_up() -> Any:
     return response
 
 
-def _load(form: Any, values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def _load(form: Schema, values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's data, or plain words for each box to fix."""
     try:
         return form.load(values), {}
-    except Exception as exc:  # marshmallow's ValidationError: its messages name the boxes
-        messages = getattr(exc, "messages", None)
-        if not isinstance(messages, dict):
-            raise
-        return {}, form_errors(messages)
+    except ValidationError as exc:
+        return {}, form_errors(exc.messages)  # type: ignore[arg-type]
 
 
 @bp.post("/recovery-code/kept")
