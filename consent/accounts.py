@@ -18,7 +18,7 @@ from consent.history import read_account_history
 from consent.notices import NOTICE_KINDS, Mailer
 from consent.policy import Actor, actor_for_account
 from consent.sign_in import SignedIn, confirm_passphrase, open_session
-from vault import accounts, passkeys, people, second_factor
+from vault import accounts, credentials, passkeys, people, second_factor
 from vault.config import VaultConfig
 from vault.db import keep_even_if_refused
 from vault.errors import NotFound, PasskeyFailed, WrongCode
@@ -105,8 +105,9 @@ def change_passphrase(
                                   passphrase=passphrase, address=address, now=now)
     account = accounts.row_account(session, actor.account_id)
     accounts.change_passphrase(session, config, account=account, unlocked=unlocked,
-                               new_passphrase=new_passphrase,
-                               keep_session_digest=actor.session_digest, now=now)
+                               new_passphrase=new_passphrase, now=now)
+    # Whoever had the old passphrase is signed out on every other device.
+    credentials.end_sessions(session, account_id=account.id, keep=actor.session_digest)
 
 
 def replace_recovery_code(session: Session, config: VaultConfig, actor: Actor, *,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from consent.errors import NotAllowed
 from consent.policy import Actor, actor_for_session
-from vault import accounts, credentials
+from vault import credentials
 from vault.config import VaultConfig
 
 
@@ -60,7 +60,7 @@ def end_other_sessions(session: Session, actor: Actor) -> int:
     :raises NotAllowed:
     """
     digest = _own_session(actor)
-    return accounts.end_sessions(session, account_id=actor.account_id, keep=digest)
+    return credentials.end_sessions(session, account_id=actor.account_id, keep=digest)
 
 
 def end_all_sessions(session: Session, actor: Actor) -> int:
@@ -69,7 +69,7 @@ def end_all_sessions(session: Session, actor: Actor) -> int:
     :raises NotAllowed: for a token, for the same reason as ``end_other_sessions``.
     """
     _own_session(actor)
-    return accounts.end_sessions(session, account_id=actor.account_id)
+    return credentials.end_sessions(session, account_id=actor.account_id)
 
 
 def _own_session(actor: Actor) -> bytes:

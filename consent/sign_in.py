@@ -291,6 +291,8 @@ def recover_account(
     fresh = _still_there(session, account)
     new_code = accounts.finish_recovery(session, config, account=fresh, unlocked=unlocked,
                                         new_passphrase=new_passphrase, now=now)
+    # Whoever took the account is signed out everywhere, before the person's new session.
+    credentials.end_sessions(session, account_id=fresh.id)
     throttle.reset(session, key=config.keyring.login_digest(fresh.login))
     throttle.refund(session, key=_address_key(config, address))
     token, row = credentials.create_session(session, config, unlocked=unlocked, now=now)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keys import hybrid, passphrase, tokens
@@ -21,7 +21,7 @@ from keys.passphrase import KdfParams
 from vault import audit
 from vault.config import VaultConfig
 from vault.errors import InvalidAccountDetails, LoginTaken, NotFound, SignInFailed
-from vault.models import Account, Person, SignInSession, new_id
+from vault.models import Account, Person, new_id
 from vault.passphrases import check_passphrase
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -270,7 +270,7 @@ def finish_recovery(
     new_passphrase: object,
     now: datetime,
 ) -> str:
-    """Set the new passphrase, replace the used code, unlock, sign out everywhere.
+    """Set the new passphrase, replace the used code and unlock the account.
 
     :raises WeakPassphrase: and changes nothing.
     """
@@ -278,7 +278,6 @@ def finish_recovery(
     _wrap_with_passphrase(config, account, unlocked.private_key, secret)
     code = _wrap_with_new_recovery_code(account, unlocked.private_key)
     account.locked_at = None
-    end_sessions(session, account_id=account.id)
     account_event(session, config, account, "account_recovered", now=now)
     return code
 
@@ -290,13 +289,11 @@ def change_passphrase(
     account: Account,
     unlocked: Unlocked,
     new_passphrase: object,
-    keep_session_digest: bytes | None,
     now: datetime,
 ) -> None:
-    """:raises WeakPassphrase: and changes nothing. Other sessions are signed out."""
+    """:raises WeakPassphrase: and changes nothing."""
     secret = check_passphrase(new_passphrase, user_inputs=(account.login,))
     _wrap_with_passphrase(config, account, unlocked.private_key, secret)
-    end_sessions(session, account_id=account.id, keep=keep_session_digest)
     account_event(session, config, account, "passphrase_changed", now=now)
 
 
@@ -306,14 +303,6 @@ def regenerate_recovery_code(
     code = _wrap_with_new_recovery_code(account, unlocked.private_key)
     account_event(session, config, account, "recovery_code_replaced", now=now)
     return code
-
-
-def end_sessions(session: Session, *, account_id: str, keep: bytes | None = None) -> int:
-    """Sign the account out everywhere, except the session ``keep`` when one is given."""
-    stmt = delete(SignInSession).where(SignInSession.account_id == account_id)
-    if keep is not None:
-        stmt = stmt.where(SignInSession.id_digest != keep)
-    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def subject_account(session: Session, person: Person) -> Account | None:

@@ -99,6 +99,14 @@ def end_session(session: Session, *, token: str) -> None:
     )
 
 
+def end_sessions(session: Session, *, account_id: str, keep: bytes | None = None) -> int:
+    """Sign the account out everywhere, except the session ``keep`` when one is given."""
+    stmt = delete(SignInSession).where(SignInSession.account_id == account_id)
+    if keep is not None:
+        stmt = stmt.where(SignInSession.id_digest != keep)
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
 def touch_session(session: Session, *, digest: bytes, now: datetime) -> None:
     """Mark the session used now, by statement: for a request whose own writes were undone."""
     session.execute(update(SignInSession).where(SignInSession.id_digest == digest)

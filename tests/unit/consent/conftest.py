@@ -29,6 +29,8 @@ class Someone:
     account_id: str
     person_id: str
     session_actor: Actor
+    session_token: str
+    recovery_code: str
 
 
 @pytest.fixture
@@ -50,7 +52,8 @@ def make_someone(session: Session, config: VaultConfig) -> Callable[..., Someone
         assert made.signed_in is not None
         actor = sessions.authenticate_session(session, config, token=made.signed_in.session_token,
                                               now=NOW)
-        return Someone(login, made.account_id, made.person_id, actor)
+        return Someone(login, made.account_id, made.person_id, actor,
+                       made.signed_in.session_token, made.recovery_code)
     return make
 
 
