@@ -116,7 +116,8 @@ def undo_delete_record(
             "message": "Your record is back, with everything that was in it."}
 
 
-def destroy_due_records(session: Session, *, now: datetime, shred_list: Path) -> list[str]:
+def destroy_due_records(session: Session, *, now: datetime,
+                        shred_list: Path) -> list[str]:
     """Destroy every record whose undo period has ended; return their ids."""
     return deletion.destroy_due_people(session, now=now, shred_list=shred_list)
 

@@ -148,7 +148,8 @@ class Preview:
     sensitive: list[SharedItem]
 
 
-def preview_link(session: Session, actor: Actor, *, person_id: str, scope: ShareScope) -> Preview:
+def preview_link(session: Session, actor: Actor, *, person_id: str,
+                 scope: ShareScope) -> Preview:
     """Exactly what a link with this scope would show, for the person to check first.
 
     The record is decrypted once for both lists.
@@ -300,7 +301,7 @@ def stop_all_sharing(session: Session, config: VaultConfig, actor: Actor, *, per
 
 
 def list_openings(session: Session, actor: Actor, *, person_id: str,
-             link_id: str | None = None) -> list[dict[str, Any]]:
+                  link_id: str | None = None) -> list[dict[str, Any]]:
     """Who opened the person's links, as they described themselves, newest first.
 
     :raises NotFound: for a link of another person, as for one that does not exist.

@@ -195,7 +195,7 @@ def open_session(session: Session, config: VaultConfig, account: Account, unlock
 
 
 def offer_second_factors(session: Session, *, pending_token: str, rp: RelyingParty,
-                          now: datetime) -> SecondFactorChoices:
+                         now: datetime) -> SecondFactorChoices:
     """What the second step of this sign-in offers; looking does not use up a try.
 
     The passkey challenge is kept at once: the page that offers it may be the answer to a

@@ -112,8 +112,8 @@ def domain_error(exc: DomainError) -> Any:
     status = status_of(exc)
     if status in (404, 500):
         return page(status)
-    # A page of its own for any other refusal: 400 when the error is not one a page expects,
-    # as before a view is reached, with the error's own words.
+    # Any other refusal that no view turned into its form again: the heading for its status,
+    # or the general one, and the error's own words below it.
     shown = status if status in PAGE_MESSAGES else 400
     message = exc.message if isinstance(exc, OWN_WORDS) else None
     return page(shown, message)[0], status, headers_of(exc)
