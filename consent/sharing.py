@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -343,13 +343,13 @@ def open_link(
     if found is None or not links.is_live(*found, now):
         raise LinkNotLive
     link, person = found
-    if link.passcode_digest is not None and not links.passcode_matches(config, link, passcode):
-        _count_wrong_passcode(session, config, link, person, now=now, mailer=mailer)
+    if link.passcode_digest is not None:
+        _check_passcode(session, config, link, person, passcode, now=now, mailer=mailer)
     wait = links.take_window_slot(session, link, now)
     if wait is not None:
         raise TooOften(wait)
-    if not links.count_opening(session, link):
-        raise LinkNotLive  # Another opening reached the maximum meanwhile.
+    if not links.count_opening(session, link, now):
+        raise LinkNotLive  # Stopped, or at its maximum, by another request meanwhile.
     # The name the recipient typed is sealed to the person's audit key with the event.
     people.record_event(session, config, person, "link_opened", actor_account_id=None, now=now,
                         details={"link": link.id, "recipient": recipient[:links.MAX_RECIPIENT]})
@@ -358,16 +358,20 @@ def open_link(
     return OpenedLink(link.id, link.copy_jwe, link.copy_updated_at)
 
 
-def _count_wrong_passcode(session: Session, config: VaultConfig, link: ShareLink,
-                          person: Person, *, now: datetime, mailer: Mailer | None) -> NoReturn:
-    """One attempt off the link's lifetime budget; the last one stops the link.
+def _check_passcode(session: Session, config: VaultConfig, link: ShareLink, person: Person,
+                    passcode: object, *, now: datetime, mailer: Mailer | None) -> None:
+    """Take a try off the link's lifetime budget, then compare: a right passcode gives it
+    back, a wrong one spends it, and the last one stops the link.
 
-    :raises WrongPasscode: always, once the try is kept; LinkNotLive when another request
-        took the last attempt meanwhile.
+    :raises LinkNotLive: when no try was left, or the link stopped, meanwhile.
+    :raises WrongPasscode: once the spent try is kept.
     """
-    remaining = links.count_wrong_passcode(session, link)
+    remaining = links.reserve_passcode_try(session, link, now)
     if remaining is None:
         raise LinkNotLive
+    if links.passcode_matches(config, link, passcode):
+        links.refund_passcode_try(session, link)
+        return
     if remaining == 0:
         links.disable(session, link, now)
         people.record_event(session, config, person, "link_disabled", actor_account_id=None,

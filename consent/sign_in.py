@@ -288,9 +288,17 @@ def recover_account(
     except SignInFailed:
         _record_failure(session, config, account, "recovery_failed", now)
         raise
+    assert account is not None  # noqa: S101 - an unknown login never unlocks
+    used_code_id = account.recovery_code_id
     fresh = _still_there(session, account)
-    new_code = accounts.finish_recovery(session, config, account=fresh, unlocked=unlocked,
-                                        new_passphrase=new_passphrase, now=now)
+    try:
+        new_code = accounts.finish_recovery(session, config, account=fresh, unlocked=unlocked,
+                                            used_code_id=used_code_id,
+                                            new_passphrase=new_passphrase, now=now)
+    except SignInFailed:
+        # The same code, sent again at once, was used by another request first.
+        _record_failure(session, config, fresh, "recovery_failed", now)
+        raise
     # Whoever took the account is signed out everywhere, before the person's new session.
     credentials.end_sessions(session, account_id=fresh.id)
     throttle.reset(session, key=config.keyring.login_digest(fresh.login))

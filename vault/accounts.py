@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from keys import hybrid, passphrase, tokens
@@ -100,14 +100,20 @@ def _wrap_with_passphrase(
     )
 
 
-def _wrap_with_new_recovery_code(account: Account, private_key: hybrid.PrivateKey) -> str:
+def _new_recovery_code(account: Account, private_key: hybrid.PrivateKey) -> tuple[str, str,
+                                                                                  bytes]:
+    """A new code, its id, and the account key wrapped under it; the account is not changed."""
     code = tokens.new_recovery_code()
     code_id = new_id()
     key = tokens.recovery_key(code, account_id=account.id, code_id=code_id)
-    account.recovery_code_id = code_id
-    account.recovery_wrap = ACCOUNT_KEY.wrap(
-        key, private_key.raw, account=account.id, wrapper="recovery", wrapper_id=code_id
-    )
+    wrap = ACCOUNT_KEY.wrap(key, private_key.raw, account=account.id, wrapper="recovery",
+                            wrapper_id=code_id)
+    return code, code_id, wrap
+
+
+def _wrap_with_new_recovery_code(account: Account, private_key: hybrid.PrivateKey) -> str:
+    code, account.recovery_code_id, account.recovery_wrap = _new_recovery_code(account,
+                                                                               private_key)
     return code
 
 
@@ -267,18 +273,43 @@ def finish_recovery(
     *,
     account: Account,
     unlocked: Unlocked,
+    used_code_id: str,
     new_passphrase: object,
     now: datetime,
 ) -> str:
     """Set the new passphrase, replace the used code and unlock the account.
 
     :raises WeakPassphrase: and changes nothing.
+    :raises SignInFailed: when another request used the same code first.
     """
     secret = check_passphrase(new_passphrase, user_inputs=(account.login,))
+    code = _replace_used_recovery_code(session, account, used_code_id, unlocked.private_key)
     _wrap_with_passphrase(config, account, unlocked.private_key, secret)
-    code = _wrap_with_new_recovery_code(account, unlocked.private_key)
     account.locked_at = None
     account_event(session, config, account, "account_recovered", now=now)
+    return code
+
+
+def _replace_used_recovery_code(session: Session, account: Account, used_code_id: str,
+                                private_key: hybrid.PrivateKey) -> str:
+    """Replace the code just used (``used_code_id``, the one that unlocked the account) with a
+    new one, if no other request did first; the new code.
+
+    A code works once even when it is sent several times at once: the update holds only
+    while the account still has the code that was used (the row is locked as it is written,
+    so the second request finds it gone), and every new code handed out is the one stored.
+
+    :raises SignInFailed: for every request but the first.
+    """
+    code, code_id, wrap = _new_recovery_code(account, private_key)
+    replaced = session.execute(  # type: ignore[attr-defined]
+        update(Account)
+        .where(Account.id == account.id, Account.recovery_code_id == used_code_id)
+        .values(recovery_code_id=code_id, recovery_wrap=wrap)
+        .execution_options(synchronize_session=False)).rowcount
+    if replaced != 1:
+        raise SignInFailed("That login and recovery code do not match.")
+    account.recovery_code_id, account.recovery_wrap = code_id, wrap
     return code
 
 

@@ -12,7 +12,7 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from keys import envelope, share, tokens
@@ -176,15 +176,37 @@ def passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) -> 
     return hmac.compare_digest(digest, link.passcode_digest)
 
 
-def count_wrong_passcode(session: Session, link: ShareLink) -> int | None:
-    """One attempt off the lifetime budget, atomically; the attempts left, or None when
-    another request took the last one meanwhile."""
+def _still_live(link: ShareLink, now: datetime) -> tuple[Any, ...]:
+    """The conditions, for a counter's UPDATE, that the link is still live as it is counted.
+
+    A request read the link before another may have stopped it; every counter re-checks, so
+    nothing is counted, and nothing served, once a link is stopped, disabled or ended.
+    """
+    return (ShareLink.id == link.id, ShareLink.revoked_at.is_(None),
+            ShareLink.disabled_at.is_(None), ShareLink.expires_at > now)
+
+
+def reserve_passcode_try(session: Session, link: ShareLink, now: datetime) -> int | None:
+    """One try off the lifetime budget, taken before the guess is compared, atomically.
+
+    The tries left once this one is taken; None when none was left, or the link stopped,
+    meanwhile. A right passcode gives its try back (``refund_passcode_try``): so a right one
+    that arrives while the last wrong one is in flight is never served after the budget is
+    spent.
+    """
     failures = session.scalar(
         update(ShareLink)
-        .where(ShareLink.id == link.id, ShareLink.passcode_failures < ShareLink.passcode_budget)
+        .where(*_still_live(link, now), ShareLink.passcode_failures < ShareLink.passcode_budget)
         .values(passcode_failures=ShareLink.passcode_failures + 1)
         .returning(ShareLink.passcode_failures))
     return None if failures is None else link.passcode_budget - failures
+
+
+def refund_passcode_try(session: Session, link: ShareLink) -> None:
+    """Give back the try a right passcode took: only wrong ones spend the budget."""
+    session.execute(update(ShareLink)
+                    .where(ShareLink.id == link.id, ShareLink.passcode_failures > 0)
+                    .values(passcode_failures=ShareLink.passcode_failures - 1))
 
 
 def disable(session: Session, link: ShareLink, now: datetime) -> None:
@@ -193,25 +215,32 @@ def disable(session: Session, link: ShareLink, now: datetime) -> None:
 
 
 def take_window_slot(session: Session, link: ShareLink, now: datetime) -> int | None:
-    """Count this request in the link's window, atomically; None when counted, else how many
-    seconds to wait."""
+    """Count this request in the link's window, atomically; None when counted (or when the
+    link stopped meanwhile, which ``count_opening`` then refuses), else seconds to wait."""
     start = link.window_start
     if start is None or now >= start + WINDOW:
-        session.execute(update(ShareLink).where(ShareLink.id == link.id)
+        session.execute(update(ShareLink).where(*_still_live(link, now))
                         .values(window_start=now, window_requests=1))
         return None
     counted = session.execute(  # type: ignore[attr-defined]
         update(ShareLink)
-        .where(ShareLink.id == link.id, ShareLink.window_requests < WINDOW_REQUESTS)
+        .where(*_still_live(link, now), ShareLink.window_requests < WINDOW_REQUESTS)
         .values(window_requests=ShareLink.window_requests + 1)).rowcount
-    if counted == 1:
+    if counted == 1 or not _live_now(session, link, now):
         return None
     return int((start + WINDOW - now).total_seconds()) + 1
 
 
-def count_opening(session: Session, link: ShareLink) -> bool:
-    """One more opening, unless a maximum is reached; atomic against concurrent openings."""
-    query = update(ShareLink).where(ShareLink.id == link.id)
+def _live_now(session: Session, link: ShareLink, now: datetime) -> bool:
+    """Whether the link is live as the database has it now, not as this request first read it."""
+    return session.scalar(select(func.count()).select_from(ShareLink)
+                          .where(*_still_live(link, now))) == 1
+
+
+def count_opening(session: Session, link: ShareLink, now: datetime) -> bool:
+    """One more opening while the link is live and under any maximum; atomic against
+    concurrent openings and against the link being stopped meanwhile."""
+    query = update(ShareLink).where(*_still_live(link, now))
     if link.max_openings is not None:
         query = query.where(ShareLink.openings < ShareLink.max_openings)
     counted: int = session.execute(  # type: ignore[attr-defined]

@@ -48,33 +48,26 @@ def _ensure_row(session: Session, key: bytes) -> None:
 def reserve_attempt(session: Session, *, key: bytes, budget: Budget, now: datetime) -> None:
     """Count one attempt for ``key`` now, or refuse it.
 
-    The conditional UPDATE is atomic on every database: two concurrent requests can never
-    both pass a check made on the same count.
+    The row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's write lock holds every
+    transaction already), so attempts sent at once, from any worker, are checked and counted
+    one after another: each is counted, and none passes a check made on a count that another
+    has just raised.
 
     :raises TooManyAttempts: when the next attempt is not yet allowed.
     :raises AccountLocked: when ``budget.locks`` and the cap is reached.
     """
     _ensure_row(session, key)
-    row = session.execute(
-        select(SignInThrottle.failures, SignInThrottle.last_failure_at).where(
-            SignInThrottle.key_digest == key
-        )
+    failures, last = session.execute(
+        select(SignInThrottle.failures, SignInThrottle.last_failure_at)
+        .where(SignInThrottle.key_digest == key).with_for_update()
     ).one()
-    failures, last = row
     if budget.locks and failures >= MAX_CONSECUTIVE_FAILURES:
         raise AccountLocked
     wait = delay_after(failures, budget.free)
     if last is not None and wait and now < last + wait:
         raise TooManyAttempts(int((last + wait - now).total_seconds()) + 1)
-    counted = session.execute(  # type: ignore[attr-defined]
-        update(SignInThrottle)
-        .where(SignInThrottle.key_digest == key, SignInThrottle.failures == failures)
-        .values(failures=SignInThrottle.failures + 1, last_failure_at=now)
-    ).rowcount
-    if counted != 1:
-        # Another request counted an attempt between our read and our update: this one
-        # must wait its turn rather than slip past the count.
-        raise TooManyAttempts(1)
+    session.execute(update(SignInThrottle).where(SignInThrottle.key_digest == key)
+                    .values(failures=SignInThrottle.failures + 1, last_failure_at=now))
 
 
 def refund(session: Session, *, key: bytes) -> None:

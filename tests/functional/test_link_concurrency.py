@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from tests.factories import PASSPHRASE
 from tests.live_server import (
@@ -41,8 +41,11 @@ from tests.live_server import (
     serving,
     tellonce_command,
 )
+from vault.db import Database
 from vault.links import PASSCODE_BUDGET
+from vault.models import AuditEvent
 from web.app import SESSION_COOKIE
+from web.settings import load_settings
 
 pytestmark = pytest.mark.server
 
@@ -290,3 +293,37 @@ def test_a_stopped_link_is_404_on_the_next_request_on_every_worker(server: Serve
         assert live_workers & stopped_workers
     # Forty openings each and two stops, all in the person's chain, which still verifies.
     assert "all verify" in _audit_verifies(server)
+
+
+def _person_kinds(srv: Server, person_id: str) -> list[str]:
+    """The kinds of the person's audit events, in the order the chain has them."""
+    db = Database(load_settings(srv.env).database_url)
+    try:
+        with db.transaction() as session:
+            return list(session.scalars(select(AuditEvent.kind).where(
+                AuditEvent.chain == f"person:{person_id}").order_by(AuditEvent.seq)))
+    finally:
+        db.dispose()
+
+
+def test_right_and_wrong_passcodes_at_once_never_open_a_link_after_its_budget(
+        server: Server) -> None:
+    owner = _sign_up(server)
+    manifest = _manifest_url(server, _make_link(server, owner, passcode=RIGHT))
+    guesses = iter([RIGHT, WRONG] * 15)
+
+    answers = burst(30, lambda: _open(manifest, passcode=next(guesses)))
+
+    statuses = [a.status_code for a in answers]
+    assert set(statuses) <= {200, 401, 404}, (statuses, server.log_text())
+    # Spend whatever budget is left, one wrong passcode at a time, until the link stops.
+    while (answer := _open(manifest, passcode=WRONG)).status_code == 401:
+        pass
+    assert answer.status_code == 404
+    assert _open(manifest, passcode=RIGHT).status_code == 404
+    kinds = _person_kinds(server, owner.person_id)
+    assert kinds.count("link_disabled") == 1
+    # Each try is taken from the budget before the guess is compared, and each count checks
+    # the link is still live: nothing is opened once the last wrong passcode stopped it.
+    assert "link_opened" not in kinds[kinds.index("link_disabled"):]
+    assert kinds.count("link_opened") == statuses.count(200)

@@ -11,6 +11,7 @@ past the delay that the count calls for.
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.server
 
 ATTEMPTS = 20
 WRONG = "entirely wrong passphrase here"
+NEW_PASSPHRASE = "fresh meadow copper violin"
 
 
 @dataclass
@@ -145,3 +147,35 @@ def test_a_burst_of_wrong_passphrases_is_counted_audited_and_held_back(server: S
         # On SQLite the server runs one process (DESIGN.md, "Storage and scale"): the
         # gunicorn arbiter and a single worker.
         assert len(children(server.pid)) == 1, server.log_text()
+
+
+def test_sign_ins_sent_at_once_from_one_address_are_each_counted(server: Server) -> None:
+    answers = burst(ATTEMPTS, lambda: _sign_in(server, f"nobody{secrets.token_hex(6)}", WRONG))
+    assert [a.status_code for a in answers] == [401] * ATTEMPTS, server.log_text()
+    db = Database(server.database_url)
+    try:
+        with db.transaction() as session:
+            counts = sorted(session.scalars(select(SignInThrottle.failures)))
+    finally:
+        db.dispose()
+    # One counter for each login tried, once each, and the address's: every attempt in it.
+    assert counts == [1] * ATTEMPTS + [ATTEMPTS]
+
+
+def test_a_recovery_code_sent_at_once_works_once_and_its_new_code_works(server: Server) -> None:
+    login = f"recover{os.getpid()}"
+    made = requests.post(server.url + "/api/v1/accounts", json={
+        "login": login, "passphrase": PASSPHRASE, "preferred_name": "Ray"}, timeout=60)
+    assert made.status_code == 201, made.text
+    code = made.json()["recovery_code"]
+
+    answers = burst(5, lambda: requests.post(server.url + "/api/v1/recovery", json={
+        "login": login, "recovery_code": code, "new_passphrase": NEW_PASSPHRASE}, timeout=60))
+
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201, 401, 401, 401, 401], (statuses, server.log_text())
+    [used] = [a for a in answers if a.status_code == 201]
+    again = requests.post(server.url + "/api/v1/recovery", json={
+        "login": login, "recovery_code": used.json()["recovery_code"],
+        "new_passphrase": NEW_PASSPHRASE}, timeout=60)
+    assert again.status_code == 201, again.text
