@@ -9,6 +9,16 @@ from vault.sections import SECTION_NAMES
 TIER_VALUES = ("E", "C", "S", "P")
 
 
+TOKEN_SCOPES = ("read", "write", "share", "manage")
+
+
+def _passphrase_again() -> fields.String:
+    return fields.String(load_default=None, allow_none=True, load_only=True,
+                         validate=validate.Length(max=1024), metadata={
+                             "description": "The passphrase again, when signed in with the "
+                                            "session cookie; a personal API token needs none."})
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE
@@ -107,10 +117,18 @@ class RecoveryCodeOut(Strict):
 
 class TokenIn(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    scopes = fields.List(fields.String(validate=validate.OneOf(["read", "write"])),
-                         required=True, validate=validate.Length(min=1, max=2))
+    scopes = fields.List(fields.String(validate=validate.OneOf(TOKEN_SCOPES)), required=True,
+                         validate=validate.Length(min=1, max=len(TOKEN_SCOPES)), metadata={
+                             "description": "read; write; share (make links) and manage "
+                                            "(export, delete, sign out elsewhere) need write, "
+                                            "and a session gives the passphrase for them."})
     person_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=50))
     expires_at = fields.AwareDateTime(required=True)
+    passphrase = _passphrase_again()
+
+
+class SignOutIn(Strict):
+    passphrase = _passphrase_again()
 
 
 class TokenOut(Strict):
@@ -333,11 +351,7 @@ class LinkIn(Strict):
     s_items = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=500),
                           metadata={"description": "Entries whose sensitive (S) fields to include."})
     notify_on_open = fields.Boolean(load_default=False)
-    passphrase = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Length(max=1024), load_only=True, metadata={
-                                   "description": "The passphrase again, when signed in with "
-                                                  "the session cookie; a personal API token "
-                                                  "needs none."})
+    passphrase = _passphrase_again()
 
 
 class LinkOut(Strict):

@@ -53,13 +53,18 @@ class Sessions(MethodView):
         """The account's signed-in sessions."""
         return sessions.list_sessions(db_session(), current_actor())
 
+    @blp.arguments(schemas.SignOutIn, required=False)
     @blp.response(204)
-    @documents(401, 403)
-    def delete(self) -> Response:
-        """Sign out here; with ?everywhere=true, sign out every session of the account."""
+    @documents(401, 403, 423, 429)
+    def delete(self, data: dict[str, Any]) -> Response:
+        """Sign out here; with ?everywhere=true, sign out every session of the account, which
+        takes the passphrase again (or a token with the manage permission)."""
         actor = current_actor()
         if request.args.get("everywhere") == "true":
-            sessions.end_all_sessions(db_session(), actor)
+            rt = runtime()
+            sessions.end_all_sessions(db_session(), rt.config, actor,
+                                      passphrase=data.get("passphrase"),
+                                      address=client_address(), now=rt.now())
         else:
             sessions.end_session(db_session(),
                                  token=request.cookies.get(cookie_name("session"), ""))

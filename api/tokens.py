@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from api import schemas
 from api.blueprint import blp, documents
-from api.context import current_actor, db_session, runtime
+from api.context import client_address, current_actor, db_session, runtime
 from consent import tokens
 
 
@@ -24,14 +24,15 @@ class Tokens(MethodView):
 
     @blp.arguments(schemas.TokenIn)
     @blp.response(201, schemas.TokenOut)
-    @documents(401, 403, 404)
+    @documents(401, 403, 404, 423, 429)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Create a token for named people and scopes; its secret is shown only here."""
         rt = runtime()
         token, described = tokens.create_token(
             db_session(), rt.config, current_actor(), name=data["name"], scopes=data["scopes"],
             person_ids=[str(p) for p in data["person_ids"]],
-            expires_at=data["expires_at"].astimezone(UTC), now=rt.now())
+            expires_at=data["expires_at"].astimezone(UTC), now=rt.now(),
+            passphrase=data["passphrase"], address=client_address())
         return {**described, "token": token}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consent.policy import SUBJECT_ONLY, Actor, check, confirm_if_needed
+from consent.policy import MANAGE, SUBJECT_ONLY, Actor, check, confirm_if_needed
 from consent.sharing import refresh_copies
 from vault import deletion, export, imports, people
 from vault.config import VaultConfig
@@ -32,7 +32,8 @@ def export_record(
     :raises PassphraseNeeded, StepUpFailed, TooManyAttempts, AccountLocked: for the passphrase.
     """
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
-    confirm_if_needed(session, config, actor, passphrase=passphrase, address=address, now=now)
+    confirm_if_needed(session, config, actor, permission=MANAGE, passphrase=passphrase,
+                      address=address, now=now)
     # Audited first, so the document's audit head points at its own export.
     people.record_event(session, config, person, "record_exported",
                         actor_account_id=actor.account_id, now=now)
@@ -85,7 +86,8 @@ def delete_record(
     :raises PassphraseNeeded, StepUpFailed, TooManyAttempts, AccountLocked: for the passphrase.
     """
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
-    confirm_if_needed(session, config, actor, passphrase=passphrase, address=address, now=now)
+    confirm_if_needed(session, config, actor, permission=MANAGE, passphrase=passphrase,
+                      address=address, now=now)
     destroy_after = deletion.hide_person(session, person, undo_period=config.deletion_undo_period,
                                          now=now)
     people.record_event(session, config, person, "record_deletion_requested",

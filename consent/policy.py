@@ -24,6 +24,11 @@ from vault.people import ROLE_SUBJECT, get_visible_person, record_event
 
 READ = "read"
 WRITE = "write"
+# What a personal API token needs, besides write, for what a session gives the passphrase
+# again for: making a link (SHARE); copying out or deleting the record, signing out (MANAGE).
+SHARE = "share"
+MANAGE = "manage"
+ALL_SCOPES = frozenset({READ, WRITE, SHARE, MANAGE})
 # How the actor's account was unlocked for this request.
 SESSION = "session"  # a signed-in session's cookie
 TOKEN = "token"  # noqa: S105 - a personal API token: a kind of credential, not one
@@ -37,7 +42,8 @@ class Actor:
     unlocked: Unlocked
     keychain: Keychain
     via: str  # SESSION, TOKEN or ACCOUNT
-    scopes: frozenset[str] = frozenset({READ, WRITE})
+    # A session or the command line is the person, with every scope; a token has its own.
+    scopes: frozenset[str] = ALL_SCOPES
     # None means every person the account is a member of (a signed-in session).
     person_ids: frozenset[str] | None = None
     session_digest: bytes | None = field(default=None, repr=False)
@@ -97,19 +103,25 @@ def check(
     return person, member
 
 
-def confirm_if_needed(session: Session, config: VaultConfig, actor: Actor, *,
+def confirm_if_needed(session: Session, config: VaultConfig, actor: Actor, *, permission: str,
                       passphrase: object, address: str, now: datetime) -> None:
-    """Ask for the passphrase again before making a link, or copying out or deleting a whole
-    record.
+    """Ask for the passphrase again before making a link (``SHARE``), or copying out or
+    deleting a whole record, or signing the account out elsewhere (``MANAGE``).
 
     A signed-in session must give it in the same request, counted and throttled like signing
-    in, so a session left open on a shared computer cannot share or take the record. A
-    personal API token stands for itself: it was made with the passphrase, for named people
-    and scopes; an account unlocked at the command line has just given it.
+    in, so a session left open on a shared computer cannot share, take or lock out the
+    record. A personal API token must have been made with ``permission``, which itself asked
+    for the passphrase; an account unlocked at the command line has just given it.
 
+    :raises NotAllowed: for a token without ``permission``.
     :raises PassphraseNeeded: when a session gives none.
     :raises StepUpFailed, TooManyAttempts, AccountLocked: as ``confirm_passphrase`` does.
     """
+    if actor.via == TOKEN:
+        if permission not in actor.scopes:
+            raise NotAllowed(f"This token may not do that: it needs the {permission} "
+                             "permission, given when the token is made.")
+        return
     if actor.via != SESSION:
         return
     if not isinstance(passphrase, str) or not passphrase:

@@ -11,8 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consent.errors import NotAllowed
-from consent.policy import Actor, actor_for_session
+from consent.policy import MANAGE, Actor, actor_for_session, confirm_if_needed
 from vault import credentials
 from vault.config import VaultConfig
 
@@ -51,28 +50,28 @@ def end_session(session: Session, *, token: str) -> None:
     credentials.end_session(session, token=token)
 
 
-def end_other_sessions(session: Session, actor: Actor) -> int:
-    """Sign the account out everywhere except the session making this request.
+def end_other_sessions(session: Session, config: VaultConfig, actor: Actor, *,
+                       passphrase: object, address: str, now: datetime) -> int:
+    """Sign the account out everywhere except the session making this request; a token has
+    no session here, so it signs them all out. Return how many sessions were ended.
 
-    Return how many sessions were ended. An actor that came with a token has no session to
-    keep, so it may not do this: it would sign out the person on every device.
+    A session gives the passphrase again, and a token needs the manage permission: signing
+    the person out of every device is how someone with a stolen sign-in would lock them out.
 
-    :raises NotAllowed:
+    :raises PassphraseNeeded, StepUpFailed, TooManyAttempts, AccountLocked, NotAllowed:
     """
-    digest = _own_session(actor)
-    return credentials.end_sessions(session, account_id=actor.account_id, keep=digest)
+    confirm_if_needed(session, config, actor, permission=MANAGE, passphrase=passphrase,
+                      address=address, now=now)
+    return credentials.end_sessions(session, account_id=actor.account_id,
+                                    keep=actor.session_digest)
 
 
-def end_all_sessions(session: Session, actor: Actor) -> int:
-    """Sign the account out everywhere, this session too.
+def end_all_sessions(session: Session, config: VaultConfig, actor: Actor, *,
+                     passphrase: object, address: str, now: datetime) -> int:
+    """Sign the account out everywhere, this session too; asked like ``end_other_sessions``.
 
-    :raises NotAllowed: for a token, for the same reason as ``end_other_sessions``.
+    :raises PassphraseNeeded, StepUpFailed, TooManyAttempts, AccountLocked, NotAllowed:
     """
-    _own_session(actor)
+    confirm_if_needed(session, config, actor, permission=MANAGE, passphrase=passphrase,
+                      address=address, now=now)
     return credentials.end_sessions(session, account_id=actor.account_id)
-
-
-def _own_session(actor: Actor) -> bytes:
-    if actor.session_digest is None:
-        raise NotAllowed("Only a signed-in session can sign out the others.")
-    return actor.session_digest

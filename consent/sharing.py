@@ -20,7 +20,7 @@ from consent import notices
 from consent.errors import FileNotLive, LinkNotLive, TooOften, WrongPasscode
 from consent.ips import build_bundle
 from consent.notices import Mailer
-from consent.policy import READ, SUBJECT_ONLY, Actor, check, confirm_if_needed
+from consent.policy import READ, SHARE, SUBJECT_ONLY, Actor, check, confirm_if_needed
 from consent.share_content import SharedItem, select_items
 from consent.templates import TEMPLATES, Inclusion, ShareScope
 from keys import share
@@ -174,7 +174,8 @@ def create_link(
     """
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
     scope = check_choices(choices, now=now)
-    confirm_if_needed(session, config, actor, passphrase=passphrase, address=address, now=now)
+    confirm_if_needed(session, config, actor, permission=SHARE, passphrase=passphrase,
+                      address=address, now=now)
     entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
     meta = _meta(choices, scope)
     link = links.create(session, config, actor.keychain, person, meta=meta, copy=b"",

@@ -13,10 +13,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consent.errors import NotAllowed
-from consent.policy import READ, Actor, actor_for_token, check
+from consent.policy import (
+    MANAGE,
+    READ,
+    SHARE,
+    WRITE,
+    Actor,
+    actor_for_token,
+    check,
+    confirm_if_needed,
+)
 from vault import credentials
 from vault.config import VaultConfig
+from vault.errors import InvalidAccountDetails
 from vault.models import ApiToken
+
+# The permissions a token holds in place of the passphrase asked again.
+STANDS_IN = frozenset({SHARE, MANAGE})
 
 
 def authenticate_token(session: Session, *, token: str, now: datetime) -> Actor:
@@ -30,20 +43,32 @@ def authenticate_token(session: Session, *, token: str, now: datetime) -> Actor:
 
 def create_token(
     session: Session, config: VaultConfig, actor: Actor, *, name: str, scopes: list[str],
-    person_ids: list[str], expires_at: datetime, now: datetime,
+    person_ids: list[str], expires_at: datetime, now: datetime, passphrase: object = None,
+    address: str = "",
 ) -> tuple[str, dict[str, Any]]:
     """A token can name only people this actor may see, and never more than its own scopes.
 
+    A token that may share or manage stands in for the passphrase later, so a session gives
+    the passphrase again to make one (``confirm_if_needed``); such a token must also write.
     Return the token's secret (shown once) and what ``list_tokens`` says of it.
 
     :raises NotFound: for a person the actor cannot see.
     :raises NotAllowed: for more scopes than the actor has.
-    :raises InvalidAccountDetails: for unknown scopes or an end date out of range.
+    :raises InvalidAccountDetails: for unknown scopes, a permission without write, or an end
+        date out of range.
+    :raises PassphraseNeeded, StepUpFailed, TooManyAttempts, AccountLocked: for the passphrase.
     """
     for person_id in person_ids:
         check(session, actor, person_id, READ)
     if not set(scopes) <= actor.scopes:
         raise NotAllowed("A token cannot have more access than the sign-in that makes it.")
+    permissions = sorted(set(scopes) & STANDS_IN)
+    if permissions and WRITE not in scopes:
+        raise InvalidAccountDetails("A token that may share or manage must also be able to "
+                                    "write.", field="scopes")
+    if permissions:
+        confirm_if_needed(session, config, actor, permission=permissions[0],
+                          passphrase=passphrase, address=address, now=now)
     token, row = credentials.create_api_token(
         session, config, unlocked=actor.unlocked, name=name, scopes=scopes,
         person_ids=person_ids, expires_at=expires_at, now=now)

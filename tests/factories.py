@@ -30,7 +30,7 @@ class Person:
 
 def make_person(
     client: FlaskClient, *, login: str | None = None, name: str = "Amy",
-    scopes: tuple[str, ...] = ("read", "write"),
+    scopes: tuple[str, ...] = ("read", "write", "share", "manage"),
 ) -> Person:
     """Sign up, sign in, and make a personal API token for the new record."""
     login = login or f"user{secrets.token_hex(4)}"
@@ -42,9 +42,10 @@ def make_person(
     signed = client.post("/api/v1/sessions", json={"login": login, "passphrase": PASSPHRASE})
     assert signed.status_code == 201, signed.json
     expires = (datetime.now(UTC) + timedelta(days=300)).isoformat()
+    # Made with the session cookie, so the passphrase comes again for share and manage.
     token = client.post("/api/v1/tokens", json={
         "name": "tests", "scopes": list(scopes), "person_ids": [body["person_id"]],
-        "expires_at": expires})
+        "expires_at": expires, "passphrase": PASSPHRASE})
     assert token.status_code == 201, token.json
     client.delete("/api/v1/sessions")
     return Person(login, PASSPHRASE, body["account_id"], body["person_id"],

@@ -24,7 +24,7 @@ from vault.models import Account, ApiToken, PendingSignIn, SignInSession, new_id
 
 SESSION_PREFIX = "tos"
 TOKEN_PREFIX = "tot"  # noqa: S105 - a token prefix, not a password
-TOKEN_SCOPES = frozenset({"read", "write"})
+TOKEN_SCOPES = frozenset({"read", "write", "share", "manage"})
 
 
 # -- sessions -------------------------------------------------------------------------
@@ -142,7 +142,8 @@ def create_api_token(
     :raises VaultError: for bad scopes or an expiry in the past or too far ahead.
     """
     if not scopes or not set(scopes) <= TOKEN_SCOPES:
-        raise InvalidAccountDetails("Scopes must be read, write or both.", field="scopes")
+        raise InvalidAccountDetails("Scopes must be some of read, write, share and manage.",
+                                    field="scopes")
     if expires_at <= now or expires_at > now + config.token_max_lifetime:
         raise InvalidAccountDetails(
             "Choose an end date in the future and within a year.", field="expires_at"

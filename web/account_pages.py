@@ -152,11 +152,18 @@ def sessions_page() -> str:
 @bp.post("/account/sessions/end-others")
 def end_other_sessions() -> Any:
     actor = require_actor()
-    _, errors = load_form(ButtonForm())
+    template = "account/sessions.html"
+    data, errors = load_form(ConfirmPassphraseForm())
     if errors:
-        return render_template("account/sessions.html", sessions=_session_rows(), done=None,
+        return render_template(template, sessions=_session_rows(), done=None,
                                errors=errors), 422
-    sessions.end_other_sessions(db_session(), actor)
+    rt = runtime()
+    try:
+        sessions.end_other_sessions(db_session(), rt.config, actor,
+                                    passphrase=data["passphrase"], address=client_address(),
+                                    now=rt.now())
+    except PASSPHRASE_PROBLEMS as exc:
+        return form_again(exc, "passphrase", template, sessions=_session_rows(), done=None)
     return redirect(url_for("account.sessions", done="sessions"), 303)
 
 

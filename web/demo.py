@@ -40,7 +40,8 @@ def _load_one(session: Session, rt: Runtime, spec: dict[str, Any]) -> dict[str, 
                                  now=now + timedelta(microseconds=position))
     links = _demo_links(session, rt, actor, person_id)
     token, _described = tokens.create_token(
-        session, rt.config, actor, name="demo", scopes=["read", "write"], person_ids=[person_id],
+        session, rt.config, actor, name="demo", scopes=["read", "write", "share", "manage"],
+        person_ids=[person_id],
         expires_at=now + DEMO_TOKEN_LIFETIME, now=now)
     return {"login": spec["login"], "passphrase": spec["passphrase"], "person_id": person_id,
             "api_token": token, "links": links}

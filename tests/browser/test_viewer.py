@@ -102,7 +102,8 @@ def _owner(live_server: LiveServer, name: str = "Sam") -> Owner:
     # live server's plain http://localhost, so it goes back by hand.
     cookie = {"Cookie": f"{SESSION_COOKIE}={signed.cookies[SESSION_COOKIE]}"}
     token = requests.post(f"{url}/api/v1/tokens", headers=cookie, timeout=30, json={
-        "name": "viewer tests", "scopes": ["read", "write"], "person_ids": [made.json()["person_id"]],
+        "name": "viewer tests", "scopes": ["read", "write", "share"], "passphrase": PASSPHRASE,
+        "person_ids": [made.json()["person_id"]],
         "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()})
     assert token.status_code == 201, token.text
     requests.delete(f"{url}/api/v1/sessions", headers=cookie, timeout=30)

@@ -126,7 +126,8 @@ def _sign_up(srv: Server) -> Owner:
     cookie = {"Cookie": f"{SESSION_COOKIE}={signed.cookies[SESSION_COOKIE]}"}
     person_id = made.json()["person_id"]
     token = requests.post(srv.url + "/api/v1/tokens", headers=cookie, timeout=60, json={
-        "name": "tests", "scopes": ["read", "write"], "person_ids": [person_id],
+        "name": "tests", "scopes": ["read", "write", "share"], "passphrase": PASSPHRASE,
+        "person_ids": [person_id],
         "expires_at": (datetime.now(UTC) + timedelta(days=300)).isoformat()})
     assert token.status_code == 201, token.text
     return Owner(person_id, token.json()["token"])

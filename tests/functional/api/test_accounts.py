@@ -123,7 +123,9 @@ def test_sign_out_here_and_everywhere(client: FlaskClient, app: Any, runtime: An
     assert client.get("/api/v1/people").status_code == 401
     assert other.get("/api/v1/people").status_code == 200
     sign_in(client, amy.login)
-    assert client.delete("/api/v1/sessions?everywhere=true").status_code == 204
+    # Signing out everywhere takes the passphrase again.
+    assert client.delete("/api/v1/sessions?everywhere=true",
+                         json={"passphrase": PASSPHRASE}).status_code == 204
     assert other.get("/api/v1/people").status_code == 401
     with runtime.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(SignInSession)) == 0

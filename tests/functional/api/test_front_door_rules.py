@@ -50,13 +50,50 @@ def test_a_session_cannot_copy_out_or_delete_the_record_through_the_api(
     assert allowed.status_code in (200, 202)
 
 
-def test_a_token_cannot_sign_the_person_out_everywhere(client: FlaskClient,
-                                                       other_client: FlaskClient) -> None:
-    amy = make_person(client)
+def test_a_token_signs_the_person_out_everywhere_only_with_the_manage_permission(
+        client: FlaskClient, other_client: FlaskClient) -> None:
+    amy = make_person(client, scopes=("read", "write", "share"))
     _signed_in(other_client, amy)
     refused = client.delete("/api/v1/sessions?everywhere=true", headers=amy.auth)
     assert refused.status_code == 403
     assert other_client.get("/api/v1/people").status_code == 200  # Still signed in there.
+    manager = make_person(client, login=None, scopes=("read", "write", "manage"))
+    _signed_in(other_client, manager)
+    assert client.delete("/api/v1/sessions?everywhere=true",
+                         headers=manager.auth).status_code == 204
+    assert other_client.get("/api/v1/people").status_code == 401
+
+
+def test_a_session_gives_the_passphrase_again_to_sign_out_everywhere(
+        client: FlaskClient, other_client: FlaskClient) -> None:
+    amy = make_person(client)
+    _signed_in(client, amy)
+    _signed_in(other_client, amy)
+    assert client.delete("/api/v1/sessions?everywhere=true").status_code == 403
+    assert client.delete("/api/v1/sessions?everywhere=true",
+                         json={"passphrase": "not the passphrase at all"}).status_code == 401
+    assert other_client.get("/api/v1/people").status_code == 200
+    assert client.delete("/api/v1/sessions?everywhere=true",
+                         json={"passphrase": PASSPHRASE}).status_code == 204
+    assert other_client.get("/api/v1/people").status_code == 401
+
+
+@pytest.mark.parametrize(("scopes", "allowed"), [
+    (("read",), set()), (("read", "write"), set()), (("read", "write", "share"), {"link"}),
+    (("read", "write", "manage"), {"export", "delete"}),
+])
+def test_a_token_does_what_its_permissions_name_and_nothing_more(
+        client: FlaskClient, scopes: tuple[str, ...], allowed: set[str]) -> None:
+    amy = make_person(client, scopes=scopes)
+    base = f"{API}/{amy.person_id}"
+    answers = {
+        "link": client.post(f"{base}/links", json=_link_body(), headers=amy.auth),
+        "export": client.get(f"{base}/export", headers=amy.auth),
+        "delete": client.delete(base, headers=amy.auth),
+    }
+    assert {what for what, answer in answers.items() if answer.status_code < 400} == allowed
+    assert all(answer.status_code == 403 for what, answer in answers.items()
+               if what not in allowed)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nowhere", "/api/v1/people/x/y/z", "/api/v1/"])

@@ -358,7 +358,8 @@ def test_sessions_are_listed_and_the_others_signed_out(
     assert re.search(r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) \d+ \w+ \d{4} "
                      r"at \d+:\d\d[ap]m", page)
     ended = client.post("/account/sessions/end-others",
-                        data={"csrf_token": csrf(client, "/account/sessions")})
+                        data={"csrf_token": csrf(client, "/account/sessions"),
+                              "passphrase": PASSPHRASE})
     assert ended.status_code == 303
     page = client.get(ended.headers["Location"]).get_data(as_text=True)
     assert "You are signed out on every other device" in page

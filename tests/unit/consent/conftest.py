@@ -58,11 +58,12 @@ def make_someone(session: Session, config: VaultConfig) -> Callable[..., Someone
 
 
 def token_actor(session: Session, config: VaultConfig, someone: Someone, *,
-                scopes: tuple[str, ...] = ("read", "write"),
+                scopes: tuple[str, ...] = ("read", "write", "share", "manage"),
                 person_ids: list[str] | None = None) -> Actor:
     """An actor for a personal API token that ``someone`` made for themselves."""
     people = [someone.person_id] if person_ids is None else person_ids
     secret, _ = tokens.create_token(session, config, someone.session_actor, name="a token",
                                     scopes=list(scopes), person_ids=people,
-                                    expires_at=NOW + timedelta(days=30), now=NOW)
+                                    expires_at=NOW + timedelta(days=30), now=NOW,
+                                    passphrase=PASSPHRASE, address="192.0.2.1")
     return tokens.authenticate_token(session, token=secret, now=NOW)

@@ -5,7 +5,8 @@
   person themselves with full access; a deleted record is found only to undo its deletion.
 - ``audit_read``: a read by anyone but the subject goes in the person's history.
 - ``confirm_if_needed``: a signed-in session gives the passphrase again, and a wrong one is
-  refused and counted; a token and the command line stand for themselves.
+  refused and counted; a token needs the permission named for the action (share, manage);
+  the command line has just given the passphrase.
 
 Rules of the other consent topics are indexed the same way in ``test_sessions.py``,
 ``test_tokens.py`` and ``test_open_link.py``.
@@ -22,7 +23,9 @@ from sqlalchemy.orm import Session
 from consent import lifecycle
 from consent.errors import NotAllowed, PassphraseNeeded
 from consent.policy import (
+    MANAGE,
     READ,
+    SHARE,
     SUBJECT_ONLY,
     WRITE,
     actor_for_account,
@@ -122,19 +125,24 @@ def test_confirm_if_needed_a_session_gives_the_passphrase_again(
         session: Session, config: VaultConfig, make_someone: MakeSomeone) -> None:
     amy = make_someone("amy")
     with pytest.raises(PassphraseNeeded):
-        confirm_if_needed(session, config, amy.session_actor, passphrase=None,
-                          address="192.0.2.1", now=NOW)
+        confirm_if_needed(session, config, amy.session_actor, permission=SHARE,
+                          passphrase=None, address="192.0.2.1", now=NOW)
     with pytest.raises(StepUpFailed):
-        confirm_if_needed(session, config, amy.session_actor, passphrase="not it at all, no",
-                          address="192.0.2.1", now=NOW)
-    confirm_if_needed(session, config, amy.session_actor, passphrase=PASSPHRASE,
-                      address="192.0.2.1", now=NOW)
+        confirm_if_needed(session, config, amy.session_actor, permission=SHARE,
+                          passphrase="not it at all, no", address="192.0.2.1", now=NOW)
+    confirm_if_needed(session, config, amy.session_actor, permission=SHARE,
+                          passphrase=PASSPHRASE, address="192.0.2.1", now=NOW)
 
 
-def test_confirm_if_needed_a_token_and_the_command_line_stand_for_themselves(
+def test_confirm_if_needed_a_token_needs_the_permission_the_command_line_none(
         session: Session, config: VaultConfig, make_someone: MakeSomeone) -> None:
     amy = make_someone("amy")
-    confirm_if_needed(session, config, token_actor(session, config, amy), passphrase=None,
+    sharer = token_actor(session, config, amy, scopes=("read", "write", "share"))
+    confirm_if_needed(session, config, sharer, permission=SHARE, passphrase=None,
                       address="192.0.2.1", now=NOW)
+    with pytest.raises(NotAllowed):
+        confirm_if_needed(session, config, sharer, permission=MANAGE, passphrase=None,
+                          address="192.0.2.1", now=NOW)
     at_command_line = actor_for_account(session, amy.session_actor.unlocked)
-    confirm_if_needed(session, config, at_command_line, passphrase=None, address="", now=NOW)
+    confirm_if_needed(session, config, at_command_line, permission=MANAGE, passphrase=None,
+                      address="", now=NOW)
