@@ -47,6 +47,7 @@ class AccountPassphrase(MethodView):
         accounts.change_passphrase(db_session(), rt.config, current_actor(),
                                    passphrase=data["passphrase"],
                                    new_passphrase=data["new_passphrase"],
+                                   stop_tokens=data["stop_tokens"],
                                    address=client_address(), now=rt.now())
         return make_response("", 204)
 

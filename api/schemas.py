@@ -103,6 +103,8 @@ class PassphraseChangeIn(Strict):
     passphrase = fields.String(required=True, validate=validate.Length(max=1024),
                                metadata={"description": "The current passphrase, to confirm."})
     new_passphrase = fields.String(required=True, validate=validate.Length(max=1024))
+    stop_tokens = fields.Boolean(load_default=False, metadata={
+        "description": "Revoke every API token of the account too."})
 
 
 class ConfirmIn(Strict):

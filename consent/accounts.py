@@ -17,7 +17,7 @@ from consent.errors import CodeNotConfirmed, PasskeyNotAdded
 from consent.history import read_account_history
 from consent.notices import NOTICE_KINDS, Mailer
 from consent.policy import Actor, actor_for_account
-from consent.sign_in import SignedIn, confirm_passphrase, open_session
+from consent.sign_in import SignedIn, confirm_passphrase, open_session, revoke_every_token
 from vault import accounts, credentials, passkeys, people, second_factor
 from vault.config import VaultConfig
 from vault.db import keep_even_if_refused
@@ -94,9 +94,10 @@ def unlock_at_command_line(session: Session, config: VaultConfig, *, login: str,
 
 def change_passphrase(
     session: Session, config: VaultConfig, actor: Actor, *, passphrase: object,
-    new_passphrase: object, address: str, now: datetime,
+    new_passphrase: object, address: str, now: datetime, stop_tokens: bool = False,
 ) -> None:
-    """Confirm the current passphrase, set the new one, sign out every other session.
+    """Confirm the current passphrase, set the new one, sign out every other session, and with
+    ``stop_tokens`` revoke every API token too (the pages say which are working).
 
     :raises StepUpFailed, WeakPassphrase, TooManyAttempts, AccountLocked:
     """
@@ -108,6 +109,8 @@ def change_passphrase(
                                new_passphrase=new_passphrase, now=now)
     # Whoever had the old passphrase is signed out on every other device.
     credentials.end_sessions(session, account_id=account.id, keep=actor.session_digest)
+    if stop_tokens:
+        revoke_every_token(session, config, account, now=now)
 
 
 def replace_recovery_code(session: Session, config: VaultConfig, actor: Actor, *,

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from consent.policy import MANAGE, Actor, actor_for_session, confirm_if_needed
 from vault import credentials
 from vault.config import VaultConfig
+from vault.db import keep_even_if_refused
+from vault.errors import NotSignedIn
 
 
 def authenticate_session(session: Session, config: VaultConfig, *, token: str,
@@ -22,7 +24,12 @@ def authenticate_session(session: Session, config: VaultConfig, *, token: str,
 
     :raises NotSignedIn: for a malformed, unknown, idle or expired session.
     """
-    unlocked, row = credentials.resume_session(session, config, token=token, now=now)
+    try:
+        unlocked, row = credentials.resume_session(session, config, token=token, now=now)
+    except NotSignedIn:
+        # A session presented after it ended was erased as it was found: that stays.
+        keep_even_if_refused(session)
+        raise
     return actor_for_session(session, unlocked, row.id_digest)
 
 

@@ -299,12 +299,24 @@ def recover_account(
         # The same code, sent again at once, was used by another request first.
         _record_failure(session, config, fresh, "recovery_failed", now)
         raise
-    # Whoever took the account is signed out everywhere, before the person's new session.
+    # Whoever took the account is signed out everywhere, before the person's new session, and
+    # every token they may have made stops working.
     credentials.end_sessions(session, account_id=fresh.id)
+    revoke_every_token(session, config, fresh, now=now)
     throttle.reset(session, key=config.keyring.login_digest(fresh.login))
     throttle.refund(session, key=_address_key(config, address))
     token, row = credentials.create_session(session, config, unlocked=unlocked, now=now)
     return SignedIn(unlocked, token, row), new_code
+
+
+def revoke_every_token(session: Session, config: VaultConfig, account: Account, *,
+                       now: datetime) -> None:
+    """Revoke every working API token of the account, in one event of its history."""
+    stopped = credentials.revoke_api_tokens(session, account_id=account.id, now=now)
+    if stopped:
+        accounts.account_event(session, config, account, "tokens_revoked", now=now,
+                               details={"tokens": stopped})
+
 
 
 # -- the passphrase again ---------------------------------------------------------------------------

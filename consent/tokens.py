@@ -25,7 +25,8 @@ from consent.policy import (
 )
 from vault import credentials
 from vault.config import VaultConfig
-from vault.errors import InvalidAccountDetails
+from vault.db import keep_even_if_refused
+from vault.errors import InvalidAccountDetails, NotSignedIn
 from vault.models import ApiToken
 
 # The permissions a token holds in place of the passphrase asked again.
@@ -37,7 +38,12 @@ def authenticate_token(session: Session, *, token: str, now: datetime) -> Actor:
 
     :raises NotSignedIn: for a malformed, unknown, expired or revoked token.
     """
-    unlocked, row = credentials.resume_api_token(session, token=token, now=now)
+    try:
+        unlocked, row = credentials.resume_api_token(session, token=token, now=now)
+    except NotSignedIn:
+        # A token presented after its end had its wrap erased as it was found: that stays.
+        keep_even_if_refused(session)
+        raise
     return actor_for_token(session, unlocked, row)
 
 

@@ -54,7 +54,12 @@ class KdfParams:
 # server. 64 MiB with t=2 costs about a fifth of a second on one core (bench/signin.py).
 MINIMUM_PARAMS = KdfParams(19 * MIB, 2, 1)
 DEFAULT_PARAMS = KdfParams(64 * MIB, 2, 1)
+# Ceilings on every stored parameter: a database writer who raised them could otherwise make
+# each sign-in of an account cost minutes of a core, or gigabytes. Parameters above these are
+# refused, as damaged ones are, and the sign-in fails.
 MAXIMUM_MEMORY_KIB = 64 * MIB
+MAXIMUM_ITERATIONS = 10
+MAXIMUM_LANES = 8
 # Only for the test suite: cheap enough to run thousands of sign-ins quickly.
 TEST_PARAMS = KdfParams(8, 1, 1)
 
@@ -72,6 +77,13 @@ def meets_minimum(params: KdfParams) -> bool:
     )
 
 
+def within_ceilings(params: KdfParams) -> bool:
+    """True when every parameter is positive and at most its ceiling."""
+    return (0 < params.memory_kib <= MAXIMUM_MEMORY_KIB
+            and 0 < params.iterations <= MAXIMUM_ITERATIONS
+            and 0 < params.lanes <= MAXIMUM_LANES)
+
+
 def new_salt() -> bytes:
     return os.urandom(SALT_LEN)
 
@@ -84,17 +96,19 @@ def normalise(passphrase: str) -> bytes:
 def derive_passphrase_key(
     passphrase: str, *, salt: bytes, params: KdfParams, pepper: bytes, account_id: str
 ) -> bytes:
-    """Return the 32-byte passphrase key of an account."""
-    if params.memory_kib > MAXIMUM_MEMORY_KIB:
+    """Return the 32-byte passphrase key of an account.
+
+    :raises InvalidKeyMaterial: for parameters above the ceilings (or below Argon2id's own).
+    """
+    if not within_ceilings(params):
         raise InvalidKeyMaterial
+    try:
+        kdf = Argon2id(salt=salt, length=32, iterations=params.iterations, lanes=params.lanes,
+                       memory_cost=params.memory_kib)
+    except ValueError:  # Argon2id's own limits (memory of at least 8 KiB a lane).
+        raise InvalidKeyMaterial from None
     with _DERIVATIONS:
-        stretched = Argon2id(
-            salt=salt,
-            length=32,
-            iterations=params.iterations,
-            lanes=params.lanes,
-            memory_cost=params.memory_kib,
-        ).derive(normalise(passphrase))
+        stretched = kdf.derive(normalise(passphrase))
     return HKDF(
         algorithm=hashes.SHA256(),
         length=32,

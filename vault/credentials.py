@@ -33,7 +33,12 @@ TOKEN_SCOPES = frozenset({"read", "write", "share", "manage"})
 def create_session(
     session: Session, config: VaultConfig, *, unlocked: Unlocked, now: datetime
 ) -> tuple[str, SignInSession]:
-    """Return the cookie value (shown once) and the stored session."""
+    """Return the cookie value (shown once) and the stored session.
+
+    Each new session first erases every credential, of any account, that can no longer be
+    used (``sweep_expired``): sign-ins are frequent enough that nothing needs a timer.
+    """
+    sweep_expired(session, config, now=now)
     token, secret = tokens.new_bearer(SESSION_PREFIX)
     digest = tokens.lookup_digest("session", secret)
     row = SignInSession(
@@ -105,6 +110,25 @@ def end_sessions(session: Session, *, account_id: str, keep: bytes | None = None
     if keep is not None:
         stmt = stmt.where(SignInSession.id_digest != keep)
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def sweep_expired(session: Session, config: VaultConfig, *, now: datetime) -> None:
+    """Erase every credential that can no longer be used, of every account: sessions idle or
+    past their end, pending sign-ins out of time or tries, and the wraps of ended tokens.
+
+    A wrap is how a bearer secret reaches an account's key; once the credential has ended it
+    only helps someone who holds an old cookie or token and a copy of the database.
+    """
+    session.execute(delete(SignInSession).where(
+        (SignInSession.expires_at <= now)
+        | (SignInSession.last_seen_at <= now - config.session_idle))
+        .execution_options(synchronize_session=False))
+    session.execute(delete(PendingSignIn).where(
+        (PendingSignIn.expires_at <= now) | (PendingSignIn.attempts >= PENDING_ATTEMPTS))
+        .execution_options(synchronize_session=False))
+    session.execute(update(ApiToken).where(ApiToken.expires_at <= now,
+                                           ApiToken.account_key_wrap != b"")
+                    .values(account_key_wrap=b"").execution_options(synchronize_session=False))
 
 
 def touch_session(session: Session, *, digest: bytes, now: datetime) -> None:
@@ -197,7 +221,11 @@ def resume_api_token(session: Session, *, token: str, now: datetime) -> tuple[Un
     row = session.scalar(
         select(ApiToken).where(ApiToken.id_digest == tokens.lookup_digest("api-token", secret))
     )
-    if row is None or row.revoked_at is not None or now >= row.expires_at:
+    if row is None or row.revoked_at is not None:
+        raise NotSignedIn
+    if now >= row.expires_at:
+        row.account_key_wrap = b""  # The only way the token reached the key: gone with it.
+        session.flush()
         raise NotSignedIn
     unlocked = _unlock(secret, "api-token", row.account_key_wrap, row.account_id, row.id)
     row.last_used_at = now
@@ -207,6 +235,15 @@ def resume_api_token(session: Session, *, token: str, now: datetime) -> tuple[Un
 def touch_api_token(session: Session, *, token_id: str, now: datetime) -> None:
     """Mark the token used now, by statement, like ``touch_session``."""
     session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
+def revoke_api_tokens(session: Session, *, account_id: str, now: datetime) -> int:
+    """Revoke every working token of the account, destroying each wrap; how many there were."""
+    return int(session.execute(  # type: ignore[attr-defined]
+        update(ApiToken)
+        .where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now, account_key_wrap=b"")
+        .execution_options(synchronize_session=False)).rowcount)
 
 
 def list_api_tokens(session: Session, *, account_id: str) -> list[ApiToken]:

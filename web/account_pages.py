@@ -110,24 +110,31 @@ def index() -> str:
 # -- passphrase -----------------------------------------------------------------------------------
 
 
+def _working_tokens() -> list[str]:
+    """The names of the account's tokens that still work: the passphrase page lists them."""
+    return [row["name"] for row in _token_rows() if row["active"]]
+
+
 @bp.route("/account/passphrase", methods=["GET", "POST"])
 def change_passphrase() -> Any:
     actor = require_actor()
     template = "account/passphrase.html"
+    working = _working_tokens()
     if request.method == "GET":
-        return render_template(template, errors={})
+        return render_template(template, errors={}, tokens=working)
     data, errors = load_form(ChangePassphraseForm())
     if errors:
-        return render_template(template, errors=errors), 422
+        return render_template(template, errors=errors, tokens=working), 422
     rt = runtime()
     try:
         accounts.change_passphrase(db_session(), rt.config, actor, passphrase=data["passphrase"],
                                    new_passphrase=data["new_passphrase"],
+                                   stop_tokens=data["stop_tokens"] == "yes",
                                    address=client_address(), now=rt.now())
     except WeakPassphrase as exc:
-        return form_again(exc, "new_passphrase", template)
+        return form_again(exc, "new_passphrase", template, tokens=working)
     except PASSPHRASE_PROBLEMS as exc:
-        return form_again(exc, "passphrase", template)
+        return form_again(exc, "passphrase", template, tokens=working)
     return redirect(url_for("account.index", done="passphrase"), 303)
 
 

@@ -81,6 +81,8 @@ class ConfirmPassphraseForm(Form):
 class ChangePassphraseForm(Form):
     passphrase = _passphrase("Type the passphrase you use now.")
     new_passphrase = _passphrase(TYPE_A_NEW_ONE)
+    stop_tokens = fields.String(load_default="", validate=validate.OneOf(["", "yes"]),
+                                metadata=_says("Tick the box, or leave it empty."))
 
 
 class ButtonForm(Form):

@@ -577,3 +577,19 @@ def test_a_record_file_may_be_bigger_than_other_forms_only_when_signed_in(
     assert "This file is not a Tell Once record" in read.get_data(as_text=True)
     # Nobody signed in may make the server hold that much.
     assert send(other_client, csrf(other_client, "/sign-in")).status_code == 413
+
+
+def test_changing_the_passphrase_says_which_tokens_work_and_can_stop_them(
+    client: FlaskClient
+) -> None:
+    sign_up(client)
+    token = make_token(client, name="my app")
+    page = client.get("/account/passphrase").get_data(as_text=True)
+    assert "These still work: my app." in page
+    changed = client.post("/account/passphrase", data={
+        "csrf_token": csrf(client, "/account/passphrase"), "passphrase": PASSPHRASE,
+        "new_passphrase": NEW_PASSPHRASE, "stop_tokens": "yes"})
+    assert changed.status_code == 303
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/people", headers=bearer).status_code == 401
+    assert "These still work" not in client.get("/account/passphrase").get_data(as_text=True)

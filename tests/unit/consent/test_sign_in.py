@@ -1,19 +1,22 @@
 """Rules of ``consent.sign_in`` and of changing how a person gets in, named after the rule.
 
-- ``recover_account``: the recovery code signs the account out everywhere, then opens the
-  person's new session; the used code stops working and the new one works.
-- ``accounts.change_passphrase``: every other session is signed out, this one stays.
+- ``recover_account``: the recovery code signs the account out everywhere and stops every
+  API token, then opens the person's new session; the used code stops working and the new
+  one works.
+- ``accounts.change_passphrase``: every other session is signed out, this one stays; the API
+  tokens stop too when the person asks.
 - ``confirm_passphrase``: a wrong passphrase asked again is counted like a sign-in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
-from consent import accounts, sessions, sign_in
+from consent import accounts, sessions, sign_in, tokens
 from tests.factories import PASSPHRASE
 from tests.unit.consent.conftest import NOW, Someone
 from vault.config import VaultConfig
@@ -37,11 +40,14 @@ def test_recover_account_signs_out_everywhere_then_opens_the_new_session(
         session: Session, config: VaultConfig, make_someone: MakeSomeone) -> None:
     amy = make_someone("amy")
     code = amy.recovery_code
+    token = _token(session, config, amy)
     signed, new_code = sign_in.recover_account(session, config, login="amy", code=code,
                                                new_passphrase=NEW_PASSPHRASE, address=ADDRESS,
                                                now=NOW)
     assert not _still_signed_in(session, config, amy.session_token)
     assert _still_signed_in(session, config, signed.session_token)
+    with pytest.raises(NotSignedIn):
+        tokens.authenticate_token(session, token=token, now=NOW)
     with pytest.raises(SignInFailed):
         sign_in.recover_account(session, config, login="amy", code=code,
                                 new_passphrase=NEW_PASSPHRASE, address=ADDRESS, now=NOW)
@@ -59,6 +65,30 @@ def test_change_passphrase_signs_out_every_other_session(
                                new_passphrase=NEW_PASSPHRASE, address=ADDRESS, now=NOW)
     assert _still_signed_in(session, config, amy.session_token)
     assert not _still_signed_in(session, config, other.session_token)
+
+
+@pytest.mark.parametrize("stop_tokens", [False, True])
+def test_change_passphrase_stops_the_tokens_when_asked(
+        session: Session, config: VaultConfig, make_someone: MakeSomeone,
+        stop_tokens: bool) -> None:
+    amy = make_someone("amy")
+    token = _token(session, config, amy)
+    accounts.change_passphrase(session, config, amy.session_actor, passphrase=PASSPHRASE,
+                               new_passphrase=NEW_PASSPHRASE, address=ADDRESS, now=NOW,
+                               stop_tokens=stop_tokens)
+    try:
+        tokens.authenticate_token(session, token=token, now=NOW)
+        works = True
+    except NotSignedIn:
+        works = False
+    assert works is not stop_tokens
+
+
+def _token(session: Session, config: VaultConfig, someone: Someone) -> str:
+    secret, _ = tokens.create_token(session, config, someone.session_actor, name="an app",
+                                    scopes=["read"], person_ids=[someone.person_id],
+                                    expires_at=NOW + timedelta(days=30), now=NOW)
+    return secret
 
 
 def test_confirm_passphrase_is_counted_like_a_sign_in(

@@ -202,6 +202,20 @@ def test_params_json_round_trip_and_limits() -> None:
     assert passphrase.MINIMUM_PARAMS.memory_kib >= 19 * 1024
 
 
+@pytest.mark.parametrize("stored", [
+    {"m": passphrase.MAXIMUM_MEMORY_KIB + 1, "t": 1, "p": 1},
+    {"m": 64, "t": passphrase.MAXIMUM_ITERATIONS + 1, "p": 1},
+    {"m": 1024, "t": 1, "p": passphrase.MAXIMUM_LANES + 1},
+    {"m": 0, "t": 1, "p": 1}, {"m": 8, "t": 0, "p": 1}, {"m": 8, "t": 1, "p": 0},
+    {"m": 8, "t": 1, "p": 8},  # Below Argon2id's own floor of 8 KiB a lane.
+], ids=lambda stored: ",".join(f"{k}={v}" for k, v in stored.items()))
+def test_every_stored_parameter_has_a_ceiling(stored: dict[str, int]) -> None:
+    # Read back from the database as a writer might have left them: refused before any work.
+    params = passphrase.KdfParams.from_json(json.dumps({"alg": "argon2id", **stored}))
+    with pytest.raises(InvalidKeyMaterial):
+        _derive(params=params)
+
+
 # -- bearer secrets and recovery codes -----------------------------------------------------
 
 
