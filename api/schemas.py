@@ -368,6 +368,9 @@ class LinkOut(Strict):
     created_at = fields.DateTime(required=True)
     expires_at = fields.DateTime(required=True)
     copy_updated_at = fields.DateTime(required=True)
+    stale_since = fields.DateTime(allow_none=True, metadata={
+        "description": "Since when the record has been too big for this link's copy to "
+                       "follow it: the link shows the record as it was then."})
     openings = fields.Integer(required=True)
     max_openings = fields.Integer(allow_none=True, required=True)
     has_passcode = fields.Boolean(required=True)

@@ -24,6 +24,7 @@ from consent.policy import READ, SHARE, SUBJECT_ONLY, Actor, check, confirm_if_n
 from consent.share_content import SharedItem, select_items
 from consent.templates import TEMPLATES, Inclusion, ShareScope
 from keys import share
+from keys.errors import CopyTooLarge
 from vault import accounts, audit, links, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
@@ -35,6 +36,8 @@ from vault.sections import SECTIONS, Tier
 MAX_LABEL = 80
 MAX_OPENINGS = 1000
 MIN_PASSCODE = 6
+TOO_MUCH_FOR_A_LINK = ("That is more of your record than one link can hold. Choose fewer parts, "
+                       "or make two links.")
 
 
 @dataclass(frozen=True)
@@ -183,9 +186,12 @@ def create_link(
                         max_openings=choices.max_openings,
                         notify_on_open=choices.notify_on_open, now=now)
     # The copy's bundle id is the link's own, so it is known only once the row exists.
-    links.replace_copy(actor.keychain, person, link,
-                       _copy(select_items(entries, scope), label=meta["label"],
-                             link_id=link.id, now=now), now)
+    try:
+        links.replace_copy(actor.keychain, person, link,
+                           _copy(select_items(entries, scope), label=meta["label"],
+                                 link_id=link.id, now=now), now)
+    except CopyTooLarge:
+        raise _invalid(TOO_MUCH_FOR_A_LINK, "sections") from None
     people.record_event(session, config, person, "link_created",
                         actor_account_id=actor.account_id, now=now,
                         details={"link": link.id, "template": choices.template})
@@ -209,8 +215,14 @@ def refresh_copies(session: Session, actor: Actor, person: Person, *, sections: 
         if sections is not None and not sections & set(meta["sections"]):
             continue
         items = select_items(entries, _scope_of(meta))
-        links.replace_copy(actor.keychain, person, link,
-                           _copy(items, label=meta["label"], link_id=link.id, now=now), now)
+        try:
+            links.replace_copy(actor.keychain, person, link,
+                               _copy(items, label=meta["label"], link_id=link.id, now=now), now)
+        except CopyTooLarge:
+            # The record grew past what one link holds: the link keeps serving the copy it
+            # has, with its date, and says so to the person; the edit itself stands.
+            links.mark_stale(link, now)
+            continue
         rebuilt += 1
     return rebuilt
 
@@ -238,7 +250,8 @@ def _describe(actor: Actor, person: Person, link: ShareLink, *, addresses: LinkA
            "max_openings": link.max_openings, "has_passcode": link.passcode_digest is not None,
            "passcode_attempts_left": (link.passcode_budget - link.passcode_failures
                                       if link.passcode_digest is not None else None),
-           "copy_updated_at": link.copy_updated_at, "url": None}
+           "copy_updated_at": link.copy_updated_at, "stale_since": link.stale_since,
+           "url": None}
     if state == "live":
         out["url"] = _address(actor, person, link, addresses=addresses, label=meta["label"])
     return out

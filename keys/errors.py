@@ -27,6 +27,13 @@ class DecryptionFailed(KeysError):
     message = "This could not be opened."
 
 
+class CopyTooLarge(KeysError):
+    """What a link would hold is more than one copy may (``keys.share.MAX_COPY_BYTES``)."""
+
+    code = "copy_too_large"
+    message = "That is more than one link can hold."
+
+
 class InvalidKeyMaterial(KeysError):
     code = "invalid_key_material"
     message = "That key or code is not in a form Tell Once can use."

@@ -21,13 +21,17 @@ from typing import Any
 
 from joserfc import jwe
 from joserfc.errors import JoseError
+from joserfc.jwe import JWERegistry
 from joserfc.jwk import OctKey
 
 from keys import tokens
 from keys.binding import bind
-from keys.errors import DecryptionFailed, InvalidKeyMaterial
+from keys.errors import CopyTooLarge, DecryptionFailed, InvalidKeyMaterial
 
 SECRET_LEN = 32
+# The most a link's copy may hold, before encryption: thousands of entries, and few enough for
+# any SHL viewer to fetch and decrypt on a phone (DESIGN.md, "Share links").
+MAX_COPY_BYTES = 16 * 1024 * 1024
 JWE_HEADER = {"alg": "dir", "enc": "A256GCM", "cty": "application/fhir+json"}
 # The SMART Health Links specification caps a link's label at 80 characters.
 MAX_LABEL = 80
@@ -80,20 +84,43 @@ def passcode_message(link_id: str, passcode: str) -> bytes:
     return bind("link-passcode", link_id) + unicodedata.normalize("NFC", passcode).encode()
 
 
+def _copy_registry() -> JWERegistry:
+    """joserfc's checks, with the size of a copy set to this project's own limit.
+
+    joserfc refuses a ciphertext over 64 KiB unless told otherwise, and a record's copy is
+    often bigger (a hundred entries make about 110 KiB): the limit is ``MAX_COPY_BYTES``, the
+    same for sealing and opening, so every copy the server makes opens.
+    """
+    registry = JWERegistry(algorithms=["dir", "A256GCM"])
+    # joserfc checks the whole compact text against the sum of its parts' limits, and the text
+    # is base64url, a third longer than the bytes: the limit is the encoded size of the most.
+    registry.max_ciphertext_length = -(-MAX_COPY_BYTES // 3) * 4
+    return registry
+
+
+_REGISTRY = _copy_registry()
+
+
 def seal_copy(share_key: bytes, plaintext: bytes) -> str:
-    """The compact JWE of a shared copy: a fresh 96-bit IV each time, no compression."""
+    """The compact JWE of a shared copy: a fresh 96-bit IV each time, no compression.
+
+    :raises CopyTooLarge: for more than ``MAX_COPY_BYTES``.
+    """
     if len(share_key) != SECRET_LEN:
         raise InvalidKeyMaterial
-    return jwe.encrypt_compact(dict(JWE_HEADER), plaintext, OctKey.import_key(share_key))
+    if len(plaintext) > MAX_COPY_BYTES:
+        raise CopyTooLarge
+    return jwe.encrypt_compact(dict(JWE_HEADER), plaintext, OctKey.import_key(share_key),
+                               registry=_REGISTRY)
 
 
 def open_copy(share_key: bytes, token: str) -> bytes:
-    """:raises DecryptionFailed: wrong key, tampered, or not exactly this project's header."""
+    """:raises DecryptionFailed: wrong key, tampered, too large, or not exactly this project's
+    header."""
     if len(share_key) != SECRET_LEN:
         raise DecryptionFailed
     try:
-        result = jwe.decrypt_compact(token, OctKey.import_key(share_key),
-                                     algorithms=["dir", "A256GCM"])
+        result = jwe.decrypt_compact(token, OctKey.import_key(share_key), registry=_REGISTRY)
     except (JoseError, ValueError, TypeError):
         raise DecryptionFailed from None
     if result.protected != JWE_HEADER or result.plaintext is None:

@@ -108,6 +108,12 @@ def replace_copy(keychain: Keychain, person: Person, link: ShareLink, copy: byte
     link.stale_since = None
 
 
+def mark_stale(link: ShareLink, now: datetime) -> None:
+    """The link's copy could not follow the record: it keeps the one it has, from then on."""
+    if link.stale_since is None:
+        link.stale_since = now
+
+
 def read_copy(keychain: Keychain, person: Person, link: ShareLink) -> bytes:
     return share.open_copy(_share_key(keychain, person, link), link.copy_jwe)
 

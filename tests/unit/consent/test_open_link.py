@@ -17,12 +17,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent import sharing
+from consent import records, sharing
 from consent.errors import LinkNotLive, TooOften, WrongPasscode
 from consent.sharing import LinkAddresses, LinkChoices
 from keys import share
 from tests.unit.consent.conftest import NOW, Someone, token_actor
 from vault.config import VaultConfig
+from vault.errors import InvalidEntry
 from vault.links import PASSCODE_BUDGET, WINDOW_REQUESTS
 from vault.models import ShareLink
 
@@ -114,3 +115,24 @@ def test_each_opening_is_counted_and_a_maximum_ends_the_link(
     with pytest.raises(LinkNotLive):
         _open(session, config, manifest_id)
     assert _row(session).openings == 2
+
+
+def test_a_record_too_big_for_one_link_is_refused_then_leaves_a_live_link_as_it_was(
+        session: Session, config: VaultConfig, make_someone: MakeSomeone,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    amy = make_someone("amy")
+    actor = token_actor(session, config, amy)
+    sharing_choices = {"template": "custom", "label": "All of it",
+                       "expires_at": NOW + timedelta(days=30),
+                       "sections": {"communication": "full"}}
+    manifest_id = _link(session, config, amy, **sharing_choices)
+    kept = _open(session, config, manifest_id).jwe
+    # A copy's limit, made small here so that a few words pass it.
+    monkeypatch.setattr(share, "MAX_COPY_BYTES", len(kept) // 2 + 2_000)
+    records.create_entry(session, config, actor, person_id=amy.person_id,
+                         section="communication", data={"text": "x" * 19_000}, now=NOW)
+    assert _open(session, config, manifest_id, minutes=1).jwe == kept  # The copy of before.
+    assert _row(session).stale_since == NOW
+    with pytest.raises(InvalidEntry) as refused:
+        _link(session, config, amy, **sharing_choices)
+    assert refused.value.field == "sections"

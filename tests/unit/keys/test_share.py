@@ -19,7 +19,7 @@ from api.shl import MANIFEST_PATH
 from consent.sharing import LinkAddresses
 from keys import share, tokens
 from keys.binding import bind
-from keys.errors import DecryptionFailed, InvalidKeyMaterial
+from keys.errors import CopyTooLarge, DecryptionFailed, InvalidKeyMaterial
 from web.viewer import VIEWER_PATH
 
 KEY = bytes(range(32))
@@ -358,3 +358,11 @@ def test_parse_shlink_refuses_stray_characters_in_the_payload() -> None:
 def test_parse_shlink_refuses_deeply_nested_json() -> None:
     with pytest.raises(InvalidKeyMaterial):
         share.parse_shlink(share.SHLINK_PREFIX + b64(b"[" * 100_000))
+
+
+def test_every_copy_up_to_the_limit_opens_and_a_bigger_one_is_never_made() -> None:
+    # joserfc refuses ciphertexts over 64 KiB unless told: the largest copy allowed must open.
+    largest = b"x" * share.MAX_COPY_BYTES
+    assert share.open_copy(KEY, share.seal_copy(KEY, largest)) == largest
+    with pytest.raises(CopyTooLarge):
+        share.seal_copy(KEY, largest + b"x")
