@@ -60,7 +60,7 @@ def _file_entry(opened: sharing.OpenedLink, limit: int | None) -> dict[str, Any]
     entry: dict[str, Any] = {"contentType": FHIR_JSON,
                              "lastUpdated": opened.updated_at.isoformat()}
     if limit is not None and len(opened.jwe) > limit:
-        token = sharing.give_location(db_session(), link_id=opened.link_id, now=rt.now())
+        token = sharing.give_location(db_session(), opened=opened, now=rt.now())
         entry["location"] = f"{rt.base_url}{MANIFEST_PATH}file/{token}"
     else:
         entry["embedded"] = opened.jwe
@@ -82,5 +82,6 @@ def manifest(manifest_id: str) -> Response:
 @bp.get(f"{MANIFEST_PATH}file/<token>")
 def file(token: str) -> Response:
     """A copy too big to embed, for at most an hour after its manifest, while the link lives."""
-    jwe = sharing.open_location(db_session(), token=token, now=runtime().now())
+    rt = runtime()
+    jwe = sharing.open_location(db_session(), rt.config, token=token, now=rt.now())
     return Response(jwe, mimetype="application/jose")

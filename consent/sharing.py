@@ -341,6 +341,8 @@ class OpenedLink:
     link_id: str
     jwe: str
     updated_at: datetime
+    # The opening's event in the person's chain: a location fetch is recorded as part of it.
+    opening_seq: int
 
 
 def open_link(
@@ -365,11 +367,12 @@ def open_link(
     if not links.count_opening(session, link, now):
         raise LinkNotLive  # Stopped, or at its maximum, by another request meanwhile.
     # The name the recipient typed is sealed to the person's audit key with the event.
-    people.record_event(session, config, person, "link_opened", actor_account_id=None, now=now,
-                        details={"link": link.id, "recipient": recipient[:links.MAX_RECIPIENT]})
+    seq = people.record_event(session, config, person, "link_opened", actor_account_id=None,
+                              now=now, details={"link": link.id,
+                                                "recipient": recipient[:links.MAX_RECIPIENT]})
     if link.notify_on_open:
         _tell_subject(session, config, person, "link_opened", link.id, now=now, mailer=mailer)
-    return OpenedLink(link.id, link.copy_jwe, link.copy_updated_at)
+    return OpenedLink(link.id, link.copy_jwe, link.copy_updated_at, seq)
 
 
 def _check_passcode(session: Session, config: VaultConfig, link: ShareLink, person: Person,
@@ -396,17 +399,24 @@ def _check_passcode(session: Session, config: VaultConfig, link: ShareLink, pers
     raise WrongPasscode(remaining)
 
 
-def give_location(session: Session, *, link_id: str, now: datetime) -> str:
+def give_location(session: Session, *, opened: OpenedLink, now: datetime) -> str:
     """A token for fetching an opened link's copy once it is too big to embed; an hour long."""
-    return links.file_address(session, link_id, now)
+    return links.file_address(session, opened.link_id, opened.opening_seq, now)
 
 
-def open_location(session: Session, *, token: str, now: datetime) -> str:
-    """The copy behind a location token. :raises FileNotLive: when the token or link ended."""
-    jwe = links.open_file(session, token, now)
-    if jwe is None:
+def open_location(session: Session, config: VaultConfig, *, token: str, now: datetime) -> str:
+    """The copy behind a location token, each fetch counted and recorded in the person's
+    history as part of the opening that gave the token.
+
+    :raises FileNotLive: when the token's hour or fetches are over, or the link ended.
+    """
+    fetched = links.open_file(session, token, now)
+    if fetched is None:
         raise FileNotLive
-    return jwe
+    people.record_event(session, config, fetched.person, "link_file_fetched",
+                        actor_account_id=None, now=now,
+                        details={"link": fetched.link.id, "opening": fetched.opening_seq})
+    return fetched.jwe
 
 
 def _tell_subject(session: Session, config: VaultConfig, person: Person, kind: str,

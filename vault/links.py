@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,9 @@ MAX_RECIPIENT = 200
 WINDOW = timedelta(minutes=10)
 WINDOW_REQUESTS = 60
 FILE_LIFETIME = timedelta(hours=1)
+# A viewer fetches a copy once; a few more allow for a dropped connection, and no more, so a
+# location address is not a second way into the link for its hour.
+MAX_FILE_FETCHES = 3
 FILE_LOOKUP_KIND = "link-file"
 
 
@@ -254,31 +258,50 @@ def count_opening(session: Session, link: ShareLink, now: datetime) -> bool:
     return counted == 1
 
 
-def file_address(session: Session, link_id: str, now: datetime) -> str:
-    """A ``location`` token for a copy too big to embed; good for an hour."""
+def file_address(session: Session, link_id: str, opening_seq: int, now: datetime) -> str:
+    """A ``location`` token for a copy too big to embed, given by the opening ``opening_seq``
+    (its event in the person's chain); good for an hour and ``MAX_FILE_FETCHES`` fetches."""
     secret = os.urandom(share.SECRET_LEN)
     session.execute(delete(ShareLinkFile).where(ShareLinkFile.expires_at <= now))
     session.add(ShareLinkFile(lookup=tokens.lookup_digest(FILE_LOOKUP_KIND, secret),
-                              link_id=link_id, expires_at=now + FILE_LIFETIME))
+                              link_id=link_id, expires_at=now + FILE_LIFETIME,
+                              opening_seq=opening_seq, fetches=0))
     return share.b64url(secret)
 
 
-def open_file(session: Session, token: str, now: datetime) -> str | None:
-    """The copy behind a ``location`` token, if the token and its link are both still live."""
+@dataclass(frozen=True)
+class FetchedFile:
+    """A ``location`` fetch that was counted: the copy, its link, and the opening it is of."""
+
+    jwe: str
+    link: ShareLink
+    person: Person
+    opening_seq: int
+
+
+def open_file(session: Session, token: str, now: datetime) -> FetchedFile | None:
+    """Count one fetch of the copy behind a ``location`` token, if the token is within its
+    hour and its fetches, and its link still live; None otherwise."""
     try:
         secret = share.parse_manifest_id(token)
     except InvalidKeyMaterial:
         return None
-    row = session.get(ShareLinkFile, tokens.lookup_digest(FILE_LOOKUP_KIND, secret))
-    if row is None or now >= row.expires_at:
+    lookup = tokens.lookup_digest(FILE_LOOKUP_KIND, secret)
+    row = session.execute(
+        update(ShareLinkFile)
+        .where(ShareLinkFile.lookup == lookup, ShareLinkFile.expires_at > now,
+               ShareLinkFile.fetches < MAX_FILE_FETCHES)
+        .values(fetches=ShareLinkFile.fetches + 1)
+        .returning(ShareLinkFile.link_id, ShareLinkFile.opening_seq)).one_or_none()
+    if row is None:
         return None
     link = session.get(ShareLink, row.link_id)
     person = None if link is None else session.get(Person, link.person_id)
     # The opening that gave this token already counted: reaching the maximum with it must
     # not stop the file it was given.
-    if link is None or not is_live(link, person, now, openings_left=False):
+    if link is None or person is None or not is_live(link, person, now, openings_left=False):
         return None
-    return link.copy_jwe
+    return FetchedFile(link.copy_jwe, link, person, row.opening_seq)
 
 
 # -- links that end soon -------------------------------------------------------------------------

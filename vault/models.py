@@ -411,3 +411,7 @@ class ShareLinkFile(Base):
     link_id: Mapped[str] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"),
                                          index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The opening that gave the address (its event in the person's chain), and how many times
+    # the copy was fetched with it: each fetch is part of that opening's record.
+    opening_seq: Mapped[int] = mapped_column(Integer, server_default="0")
+    fetches: Mapped[int] = mapped_column(Integer, server_default="0")

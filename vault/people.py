@@ -115,9 +115,9 @@ def record_event(
     actor_account_id: str | None,
     now: datetime,
     details: dict[str, object] | None = None,
-) -> None:
-    """Append to the person's audit chain, in the caller's transaction."""
-    audit.append_event(
+) -> int:
+    """Append to the person's audit chain, in the caller's transaction; the event's number."""
+    return audit.append_event(
         session,
         chain=audit.person_chain(person.id),
         kind=kind,
@@ -125,7 +125,7 @@ def record_event(
         public_key=audit_public_key(config, person),
         details=details,
         now=now,
-    )
+    ).seq
 
 
 def display_name(keychain: Keychain, person: Person) -> str:

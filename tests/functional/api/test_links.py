@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from tests.factories import Person, make_person
 from tests.ips_checks import check_ips_shape
-from vault.models import ShareLink
+from vault.links import MAX_FILE_FETCHES
+from vault.models import AuditEvent, ShareLink
 
 CANARY_S = "CANARY-SENSITIVE-7f3a"
 CANARY_P = "CANARY-PRIVATE-91c2"
@@ -257,3 +258,25 @@ def test_unknown_fields_are_ignored_and_a_small_limit_gives_a_location(
     check_ips_shape(bundle)
     client.delete(f"/api/v1/people/{amy.person_id}/links/{link['id']}", headers=amy.auth)
     assert client.get(urlsplit(entry["location"]).path).status_code == 404
+
+
+def test_a_location_is_fetched_a_few_times_each_recorded_with_its_opening(
+    client: FlaskClient, runtime: Any
+) -> None:
+    amy = make_person(client)
+    link = make_link(client, amy)
+    answer = open_link(client, link["url"], embeddedLengthMax=10)
+    path = urlsplit(answer.json["files"][0]["location"]).path
+    fetches = [client.get(path).status_code for _ in range(MAX_FILE_FETCHES + 1)]
+    assert fetches == [200] * MAX_FILE_FETCHES + [404]
+    with runtime.db.transaction() as s:
+        events = s.scalars(select(AuditEvent).where(
+            AuditEvent.chain == f"person:{amy.person_id}").order_by(AuditEvent.seq)).all()
+    kinds = [e.kind for e in events]
+    opening = kinds.index("link_opened")
+    # Each fetch is in the person's history, after the opening that gave its address.
+    assert kinds[opening + 1:] == ["link_file_fetched"] * MAX_FILE_FETCHES
+    history = client.get(f"/api/v1/people/{amy.person_id}/history", headers=amy.auth).json
+    fetched = [e for e in history["events"] if e["kind"] == "link_file_fetched"]
+    assert {e["details"]["opening"] for e in fetched} == {events[opening].seq}
+    assert {e["details"]["link"] for e in fetched} == {link["id"]}
