@@ -389,6 +389,9 @@ class OpeningOut(Strict):
     link = fields.String(allow_none=True, required=True)
     recipient = fields.String(allow_none=True, required=True, metadata={
         "description": "Who the opener said they were, as they typed it: not verified."})
+    times = fields.Integer(required=True, metadata={
+        "description": "How many times this viewer opened the link within ten minutes of "
+                       "this opening: one entry for all of them."})
 
 
 class StoppedOut(Strict):

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from api.context import db_session, runtime
+from api.context import client_address, db_session, runtime
 from consent import sharing
 
 bp = Blueprint("shl", __name__)
@@ -75,7 +75,7 @@ def manifest(manifest_id: str) -> Response:
     rt = runtime()
     opened = sharing.open_link(db_session(), rt.config, manifest_id=manifest_id,
                                passcode=body.get("passcode"), recipient=body["recipient"].strip(),
-                               now=rt.now(), mailer=rt.mailer)
+                               address=client_address(), now=rt.now(), mailer=rt.mailer)
     return jsonify({"files": [_file_entry(opened, body.get("embeddedLengthMax"))]})
 
 

@@ -161,7 +161,7 @@ def copy_links(db: Connection, person_id: str, open_count: int) -> list[str]:
                                "passcode_digest IS NULL LIMIT 1", (person_id,))
     columns = list(found.keys())
     source = {**dict(zip(columns, found.one(), strict=True)),
-              "openings": 0, "window_start": None, "window_requests": 0}
+              "openings": 0}
     have = db.exec_driver_sql("SELECT count(*) FROM share_links").scalar_one()
     manifest_ids = [os.urandom(share.SECRET_LEN) for _ in range(GROWN_LINKS - have)]
     insert_all(db, "share_links", columns, (

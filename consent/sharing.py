@@ -326,7 +326,17 @@ def list_openings(session: Session, actor: Actor, *, person_id: str,
     private = people.audit_private_key(actor.keychain, person)
     events = audit.read_events(session, chain=audit.person_chain(person.id),
                                private_key=private)
-    return [{"at": e.at, "link": e.details.get("link"), "recipient": e.details.get("recipient")}
+    # A client's repeats within its window count with its first opening: those written to
+    # the history when the window ended, and those of windows still open.
+    times = dict.fromkeys((e.seq for e in events if e.kind == "link_opened"), 1)
+    for e in events:
+        if e.kind == "link_reopened" and e.details.get("opening") in times:
+            times[e.details["opening"]] += int(e.details.get("times", 0))
+    for seq, repeats in links.pending_repeats(session, person).items():
+        if seq in times:
+            times[seq] += repeats
+    return [{"at": e.at, "link": e.details.get("link"), "recipient": e.details.get("recipient"),
+             "times": times[e.seq]}
             for e in sorted(events, key=lambda e: e.seq, reverse=True)
             if e.kind == "link_opened" and (link_id is None or e.details.get("link") == link_id)]
 
@@ -347,13 +357,17 @@ class OpenedLink:
 
 def open_link(
     session: Session, config: VaultConfig, *, manifest_id: str, passcode: object,
-    recipient: str, now: datetime, mailer: Mailer | None = None,
+    recipient: str, address: str, now: datetime, mailer: Mailer | None = None,
 ) -> OpenedLink:
     """The checks at a link's manifest, in DESIGN.md's order, and the opening's audit event.
 
+    The polling limit is the client's own (``address``, counted under a key of the window
+    only): one client asking too often is told to wait, and everyone else still opens the
+    link. A client's repeats within its window are one entry of the person's history.
+
     :raises LinkNotLive: for a link that is not live, or never was (404).
     :raises WrongPasscode: with the attempts left; the try stays counted (401).
-    :raises TooOften: when the link was asked for too often in its window (429).
+    :raises TooOften: when this client asked for the link too often in its window (429).
     """
     found = links.find_by_manifest_id(session, manifest_id)
     if found is None or not links.is_live(*found, now):
@@ -361,18 +375,35 @@ def open_link(
     link, person = found
     if link.passcode_digest is not None:
         _check_passcode(session, config, link, person, passcode, now=now, mailer=mailer)
-    wait = links.take_window_slot(session, link, now)
-    if wait is not None:
-        raise TooOften(wait)
+    use = links.count_client(session, config, link, address=address, now=now)
+    if use.requests > links.WINDOW_REQUESTS:
+        raise TooOften(use.retry_after)
     if not links.count_opening(session, link, now):
         raise LinkNotLive  # Stopped, or at its maximum, by another request meanwhile.
+    _record_ended_repeats(session, config, person, now=now, link=link)
+    if use.opening_seq is not None:
+        links.count_client_repeat(session, link, use)
+        return OpenedLink(link.id, link.copy_jwe, link.copy_updated_at, use.opening_seq)
     # The name the recipient typed is sealed to the person's audit key with the event.
     seq = people.record_event(session, config, person, "link_opened", actor_account_id=None,
                               now=now, details={"link": link.id,
                                                 "recipient": recipient[:links.MAX_RECIPIENT]})
+    links.note_client_opening(session, link, use, seq)
     if link.notify_on_open:
         _tell_subject(session, config, person, "link_opened", link.id, now=now, mailer=mailer)
     return OpenedLink(link.id, link.copy_jwe, link.copy_updated_at, seq)
+
+
+def _record_ended_repeats(session: Session, config: VaultConfig, person: Person | None, *,
+                          now: datetime, link: ShareLink | None = None) -> None:
+    """Write to the history how often each client opened a link again within a window that
+    has ended (of ``link``, or of every link), one event for each window."""
+    for link_id, opening, times in links.take_ended_client_windows(session, now, link=link):
+        owner = person if person is not None else links.link_person(session, link_id)
+        if owner is not None:
+            people.record_event(session, config, owner, "link_reopened", actor_account_id=None,
+                                now=now, details={"link": link_id, "opening": opening,
+                                                  "times": times})
 
 
 def _check_passcode(session: Session, config: VaultConfig, link: ShareLink, person: Person,
@@ -438,6 +469,8 @@ def send_ending_notices(session: Session, config: VaultConfig, mailer: Mailer | 
     The emails go once the notices are committed, so a mail failure loses nothing and a second
     run sends nothing twice. Returns how many notices were given.
     """
+    # The daily run also writes the repeats of every client window that has ended since.
+    _record_ended_repeats(session, config, None, now=now)
     given = 0
     for person, link, days in links.take_ending_warnings(session, now):
         _tell_subject(session, config, person, f"link_ends_in_{days}_days", link.id, now=now,

@@ -10,26 +10,29 @@ from __future__ import annotations
 import hmac
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from keys import envelope, share, tokens
+from keys.binding import bind
 from keys.errors import InvalidKeyMaterial
 from keys.hierarchy import SHARE_KEY, record_metadata_binding
 from vault import payloads
 from vault.config import VaultConfig
+from vault.db import insert_ignore
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain
-from vault.models import Person, ShareLink, ShareLinkFile, new_id
+from vault.models import LinkClient, Person, ShareLink, ShareLinkFile, new_id
 
 PASSCODE_BUDGET = 10
 MAX_LIFETIME = timedelta(days=366)  # "within 12 months", whatever the calendar does.
 MAX_PASSCODE = 200
 MAX_RECIPIENT = 200
-# A client may ask for a link's manifest this often; more is polling too often (429).
+# One client may ask for a link's manifest this often in a window; more is polling too often
+# (429) for that client only: nobody can stop a link for everyone else by polling it.
 WINDOW = timedelta(minutes=10)
 WINDOW_REQUESTS = 60
 FILE_LIFETIME = timedelta(hours=1)
@@ -74,7 +77,7 @@ def create(
                      lookup=share.lookup(manifest_id), epoch=person.epoch, created_at=now,
                      expires_at=expires_at, max_openings=max_openings, openings=0,
                      notify_on_open=notify_on_open, passcode_failures=0,
-                     passcode_budget=PASSCODE_BUDGET, window_requests=0, copy_updated_at=now)
+                     passcode_budget=PASSCODE_BUDGET, copy_updated_at=now)
     record_key = keychain.record_key(person)
     link.share_key_wrap = SHARE_KEY.wrap(record_key, share_key, share=link.id,
                                          person=person.id, epoch=person.epoch)
@@ -224,27 +227,83 @@ def disable(session: Session, link: ShareLink, now: datetime) -> None:
     session.execute(update(ShareLink).where(ShareLink.id == link.id).values(disabled_at=now))
 
 
-def take_window_slot(session: Session, link: ShareLink, now: datetime) -> int | None:
-    """Count this request in the link's window, atomically; None when counted (or when the
-    link stopped meanwhile, which ``count_opening`` then refuses), else seconds to wait."""
-    start = link.window_start
-    if start is None or now >= start + WINDOW:
-        session.execute(update(ShareLink).where(*_still_live(link, now))
-                        .values(window_start=now, window_requests=1))
-        return None
-    counted = session.execute(  # type: ignore[attr-defined]
-        update(ShareLink)
-        .where(*_still_live(link, now), ShareLink.window_requests < WINDOW_REQUESTS)
-        .values(window_requests=ShareLink.window_requests + 1)).rowcount
-    if counted == 1 or not _live_now(session, link, now):
-        return None
-    return int((start + WINDOW - now).total_seconds()) + 1
+@dataclass(frozen=True)
+class ClientUse:
+    """One client's use of a link in the current window, once this request is counted."""
+
+    client: bytes
+    requests: int
+    opening_seq: int | None
+    retry_after: int  # Seconds until the window ends.
 
 
-def _live_now(session: Session, link: ShareLink, now: datetime) -> bool:
-    """Whether the link is live as the database has it now, not as this request first read it."""
-    return session.scalar(select(func.count()).select_from(ShareLink)
-                          .where(*_still_live(link, now))) == 1
+def window_of(now: datetime) -> datetime:
+    """The start of the ten-minute window ``now`` falls in: the same for every worker."""
+    seconds = int(WINDOW.total_seconds())
+    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
+
+
+def client_digest(config: VaultConfig, link: ShareLink, address: str, window: datetime) -> bytes:
+    """A client of a link in one window, as an HMAC of its address bound to both: the rows of
+    one window cannot be matched with another's, and go when it ends."""
+    return config.keyring.hmac_digest("passcode", bind("link-client", link.id,
+                                                       window.isoformat(), address))
+
+
+def count_client(session: Session, config: VaultConfig, link: ShareLink, *, address: str,
+                 now: datetime) -> ClientUse:
+    """Count this request for its client in the current window, atomically."""
+    window = window_of(now)
+    client = client_digest(config, link, address, window)
+    insert_ignore(session, LinkClient, {"link_id": link.id, "client": client,
+                                        "window_start": window, "requests": 0, "repeats": 0})
+    requests, opening_seq = session.execute(
+        update(LinkClient).where(LinkClient.link_id == link.id, LinkClient.client == client)
+        .values(requests=LinkClient.requests + 1)
+        .returning(LinkClient.requests, LinkClient.opening_seq)).one()
+    retry_after = int((window + WINDOW - now).total_seconds()) + 1
+    return ClientUse(client, requests, opening_seq, retry_after)
+
+
+def note_client_opening(session: Session, link: ShareLink, use: ClientUse, seq: int) -> None:
+    """The client's first opening in its window: its later ones there are counted with it."""
+    session.execute(update(LinkClient)
+                    .where(LinkClient.link_id == link.id, LinkClient.client == use.client)
+                    .values(opening_seq=seq))
+
+
+def count_client_repeat(session: Session, link: ShareLink, use: ClientUse) -> None:
+    session.execute(update(LinkClient)
+                    .where(LinkClient.link_id == link.id, LinkClient.client == use.client)
+                    .values(repeats=LinkClient.repeats + 1))
+
+
+def pending_repeats(session: Session, person: Person) -> dict[int, int]:
+    """Repeats not yet written to the person's history, by the opening they repeat."""
+    rows = session.execute(
+        select(LinkClient.opening_seq, LinkClient.repeats)
+        .join(ShareLink, ShareLink.id == LinkClient.link_id)
+        .where(ShareLink.person_id == person.id, LinkClient.repeats > 0,
+               LinkClient.opening_seq.is_not(None)))
+    return {seq: repeats for seq, repeats in rows if seq is not None}
+
+
+def link_person(session: Session, link_id: str) -> Person | None:
+    link = session.get(ShareLink, link_id)
+    return None if link is None else session.get(Person, link.person_id)
+
+
+def take_ended_client_windows(session: Session, now: datetime, *,
+                              link: ShareLink | None = None) -> list[tuple[str, int, int]]:
+    """Every client window that has ended (of one link, or of all): removed, and for each
+    with repeats, (link id, the opening repeated, how many times) for the history."""
+    ended = (LinkClient.window_start <= now - WINDOW,
+             *((LinkClient.link_id == link.id,) if link is not None else ()))
+    rows = session.execute(select(LinkClient.link_id, LinkClient.opening_seq, LinkClient.repeats)
+                           .where(*ended)).all()
+    session.execute(delete(LinkClient).where(*ended).execution_options(synchronize_session=False))
+    return [(link_id, seq, repeats) for link_id, seq, repeats in rows
+            if seq is not None and repeats > 0]
 
 
 def count_opening(session: Session, link: ShareLink, now: datetime) -> bool:

@@ -389,9 +389,6 @@ class ShareLink(Base):
     max_openings: Mapped[int | None] = mapped_column(Integer)
     openings: Mapped[int] = mapped_column(Integer, default=0)
     notify_on_open: Mapped[bool] = mapped_column(Boolean, default=False)
-    # A fixed window of manifest requests, so a client that polls too often is told to wait.
-    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    window_requests: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -400,6 +397,28 @@ class ShareLink(Base):
     # When the person was told the link ends within 30, and within 7, days.
     warned_30_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     warned_7_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LinkClient(Base):
+    """One client's use of one link in one window of ten minutes.
+
+    How often it asked (over the limit it is told to wait, and nobody else is), and the
+    opening it made first, so that its repeats are one entry of the person's history. The
+    client is its address's HMAC under a key of that window only (``vault.links``); the row
+    goes once its window has ended and its repeats are in the history.
+    """
+
+    __tablename__ = "link_clients"
+
+    link_id: Mapped[str] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    client: Mapped[bytes] = mapped_column(Bytes(32), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    # The client's first opening in the window (its event in the person's chain), and how
+    # many more it made there.
+    opening_seq: Mapped[int | None] = mapped_column(Integer)
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ShareLinkFile(Base):

@@ -327,4 +327,5 @@ def test_right_and_wrong_passcodes_at_once_never_open_a_link_after_its_budget(
     # Each try is taken from the budget before the guess is compared, and each count checks
     # the link is still live: nothing is opened once the last wrong passcode stopped it.
     assert "link_opened" not in kinds[kinds.index("link_disabled"):]
-    assert kinds.count("link_opened") == statuses.count(200)
+    # Every opening came from this test's one address: one client, one entry of the history.
+    assert kinds.count("link_opened") == (1 if 200 in statuses else 0)

@@ -280,3 +280,25 @@ def test_a_location_is_fetched_a_few_times_each_recorded_with_its_opening(
     fetched = [e for e in history["events"] if e["kind"] == "link_file_fetched"]
     assert {e["details"]["opening"] for e in fetched} == {events[opening].seq}
     assert {e["details"]["link"] for e in fetched} == {link["id"]}
+
+
+def test_one_client_polling_an_emergency_link_a_thousand_times_blocks_nobody_else(
+    client: FlaskClient
+) -> None:
+    amy = make_person(client)
+    link = make_link(client, amy)
+    path = urlsplit(_payload(link["url"])["url"]).path
+    poller = {"REMOTE_ADDR": "198.51.100.7"}
+    answers = [client.post(path, json={"recipient": "A poller"}, environ_overrides=poller)
+               for _ in range(1_000)]
+    assert [a.status_code for a in answers[:60]] == [200] * 60
+    assert {a.status_code for a in answers[60:]} == {429}
+    for address in ("203.0.113.9", "203.0.113.10"):  # Every other client still opens it.
+        other = client.post(path, json={"recipient": "Dr A Patel"},
+                            environ_overrides={"REMOTE_ADDR": address})
+        assert other.status_code == 200
+    openings = client.get(f"/api/v1/people/{amy.person_id}/links/{link['id']}/openings",
+                          headers=amy.auth).json
+    # One entry for each client, with its count: the poller's sixty, and each other's one.
+    assert sorted((o["recipient"], o["times"]) for o in openings) == [
+        ("A poller", 60), ("Dr A Patel", 1), ("Dr A Patel", 1)]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consent import records, sharing
@@ -25,7 +25,7 @@ from tests.unit.consent.conftest import NOW, Someone, token_actor
 from vault.config import VaultConfig
 from vault.errors import InvalidEntry
 from vault.links import PASSCODE_BUDGET, WINDOW_REQUESTS
-from vault.models import ShareLink
+from vault.models import AuditEvent, LinkClient, ShareLink
 
 MakeSomeone = Callable[..., Someone]
 ADDRESSES = LinkAddresses.at("https://tellonce.test", viewer_path="/view", manifest_path="/shl/")
@@ -45,9 +45,10 @@ def _link(session: Session, config: VaultConfig, someone: Someone, **choices: ob
 
 
 def _open(session: Session, config: VaultConfig, manifest_id: str, passcode: str | None = None,
-          *, minutes: int = 0) -> sharing.OpenedLink:
+          *, minutes: int = 0, address: str = "192.0.2.1") -> sharing.OpenedLink:
     return sharing.open_link(session, config, manifest_id=manifest_id, passcode=passcode,
-                             recipient="Dr A Patel", now=NOW + timedelta(minutes=minutes))
+                             recipient="Dr A Patel", address=address,
+                             now=NOW + timedelta(minutes=minutes))
 
 
 def _row(session: Session) -> ShareLink:
@@ -89,7 +90,7 @@ def test_a_wrong_passcode_never_takes_a_place_in_the_window(
     manifest_id = _link(session, config, amy, passcode=PASSCODE)
     with pytest.raises(WrongPasscode):
         _open(session, config, manifest_id, "not the passcode")
-    assert _row(session).window_requests == 0
+    assert session.scalar(select(func.count()).select_from(LinkClient)) == 0
 
 
 def test_a_full_window_says_how_long_to_wait_after_the_passcode_is_checked(
@@ -136,3 +137,24 @@ def test_a_record_too_big_for_one_link_is_refused_then_leaves_a_live_link_as_it_
     with pytest.raises(InvalidEntry) as refused:
         _link(session, config, amy, **sharing_choices)
     assert refused.value.field == "sections"
+
+
+def test_one_client_polling_stops_the_link_for_itself_alone_and_is_one_entry(
+        session: Session, config: VaultConfig, make_someone: MakeSomeone) -> None:
+    amy = make_someone("amy")
+    manifest_id = _link(session, config, amy, template="emergency", label="Emergency")
+    for _ in range(WINDOW_REQUESTS):
+        _open(session, config, manifest_id, address="198.51.100.7")
+    with pytest.raises(TooOften):
+        _open(session, config, manifest_id, address="198.51.100.7")
+    _open(session, config, manifest_id, address="203.0.113.9")  # Anyone else still opens it.
+    openings = sharing.list_openings(session, amy.session_actor, person_id=amy.person_id)
+    assert sorted(o["times"] for o in openings) == [1, WINDOW_REQUESTS]
+    # Once the window has ended, its repeats are written to the history, and counted the same.
+    _open(session, config, manifest_id, address="198.51.100.7", minutes=11)
+    later = sharing.list_openings(session, amy.session_actor, person_id=amy.person_id)
+    assert sorted(o["times"] for o in later) == [1, 1, WINDOW_REQUESTS]
+    kinds = session.scalars(select(AuditEvent.kind).where(
+        AuditEvent.chain == f"person:{amy.person_id}")).all()
+    assert kinds.count("link_opened") == 3
+    assert kinds.count("link_reopened") == 1
