@@ -226,6 +226,26 @@ def test_someone_elses_links_are_404(client: FlaskClient) -> None:
     assert open_link(client, link["url"]).status_code == 200  # Still live for Amy.
 
 
+@pytest.mark.parametrize("whose", ["bob", "amy"])
+def test_renewing_someone_elses_link_is_404_and_leaves_it_as_it_was(
+    client: FlaskClient, runtime: Any, whose: str
+) -> None:
+    """Rule: only the link's own person renews it, whether the path names Bob's record (which
+    Amy's token may not reach) or Amy's own record with Bob's link in it."""
+    amy = make_person(client)
+    bob = make_person(client, name="Bob")
+    link = make_link(client, bob)
+    person_id = bob.person_id if whose == "bob" else amy.person_id
+    renewed = client.post(f"/api/v1/people/{person_id}/links/{link['id']}/renew",
+                          headers=amy.auth, json={
+                              "expires_at": (datetime.now(UTC) + timedelta(days=300)).isoformat()})
+    assert renewed.status_code == 404
+    with runtime.db.transaction() as s:
+        row = s.get(ShareLink, link["id"])
+        assert row is not None
+        assert row.expires_at == datetime.fromisoformat(link["expires_at"])
+
+
 @pytest.mark.parametrize("body", [[], "x", {}, {"recipient": ""}, {"recipient": 7},
                                   {"recipient": "Dr A", "passcode": 5},
                                   {"recipient": "Dr A", "embeddedLengthMax": "big"}])
