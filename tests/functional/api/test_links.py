@@ -277,3 +277,27 @@ def test_unknown_fields_are_ignored_and_a_small_limit_gives_a_location(
     check_ips_shape(bundle)
     client.delete(f"/api/v1/people/{amy.person_id}/links/{link['id']}", headers=amy.auth)
     assert client.get(urlsplit(entry["location"]).path).status_code == 404
+
+
+def test_a_location_works_for_an_hour_and_then_is_404(client: FlaskClient, runtime: Any) -> None:
+    """Rule: a copy too big to embed is given at an address that lives one hour."""
+    start = datetime.now(UTC)
+    runtime.set_clock(lambda: start)
+    amy = make_person(client)
+    answer = open_link(client, make_link(client, amy)["url"], embeddedLengthMax=0)
+    location = urlsplit(answer.json["files"][0]["location"]).path
+    runtime.set_clock(lambda: start + timedelta(minutes=59, seconds=59))
+    assert client.get(location).status_code == 200
+    runtime.set_clock(lambda: start + timedelta(hours=1))
+    assert client.get(location).status_code == 404
+
+
+def test_a_recipients_name_is_kept_cut_to_200_characters(client: FlaskClient) -> None:
+    """Rule: the name a recipient types is kept to its first 200 characters (MAX_RECIPIENT)."""
+    amy = make_person(client)
+    link = make_link(client, amy)
+    name = "Dr " + "Ng" * 150
+    assert open_link(client, link["url"], recipient=name).status_code == 200
+    openings = client.get(f"/api/v1/people/{amy.person_id}/links/{link['id']}/openings",
+                          headers=amy.auth)
+    assert [opening["recipient"] for opening in openings.json] == [name[:200]]
