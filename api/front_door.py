@@ -36,6 +36,8 @@ BLUEPRINTS = (blp, shl.bp, health.bp, unknown.bp)
 PUBLIC = shl.bp
 # Nothing the API sends is a page: no script, style or frame may come with it.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# The blueprint flask-smorest makes to serve /api/v1/openapi.json.
+DOCS_BLUEPRINT = "api-docs"
 
 
 def _api_headers(response: Response) -> Response:
@@ -65,6 +67,10 @@ def init_app(app: Flask) -> list[Any]:
     # reads ERROR_SCHEMA when init_app registers its default responses, so set it before.
     api.ERROR_SCHEMA = ErrorOut
     api.init_app(app)
+    # flask-smorest serves the OpenAPI document from a blueprint of its own, which registers
+    # no hook of ours; the document is the API's too, so it gets the API's policy rather than
+    # the pages'.
+    app.after_request_funcs.setdefault(DOCS_BLUEPRINT, []).append(_api_headers)
     api.register_blueprint(blp)
     for blueprint in BLUEPRINTS[1:]:
         app.register_blueprint(blueprint)

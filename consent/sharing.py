@@ -20,7 +20,7 @@ from consent import notices
 from consent.errors import FileNotLive, LinkNotLive, TooOften, WrongPasscode
 from consent.ips import build_bundle
 from consent.notices import Mailer
-from consent.policy import READ, SHARE, SUBJECT_ONLY, Actor, check, confirm_if_needed
+from consent.policy import SHARE, SUBJECT_ONLY, Actor, check, confirm_if_needed
 from consent.share_content import SharedItem, select_items
 from consent.templates import TEMPLATES, Inclusion, ShareScope
 from keys import share
@@ -156,8 +156,12 @@ def preview_link(session: Session, actor: Actor, *, person_id: str,
     """Exactly what a link with this scope would show, for the person to check first.
 
     The record is decrypted once for both lists.
+
+    :raises NotFound, NotAllowed:
     """
-    person, _ = check(session, actor, person_id, READ)
+    # Only the person makes a link (create_link), so only they see what one would show. As
+    # READ, it let any member read the whole record here with no record_read in its history.
+    person, _ = check(session, actor, person_id, SUBJECT_ONLY)
     entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
     every_item = ShareScope(sections=scope.sections, ceiling=scope.ceiling,
                             s_items=frozenset(entry.id for entry in entries))

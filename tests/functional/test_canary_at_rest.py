@@ -5,6 +5,10 @@ body of requests that are refused. Then the database (file and WAL on SQLite, ev
 PostgreSQL), the instance folder, the logs captured at DEBUG and the system temporary
 directory are searched for it in raw, UTF-16, base64 and deflated forms: zero times. Again
 after an export, and again after the record is deleted and destroyed.
+
+Canaries also go into what a link holds of its own: its label, its passcode (the right one,
+and a wrong one tried), and the name a recipient types when they open it. None is stored or
+logged in the clear, though the person reads the label and the name back.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
@@ -24,6 +29,7 @@ from sqlalchemy import select
 from consent.lifecycle import destroy_due_records
 from tests.canary import files_under, full_entries, occurrences
 from tests.factories import Person, make_person
+from tests.functional.api.test_links import _payload
 from vault.db import Base
 
 
@@ -137,3 +143,39 @@ def _check_credentials_are_not_at_rest(client: FlaskClient, amy: Person, runtime
     secrets_ = [amy.passphrase, amy.token, amy.token.split("_", 1)[1], cookie,
                 cookie.split("_", 1)[1], code, code.replace("-", ""), totp["secret"]]
     assert_nowhere(secrets_, runtime, instance_path, caplog, started)
+
+
+# Commits for real, as the test above does, for the same reasons.
+@pytest.mark.commits
+@pytest.mark.usefixtures("app")
+def test_what_a_link_holds_of_its_own_is_never_at_rest(
+    client: FlaskClient, runtime: Any, instance_path: Path, caplog: Any
+) -> None:
+    """Rule: a link's label, its passcode and its recipients' names are never stored or logged
+    in the clear: the label and the names are sealed, the passcode kept only as a keyed
+    digest."""
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)
+    started = time.time() - 1
+    label, passcode, recipient = ("CANARY" + secrets.token_hex(12).upper() for _ in range(3))
+    amy = make_person(client)
+    try:
+        made = client.post(f"/api/v1/people/{amy.person_id}/links", headers=amy.auth, json={
+            "template": "gp", "label": label, "passcode": passcode,
+            "expires_at": (runtime.now() + timedelta(days=30)).isoformat()})
+        assert made.status_code == 201, made.json
+        manifest = urlsplit(_payload(made.json["url"])["url"]).path
+        wrong = client.post(manifest, json={"recipient": f"Dr {recipient}",
+                                            "passcode": passcode[::-1]})
+        assert wrong.status_code == 401
+        opened = client.post(manifest, json={"recipient": f"Dr {recipient}",
+                                             "passcode": passcode})
+        assert opened.status_code == 200
+        openings = client.get(f"/api/v1/people/{amy.person_id}/links/{made.json['id']}/openings",
+                              headers=amy.auth)
+        assert [o["recipient"] for o in openings.json] == [f"Dr {recipient}"]  # Read back.
+        assert made.json["label"] == label
+        assert_nowhere([label, passcode, passcode[::-1], recipient], runtime, instance_path,
+                       caplog, started)
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

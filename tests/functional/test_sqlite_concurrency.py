@@ -22,6 +22,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 
 from tests.factories import Person, make_person
+from vault import db as vault_db
 from vault.db import CHECKPOINT_PAGES, LOCK_WAIT_SECONDS, Database, ProcessWriteLock
 from vault.errors import DatabaseBusy
 from vault.migrate import upgrade
@@ -46,13 +47,10 @@ db = Database(url)
 ready.touch()
 while not go.exists():
     time.sleep(0.002)
-start = time.time()
 for i in range(count):
     with db.transaction() as s:
         s.add(SignInThrottle(key_digest=b"proc" + i.to_bytes(28, "big"), failures=i))
-end = time.time()
 db.dispose()
-print(start, end)
 """
 
 # A second process that holds the write lock in one long transaction.
@@ -69,11 +67,10 @@ with db.transaction() as s:
     s.flush()  # The connection is checked out, so the lock is held from here.
     held.touch()
     time.sleep(seconds)
-    # No one else can have written before this moment: the lock is still held here.
-    letting_go = time.time()
 db.dispose()
-print(letting_go)
 """
+
+HOLDERS_ROW = b"holder".ljust(32, b".")
 
 
 def _python(script: str, *args: str) -> subprocess.Popen[str]:
@@ -190,16 +187,13 @@ def test_another_process_and_threads_writing_at_once(
     proc = _python(WRITER, url, str(ready), str(go), str(per_process))
     _wait_for(ready, proc)
     barrier = threading.Barrier(threads_count + 1)
-    spans: list[tuple[float, float]] = []
 
     def write(thread: int) -> None:
         barrier.wait()
-        start = time.time()
         for i in range(per_thread):
             with db.transaction() as s:
                 key = b"thread" + bytes([thread]) + i.to_bytes(25, "big")
                 s.add(SignInThrottle(key_digest=key, failures=i))
-        spans.append((start, time.time()))
 
     workers = [threading.Thread(target=write, args=(t,)) for t in range(threads_count)]
     for worker in workers:
@@ -208,11 +202,16 @@ def test_another_process_and_threads_writing_at_once(
     barrier.wait()
     for worker in workers:
         worker.join(timeout=120)
-    proc_start, proc_end = (float(x) for x in _finish(proc).split())
+    _finish(proc)
 
-    # The two processes really did write at the same time.
-    assert proc_start < max(end for _, end in spans)
-    assert min(start for start, _ in spans) < proc_end
+    # The two processes really did write at the same time: in the order the rows were
+    # written, each process wrote some of its rows after some of the other's.
+    with db.transaction() as s:
+        order = [key.startswith(b"proc") for key in s.scalars(
+            select(SignInThrottle.key_digest).order_by(text("rowid")))]
+    first_of_the_process, first_of_a_thread = order.index(True), order.index(False)
+    assert True in order[first_of_a_thread:]
+    assert False in order[first_of_the_process:]
     assert _integrity(db) == "ok"
     with db.transaction() as s:
         keys = set(s.scalars(select(SignInThrottle.key_digest)))
@@ -221,7 +220,7 @@ def test_another_process_and_threads_writing_at_once(
 
 
 def test_a_writer_beside_a_long_transaction_refuses_or_waits(
-    fresh_db: tuple[Database, str], tmp_path: Path
+    fresh_db: tuple[Database, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, url = fresh_db
     hold = 1.5
@@ -230,22 +229,45 @@ def test_a_writer_beside_a_long_transaction_refuses_or_waits(
     proc = _python(HOLDER, url, str(held), str(hold))
     _wait_for(held, proc)
 
-    # A short wait gives up with the clear message, after waiting, not at once.
+    # A short wait gives up with the clear message, after waiting the whole of it, not at
+    # once, and while the holder still holds the lock. Its clock is moved by each of its
+    # sleeps rather than waited for (the standard library's time, an outside boundary).
     impatient = ProcessWriteLock(lock_path, wait_seconds=0.2)
-    started = time.monotonic()
+    clock = _SteppedClock()
+    monkeypatch.setattr(vault_db, "time", clock)
     with pytest.raises(DatabaseBusy) as refused:
         impatient.acquire()
-    assert 0.2 <= time.monotonic() - started < hold
+    monkeypatch.undo()
+    assert 0.2 <= clock.slept < 0.2 + 2 * POLL_SECONDS  # Given up within a poll of its wait.
+    assert proc.poll() is None  # The holder has not let go.
     assert "Another Tell Once process is writing" in refused.value.message
     assert refused.value.code == "database_busy"
 
-    # The default wait is long enough: the write goes through once the holder commits.
+    # The default wait is long enough: the write goes through once the holder commits, so
+    # its transaction begins with the holder's row already there.
     assert LOCK_WAIT_SECONDS > hold
     with db.transaction() as s:
+        assert s.scalars(select(SignInThrottle.key_digest)).all() == [HOLDERS_ROW]
         s.add(SignInThrottle(key_digest=b"patient".ljust(32, b"."), failures=2))
-    written = time.time()
-    letting_go = float(_finish(proc))
-    assert written >= letting_go
+    _finish(proc)
     with db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(SignInThrottle)) == 2
     assert _integrity(db) == "ok"
+
+
+POLL_SECONDS = 0.01  # How long ProcessWriteLock sleeps between tries.
+
+
+class _SteppedClock:
+    """``time`` for vault.db: each sleep moves the clock on at once instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        self.now += seconds

@@ -227,6 +227,26 @@ def test_someone_elses_links_are_404(client: FlaskClient) -> None:
     assert open_link(client, link["url"]).status_code == 200  # Still live for Amy.
 
 
+@pytest.mark.parametrize("whose", ["bob", "amy"])
+def test_renewing_someone_elses_link_is_404_and_leaves_it_as_it_was(
+    client: FlaskClient, runtime: Any, whose: str
+) -> None:
+    """Rule: only the link's own person renews it, whether the path names Bob's record (which
+    Amy's token may not reach) or Amy's own record with Bob's link in it."""
+    amy = make_person(client)
+    bob = make_person(client, name="Bob")
+    link = make_link(client, bob)
+    person_id = bob.person_id if whose == "bob" else amy.person_id
+    renewed = client.post(f"/api/v1/people/{person_id}/links/{link['id']}/renew",
+                          headers=amy.auth, json={
+                              "expires_at": (datetime.now(UTC) + timedelta(days=300)).isoformat()})
+    assert renewed.status_code == 404
+    with runtime.db.transaction() as s:
+        row = s.get(ShareLink, link["id"])
+        assert row is not None
+        assert row.expires_at == datetime.fromisoformat(link["expires_at"])
+
+
 @pytest.mark.parametrize("body", [[], "x", {}, {"recipient": ""}, {"recipient": 7},
                                   {"recipient": "Dr A", "passcode": 5},
                                   {"recipient": "Dr A", "embeddedLengthMax": "big"}])
@@ -302,3 +322,27 @@ def test_one_client_polling_an_emergency_link_a_thousand_times_blocks_nobody_els
     # One entry for each client, with its count: the poller's sixty, and each other's one.
     assert sorted((o["recipient"], o["times"]) for o in openings) == [
         ("A poller", 60), ("Dr A Patel", 1), ("Dr A Patel", 1)]
+
+
+def test_a_location_works_for_an_hour_and_then_is_404(client: FlaskClient, runtime: Any) -> None:
+    """Rule: a copy too big to embed is given at an address that lives one hour."""
+    start = datetime.now(UTC)
+    runtime.set_clock(lambda: start)
+    amy = make_person(client)
+    answer = open_link(client, make_link(client, amy)["url"], embeddedLengthMax=0)
+    location = urlsplit(answer.json["files"][0]["location"]).path
+    runtime.set_clock(lambda: start + timedelta(minutes=59, seconds=59))
+    assert client.get(location).status_code == 200
+    runtime.set_clock(lambda: start + timedelta(hours=1))
+    assert client.get(location).status_code == 404
+
+
+def test_a_recipients_name_is_kept_cut_to_200_characters(client: FlaskClient) -> None:
+    """Rule: the name a recipient types is kept to its first 200 characters (MAX_RECIPIENT)."""
+    amy = make_person(client)
+    link = make_link(client, amy)
+    name = "Dr " + "Ng" * 150
+    assert open_link(client, link["url"], recipient=name).status_code == 200
+    openings = client.get(f"/api/v1/people/{amy.person_id}/links/{link['id']}/openings",
+                          headers=amy.auth)
+    assert [opening["recipient"] for opening in openings.json] == [name[:200]]

@@ -1,4 +1,9 @@
-"""The sharing pages: make a link after seeing what it shows, its QR code, stop it, stop all."""
+"""The sharing pages: make a link after seeing what it shows, its QR code, stop it, stop all.
+
+Among the rules guarded here: every QR code of a link (on its page, its PNG and SVG files,
+its wallet card and its A4 sheet, each found from the link's page) decodes to exactly the
+link, with error correction M, as the SMART Health Links specification recommends.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import zxingcpp
 from flask.testing import FlaskClient
-from PIL import Image
+from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
 from tests.factories import PASSPHRASE, markup_entry
@@ -22,6 +27,9 @@ from vault.models import ShareLink
 from vault.sections import SECTIONS, Tier
 
 XSS = "<img src=x onerror=alert(1)>"
+DATA_IMAGE = re.compile(r'<img src="data:image/png;base64,([^"]+)"')
+# qrcode's SvgPathImage draws one path of unit squares, "Mx,yHx+1Vy+1Hxz" for each module.
+SVG_MODULE = re.compile(r"M(\d+),(\d+)H(\d+)V(\d+)H\1z")
 
 
 def person_id(client: FlaskClient) -> str:
@@ -285,3 +293,60 @@ def test_someone_else_starts_with_nothing_and_the_person_chooses_each_part(
         "section.medicines": "summary"}).get_data(as_text=True)
     assert "Sodium valproate" in chosen
     assert "Epilepsy" not in chosen  # The reason is not one of the main points.
+
+
+def svg_pixels(svg: bytes, scale: int = 8) -> Image.Image:
+    """The QR code's SVG drawn to pixels, as a printer would: every module a black square.
+
+    Only the one shape qrcode writes is understood; anything else in the path fails here, so a
+    change of how codes are drawn is seen rather than drawn wrongly.
+    """
+    text = svg.decode()
+    view = re.search(r'viewBox="0 0 (\d+) (\d+)"', text)
+    path = re.findall(r' d="([^"]*)"', text)
+    assert view is not None, text[:300]
+    assert len(path) == 1, text[:300]
+    assert SVG_MODULE.sub("", path[0]) == "", "the SVG's path is not only unit squares"
+    width, height = (int(n) * scale for n in view.groups())
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y, right, bottom in SVG_MODULE.findall(path[0]):
+        draw.rectangle((int(x) * scale, int(y) * scale, int(right) * scale - 1,
+                        int(bottom) * scale - 1), fill=0)
+    return image
+
+
+def qr_codes(client: FlaskClient, page_path: str) -> dict[str, list[Image.Image]]:
+    """Every QR code of the link's page and of each page and file it links to of the link."""
+    page = client.get(page_path).get_data(as_text=True)
+    found = {}
+    for path in [page_path, *sorted(set(re.findall(rf'href="({re.escape(page_path)}/[^"#?]+)"',
+                                                   page)))]:
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        if answer.mimetype == "image/png":
+            found[path] = [Image.open(io.BytesIO(answer.data))]
+        elif answer.mimetype == "image/svg+xml":
+            found[path] = [svg_pixels(answer.data)]
+        else:
+            found[path] = [Image.open(io.BytesIO(base64.b64decode(data)))
+                           for data in DATA_IMAGE.findall(answer.get_data(as_text=True))]
+    return found
+
+
+def test_every_qr_code_of_a_link_is_exactly_the_link_with_error_correction_m(
+    client: FlaskClient,
+) -> None:
+    """Rule: each QR code holds the link and nothing else, at error correction level M."""
+    sign_up(client)
+    pid = person_id(client)
+    path = make_link(client, pid)
+    text = client.get(path).get_data(as_text=True)
+    url = html.unescape(re.search(r'id="link-address" type="text" value="([^"]+)"', text)
+                        .group(1))  # type: ignore[union-attr]
+    codes = qr_codes(client, path)
+    assert sorted(codes) == sorted([path, f"{path}/card", f"{path}/sheet", f"{path}/qr.png",
+                                    f"{path}/qr.svg"])
+    read = {where: [(r.format.name, r.text, r.ec_level) for image in images
+                    for r in zxingcpp.read_barcodes(image)] for where, images in codes.items()}
+    assert read == {where: [("QRCode", url, "M")] for where in codes}

@@ -3,6 +3,18 @@
 Each test writes real entries through the services, moves one stored part or wrap to
 another row with plain SQL, as an attacker with the database would, and shows the read
 fails instead of returning someone else's words.
+
+The rules guarded here:
+
+- a part moved to another entry, version, tier or person fails to open;
+- a part moved to an entry of another record that the same account can open fails to open,
+  though one keychain holds the keys of both records;
+- a part moved to another tier of the same entry fails to open, though the keys of both
+  tiers are there (``DecryptionFailed``, not a missing key);
+- one member's records each open under their own keys in the same request, and each tier
+  of an entry is sealed under a content key of its own;
+- wraps of record keys and content keys moved between people fail to open;
+- a damaged part is the API's 500 "damaged", never a 4xx.
 """
 
 from __future__ import annotations
@@ -19,10 +31,10 @@ from tests.factories import PASSPHRASE, Person, add_entry, make_person
 from vault import accounts
 from vault.entries import read_entry, read_version
 from vault.errors import NotFound
-from vault.models import ContentKey, Entry, EntryPart, RecordKeySlot
+from vault.models import ContentKey, Entry, EntryPart, EntryVersion, RecordKeySlot
 from vault.models import Entry as EntryRow
 from vault.models import Person as PersonRow
-from vault.people import require_person
+from vault.people import create_person, require_person
 
 UNREADABLE = (DecryptionFailed, NotFound)
 
@@ -172,3 +184,125 @@ def test_a_swapped_public_key_is_never_sealed_to(client: FlaskClient, runtime: A
     with runtime.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(EntryRow).where(
             EntryRow.person_id == amy.person_id)) == 0
+
+
+# -- two records of one member, and two tiers of one entry ---------------------------------------
+#
+# One keychain opens every record of its account and caches each key it opens, so these read
+# through one keychain, as one request of the member does. Each record and each tier has keys
+# of its own, and each part is bound to its person and tier besides: a moved part fails while
+# either holds, so the binding is what must stand if a key were ever handed out for the wrong
+# record or tier (the known-answer vectors check the binding itself).
+
+
+def _second_record(runtime: Any, person: Person, name: str) -> str:
+    """Another record whose subject is the same account (DESIGN.md: a parent and a child)."""
+    with runtime.db.transaction() as session:
+        account = accounts.find_account(session, person.login)
+        return create_person(session, runtime.config, subject=account, preferred_name=name,
+                             now=runtime.now()).id
+
+
+def _read_in_one_request(runtime: Any, person: Person,
+                         *wanted: tuple[str, str]) -> list[dict[str, Any]]:
+    """Each (record, entry) in ``wanted``, read in turn with the one keychain of ``person``."""
+    with runtime.db.transaction() as session:
+        account = accounts.find_account(session, person.login)
+        unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
+        actor = actor_for_account(session, unlocked)
+        return [read_entry(session, actor.keychain, require_person(session, record), entry).data
+                for record, entry in wanted]
+
+
+def _write(client: FlaskClient, record: str, section: str, data: dict[str, Any],
+           tiers: dict[str, str] | None = None) -> str:
+    """An entry written with the signed-in session, which reaches every record of its account."""
+    made = client.post(f"/api/v1/people/{record}/entries",
+                       json={"section": section, "data": data, "tiers": tiers})
+    assert made.status_code == 201, made.json
+    return str(made.json["id"])
+
+
+def _copy_part(runtime: Any, *, source: tuple[str, str], target: tuple[str, str]) -> None:
+    """Put the sealed part of (entry, tier) ``source`` in the row of ``target``."""
+    with runtime.db.transaction() as session:
+        moved = session.get(EntryPart, (source[0], 1, source[1]))
+        assert moved is not None
+        session.execute(update(EntryPart).where(EntryPart.entry_id == target[0],
+                                                EntryPart.version == 1,
+                                                EntryPart.tier == target[1])
+                        .values(ciphertext=moved.ciphertext,
+                                wrapped_data_key=moved.wrapped_data_key))
+
+
+def test_one_members_records_each_open_under_their_own_keys(client: FlaskClient, runtime: Any,
+                                                           amy: Person) -> None:
+    """Rule: a keychain keeps each record's keys apart, though it opens them all."""
+    ben = _second_record(runtime, amy, "Ben")
+    client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
+    mine = _write(client, amy.person_id, "communication", {"text": "Amy's words"})
+    his = _write(client, ben, "communication", {"text": "Ben's words"})
+    assert _read_in_one_request(runtime, amy, (amy.person_id, mine), (ben, his)) == [
+        {"text": "Amy's words"}, {"text": "Ben's words"}]
+
+
+def test_a_part_moved_to_another_record_of_the_same_member_fails(
+    client: FlaskClient, runtime: Any, amy: Person
+) -> None:
+    """Rule: a part moved into an entry of another record does not open there, though one
+    keychain opens both records."""
+    ben = _second_record(runtime, amy, "Ben")
+    client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
+    mine = _write(client, amy.person_id, "communication", {"text": "Amy's words"})
+    his = _write(client, ben, "communication", {"text": "Ben's words"})
+    _copy_part(runtime, source=(mine, "E"), target=(his, "E"))
+    with pytest.raises(DecryptionFailed):
+        _read_in_one_request(runtime, amy, (amy.person_id, mine), (ben, his))
+    answer = client.get(f"/api/v1/people/{ben}/entries/{his}")
+    assert (answer.status_code, answer.json["error"]) == (500, "damaged")
+
+
+def test_an_entry_moved_to_another_record_of_the_same_member_fails(
+    client: FlaskClient, runtime: Any, amy: Person
+) -> None:
+    """Rule: a part is bound to its person. The entry keeps its id, version, section and tier,
+    so nothing but the person tells its part from one of the record it was moved to."""
+    ben = _second_record(runtime, amy, "Ben")
+    client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
+    _write(client, ben, "communication", {"text": "Ben's words"})
+    kept = _write(client, amy.person_id, "communication", {"text": "Amy's other words"})
+    moved = _write(client, amy.person_id, "communication", {"text": "Amy's words"})
+    for model in (EntryRow, EntryVersion, EntryPart):
+        key = EntryRow.id if model is EntryRow else model.entry_id
+        _sql(runtime, update(model).where(key == moved).values(person_id=ben))
+    with pytest.raises(DecryptionFailed):
+        _read_in_one_request(runtime, amy, (amy.person_id, kept), (ben, moved))
+    answer = client.get(f"/api/v1/people/{ben}/entries/{moved}")
+    assert (answer.status_code, answer.json["error"]) == (500, "damaged")
+
+
+def test_each_tier_of_an_entry_has_a_content_key_of_its_own(client: FlaskClient, runtime: Any,
+                                                            amy: Person) -> None:
+    """Rule: one content key per section and tier (DESIGN.md, Keys), even in one request."""
+    client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
+    _write(client, amy.person_id, "medicines", {"name": "Lamotrigine", "dose": "100 mg"},
+           tiers={"name": "E", "dose": "C"})
+    with runtime.db.transaction() as session:
+        tiers = session.scalars(select(ContentKey.tier).where(
+            ContentKey.person_id == amy.person_id, ContentKey.scope == "section:medicines"))
+        assert sorted(tiers) == ["C", "E"]
+
+
+def test_a_part_moved_to_another_tier_of_the_same_entry_fails(
+    client: FlaskClient, runtime: Any, amy: Person
+) -> None:
+    """Rule: a part is bound to its tier. Moved into the other tier's row of its own entry,
+    whose key exists, it fails to open; it is not merely missing a key."""
+    client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
+    entry = _write(client, amy.person_id, "medicines", {"name": "Lamotrigine", "dose": "100 mg"},
+                   tiers={"name": "E", "dose": "C"})
+    _copy_part(runtime, source=(entry, "E"), target=(entry, "C"))
+    with pytest.raises(DecryptionFailed):
+        _read_in_one_request(runtime, amy, (amy.person_id, entry))
+    answer = client.get(f"/api/v1/people/{amy.person_id}/entries/{entry}")
+    assert (answer.status_code, answer.json["error"]) == (500, "damaged")
