@@ -56,15 +56,21 @@ def _make_member(runtime: Any, *, person_id: str, subject_login: str, member_acc
                                                          epoch=person.epoch)))
 
 
+def sam_signed_in_as_member(runtime: Any, member_client: FlaskClient, amy: Person) -> Person:
+    """Sam, a manager of Amy's record, signed in on ``member_client``."""
+    sam = make_person(member_client, name="Sam")
+    _make_member(runtime, person_id=amy.person_id, subject_login=amy.login,
+                 member_account=sam.account_id)
+    member_client.post("/api/v1/sessions", json={"login": sam.login, "passphrase": PASSPHRASE})
+    return sam
+
+
 def test_reads_by_a_member_are_audited_and_the_subjects_are_not(
     client: FlaskClient, runtime: Any
 ) -> None:
     amy = make_person(client)
     entry = add_entry(client, amy, "communication", {"text": "I sign with Makaton."})
-    sam = make_person(client, name="Sam")
-    _make_member(runtime, person_id=amy.person_id, subject_login=amy.login,
-                 member_account=sam.account_id)
-    client.post("/api/v1/sessions", json={"login": sam.login, "passphrase": PASSPHRASE})
+    sam = sam_signed_in_as_member(runtime, client, amy)
     people = {p["id"]: p for p in client.get("/api/v1/people").json}
     assert people[amy.person_id] == {"id": amy.person_id, "preferred_name": "Amy",
                                      "role": "manager"}
@@ -131,10 +137,7 @@ def test_every_read_by_a_member_is_audited_and_the_persons_own_are_not(
     append none (DESIGN.md, 5)."""
     amy = make_person(client)
     ids = _something_of_everything(client, amy)
-    sam = make_person(client, name="Sam")
-    _make_member(runtime, person_id=amy.person_id, subject_login=amy.login,
-                 member_account=sam.account_id)
-    other_client.post("/api/v1/sessions", json={"login": sam.login, "passphrase": PASSPHRASE})
+    sam = sam_signed_in_as_member(runtime, other_client, amy)
     unaudited, answers = [], {}
     for path in _record_reads_in_the_document(client):
         before = _record_reads(runtime, amy.person_id)

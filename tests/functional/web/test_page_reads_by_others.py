@@ -17,12 +17,12 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.factories import PASSPHRASE, Person, make_person
+from tests.factories import Person, make_person
 from tests.functional.api.test_reads_by_others import (
     WORDS,
-    _make_member,
     _record_reads,
     _something_of_everything,
+    sam_signed_in_as_member,
 )
 from tests.functional.web.test_pages import csrf
 from tests.functional.web.test_sharing_pages import STEP_ONE
@@ -34,10 +34,7 @@ def _member_of(client: FlaskClient, other_client: FlaskClient,
                runtime: Any) -> tuple[Person, dict[str, str], str]:
     amy = make_person(client)
     ids = _something_of_everything(client, amy)
-    sam = make_person(client, name="Sam")
-    _make_member(runtime, person_id=amy.person_id, subject_login=amy.login,
-                 member_account=sam.account_id)
-    other_client.post("/api/v1/sessions", json={"login": sam.login, "passphrase": PASSPHRASE})
+    sam = sam_signed_in_as_member(runtime, other_client, amy)
     return amy, {**ids, "name": "medicines", "version": "1", "layout": "card", "kind": "png"}, \
         sam.account_id
 
