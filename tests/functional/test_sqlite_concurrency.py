@@ -36,6 +36,8 @@ pytestmark = pytest.mark.skipif(
 REPO = Path(__file__).resolve().parents[2]
 
 # A second process: waits for "go", then writes rows, each in a transaction of its own.
+# Halfway through it says so and waits until the threads are halfway too, so that the two
+# processes' writes are interleaved by construction, however the scheduler runs them.
 WRITER = """
 import sys, time
 from pathlib import Path
@@ -43,11 +45,17 @@ from vault.db import Database
 from vault.models import SignInThrottle
 
 url, ready, go, count = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+my_half, their_half = Path(sys.argv[5]), Path(sys.argv[6])
 db = Database(url)
 ready.touch()
 while not go.exists():
     time.sleep(0.002)
 for i in range(count):
+    if i == count // 2:
+        my_half.touch()
+        deadline = time.monotonic() + 60
+        while not their_half.exists() and time.monotonic() < deadline:
+            time.sleep(0.002)
     with db.transaction() as s:
         s.add(SignInThrottle(key_digest=b"proc" + i.to_bytes(28, "big"), failures=i))
 db.dispose()
@@ -184,13 +192,19 @@ def test_another_process_and_threads_writing_at_once(
     db, url = fresh_db
     per_process, threads_count, per_thread = 200, 4, 50
     ready, go = tmp_path / "ready", tmp_path / "go"
-    proc = _python(WRITER, url, str(ready), str(go), str(per_process))
+    process_half, threads_half = tmp_path / "process-half", tmp_path / "threads-half"
+    proc = _python(WRITER, url, str(ready), str(go), str(per_process),
+                   str(process_half), str(threads_half))
     _wait_for(ready, proc)
     barrier = threading.Barrier(threads_count + 1)
+    halfway = threading.Barrier(threads_count, action=threads_half.touch)
 
     def write(thread: int) -> None:
         barrier.wait()
         for i in range(per_thread):
+            if i == per_thread // 2:
+                halfway.wait(timeout=60)
+                _wait_for(process_half, proc, seconds=60)
             with db.transaction() as s:
                 key = b"thread" + bytes([thread]) + i.to_bytes(25, "big")
                 s.add(SignInThrottle(key_digest=key, failures=i))
@@ -205,7 +219,8 @@ def test_another_process_and_threads_writing_at_once(
     _finish(proc)
 
     # The two processes really did write at the same time: in the order the rows were
-    # written, each process wrote some of its rows after some of the other's.
+    # written, each process wrote some of its rows after some of the other's. The halfway
+    # meeting makes this so; the check shows the meeting worked.
     with db.transaction() as s:
         order = [key.startswith(b"proc") for key in s.scalars(
             select(SignInThrottle.key_digest).order_by(text("rowid")))]
