@@ -112,4 +112,4 @@ class AccountHistory(MethodView):
     @documents(401)
     def get(self) -> dict[str, Any]:
         """Sign-ins (and failed ones), tokens and passphrase changes, newest first."""
-        return history.read_account_history(db_session(), current_actor())
+        return history.read_account_history(db_session(), runtime().config, current_actor())

@@ -190,8 +190,14 @@ class EntryOut(Strict):
 
 
 class AuditHeadOut(Strict):
+    """A signed head (decision 0004): keep it, and `tellonce audit verify --against` finds
+    any later rewrite or truncation of the events up to it."""
+
+    chain = fields.String(required=True)
     seq = fields.Integer(required=True)
     hash = fields.String(required=True)
+    key_id = fields.String(required=True, allow_none=True)
+    signature = fields.String(required=True, allow_none=True)
 
 
 class AuditEventOut(Strict):
@@ -204,6 +210,8 @@ class AuditEventOut(Strict):
 
 class HistoryOut(Strict):
     head = fields.Nested(AuditHeadOut, required=True)
+    changed = fields.String(required=True, allow_none=True, metadata={
+        "description": "What no longer verifies in this history, or null when all of it does."})
     events = fields.List(fields.Nested(AuditEventOut), required=True)
 
 

@@ -1,8 +1,10 @@
 """The history of who did what: a person's record and an account's own, read by their owner,
 and every chain checked whole by the operator.
 
-Each chain is a list of audit events hashed one to the next (``vault.audit``); its details
-are sealed to the chain's audit key, so only the record's or the account's holder reads them.
+Each chain is a list of audit events, each MACed to the one before under the keyring, with a
+signed head (``vault.audit``, decision 0004); its details are sealed to the chain's audit key,
+so only the record's or the account's holder reads them. Whoever reads a history is told
+whether it verifies, so a person sees "your history was changed" rather than a forgery.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from consent.errors import NotAllowed
 from consent.policy import READ, Actor, check
 from keys import hybrid
+from keys.keyring import Keyring
 from vault import accounts, audit, people
 from vault.config import VaultConfig
 from vault.errors import ChainBroken
@@ -33,20 +36,40 @@ def read_history(
     if member.role != people.ROLE_SUBJECT:
         raise NotAllowed("Only the person themselves can read their history.")
     private = people.audit_private_key(actor.keychain, person)
-    return _history(session, audit.person_chain(person.id), private, limit)
+    return _history(session, config.keyring, audit.person_chain(person.id), private, limit)
 
 
-def read_account_history(session: Session, actor: Actor, *, limit: int = 500) -> dict[str, Any]:
+def read_account_history(session: Session, config: VaultConfig, actor: Actor, *,
+                         limit: int = 500) -> dict[str, Any]:
     """Sign-ins, failed sign-ins, tokens and passphrase changes of the actor's own account."""
     account = accounts.row_account(session, actor.account_id)
     private = accounts.audit_private_key(account, actor.unlocked)
-    return _history(session, audit.account_chain(account.id), private, limit)
+    return _history(session, config.keyring, audit.account_chain(account.id), private, limit)
 
 
-def _history(session: Session, chain: str, private: hybrid.PrivateKey,
+def history_changed(session: Session, config: VaultConfig, actor: Actor, *,
+                    person_id: str) -> str | None:
+    """What broke in the person's history, in the words of ``ChainBroken``, or None.
+
+    :raises NotFound:
+    """
+    person, _ = check(session, actor, person_id, READ)
+    return _broken(session, config.keyring, audit.person_chain(person.id))
+
+
+def _broken(session: Session, keyring: Keyring, chain: str) -> str | None:
+    try:
+        audit.verify_chain(session, keyring, chain=chain)
+    except ChainBroken as exc:
+        return exc.message
+    return None
+
+
+def _history(session: Session, keyring: Keyring, chain: str, private: hybrid.PrivateKey,
              limit: int) -> dict[str, Any]:
     events = audit.read_events(session, chain=chain, private_key=private, limit=limit)
     return {"head": audit.chain_head(session, chain=chain),
+            "changed": _broken(session, keyring, chain),
             "events": [{"seq": e.seq, "at": e.at, "kind": e.kind,
                         "actor_account_id": e.actor_account_id, "details": e.details}
                        for e in events]}
@@ -61,14 +84,22 @@ class Verified:
     broken: list[str]
 
 
-def verify_history(session: Session) -> Verified:
-    """Recompute every chain; say which do not verify, and why, without stopping at the first."""
-    chains = audit.all_chains(session)
+def verify_history(session: Session, keyring: Keyring,
+                   kept: list[dict[str, Any]] | None = None) -> Verified:
+    """Check every chain, and every head the person kept; say what broke, and why, without
+    stopping at the first. A record or an account without a chain is broken too: deleting a
+    whole chain with its head must not pass for a history never written."""
+    chains = sorted(set(audit.all_chains(session)) | set(audit.expected_chains(session)))
     events = 0
     broken = []
     for chain in chains:
         try:
-            events += audit.verify_chain(session, chain=chain)
+            events += audit.verify_chain(session, keyring, chain=chain)
+        except ChainBroken as exc:
+            broken.append(exc.message)
+    for head in kept or []:
+        try:
+            audit.verify_against(session, keyring, head)
         except ChainBroken as exc:
             broken.append(exc.message)
     return Verified(len(chains), events, broken)

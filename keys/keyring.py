@@ -8,7 +8,8 @@ Purposes:
 - ``pepper``: mixed into every passphrase key, so the database alone cannot be attacked.
 - ``public-key-mac``: MAC on each stored public key, so a key swapped in the database is
   refused rather than sealed to.
-- ``signing``: Ed25519, signs consent receipts and audit checkpoints.
+- ``signing``: Ed25519, signs consent receipts and each audit chain's head; an HKDF sub-key
+  of it MACs every audit event (decision 0004), so the chain needs no purpose of its own.
 
 Rotation adds a key and makes it current; old keys stay to verify and unwrap what they
 made, and an account's passphrase key moves to the current pepper at its next sign-in.
@@ -29,8 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from keys import hybrid
 from keys.binding import bind
@@ -122,6 +124,16 @@ class Keyring:
             Ed25519PrivateKey.from_private_bytes(secret).public_key().verify(signature, message)
         except (KeyringError, InvalidSignature):
             raise DecryptionFailed from None
+
+    def audit_chain_key(self, key_id: str | None = None) -> tuple[str, bytes]:
+        """The key that MACs audit events: a sub-key of a signing key, named by its id.
+
+        :raises KeyringError: for a key id the keyring does not hold.
+        """
+        kid, secret = self.secret("signing", key_id)
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=bind("audit-chain-key")).derive(secret)
+        return kid, key
 
     def signing_public_key(self) -> bytes:
         _, secret = self.secret("signing")

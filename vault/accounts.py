@@ -135,6 +135,7 @@ def account_event(
 ) -> None:
     audit.append_event(
         session,
+        config.keyring,
         chain=audit.account_chain(account.id),
         kind=kind,
         actor_account_id=account.id,

@@ -1,14 +1,21 @@
-"""The audit history: one hash chain per person and one per account.
+"""The audit history: one keyed chain per person and one per account.
 
 Each event is written in the same transaction as the action it records. Its details, which
 may name things about the person, are sealed to the chain's audit public key, so only a
-holder of the record key (or the account key) reads them; the chain of SHA-256 hashes over
-every stored column makes any removal, reordering or edit visible to ``verify_chain``.
+holder of the record key (or the account key) reads them. Every event carries a MAC under the
+keyring's audit sub-key over every stored column and the previous event's MAC, and the chain's
+head is signed at every append (decision 0004): without the keyring, no one can add, change,
+delete, reorder or truncate events and still pass ``verify_chain``. Events written before
+decision 0004 (v1, ``key_id`` NULL) are SHA-256 links, protected by the first MAC after them
+or by the signed head.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,11 +25,13 @@ from sqlalchemy.orm import Session
 
 from keys import hybrid
 from keys.binding import bind
+from keys.errors import DecryptionFailed, KeyringError
 from keys.hierarchy import audit_event_binding
+from keys.keyring import Keyring
 from vault import payloads
 from vault.db import insert_ignore
 from vault.errors import ChainBroken
-from vault.models import AuditEvent, AuditHead
+from vault.models import Account, AuditEvent, AuditHead, Person
 
 GENESIS = b"\x00" * 32
 
@@ -35,18 +44,42 @@ def account_chain(account_id: str) -> str:
     return f"account:{account_id}"
 
 
-def _event_hash(prev: bytes, event: AuditEvent) -> bytes:
+def _columns(event: AuditEvent) -> tuple[str, int, str, str, str, bytes]:
     sealed_digest = hashlib.sha256(event.sealed).digest() if event.sealed is not None else b""
-    material = bind(
-        "audit",
-        event.chain,
-        event.seq,
-        event.at.isoformat(timespec="microseconds"),
-        event.kind,
-        event.actor_account_id or "",
-        sealed_digest,
-    )
-    return hashlib.sha256(prev + material).digest()
+    return (event.chain, event.seq, event.at.isoformat(timespec="microseconds"), event.kind,
+            event.actor_account_id or "", sealed_digest)
+
+
+def _event_hash(prev: bytes, event: AuditEvent) -> bytes:
+    """A v1 event's link: SHA-256, with no key (decision 0001)."""
+    return hashlib.sha256(prev + bind("audit", *_columns(event))).digest()
+
+
+def _event_mac(chain_key: bytes, prev: bytes, event: AuditEvent) -> bytes:
+    """A v2 event's link: HMAC under the audit sub-key its ``key_id`` names (decision 0004)."""
+    material = bind("audit-event-mac", *_columns(event), event.key_id or "")
+    return hmac.new(chain_key, prev + material, hashlib.sha256).digest()
+
+
+def head_message(chain: str, seq: int, event_hash: bytes) -> bytes:
+    return bind("audit-head", chain, seq, event_hash)
+
+
+def sign_head(keyring: Keyring, head: AuditHead) -> None:
+    """Sign the head as it now stands. Called only right after MACing the event it names,
+    and by the migration that first signed each existing head."""
+    head.key_id, head.signature = keyring.sign(head_message(head.chain, head.seq, head.hash))
+
+
+def _head_is_signed(keyring: Keyring, chain: str, seq: int, event_hash: bytes,
+                    key_id: str | None, signature: bytes | None) -> bool:
+    if key_id is None or signature is None:
+        return False
+    try:
+        keyring.verify_signature(head_message(chain, seq, event_hash), signature, key_id)
+    except DecryptionFailed:
+        return False
+    return True
 
 
 def _lock_head(session: Session, chain: str) -> AuditHead:
@@ -65,6 +98,7 @@ def _lock_head(session: Session, chain: str) -> AuditHead:
 
 def append_event(
     session: Session,
+    keyring: Keyring,
     *,
     chain: str,
     kind: str,
@@ -94,8 +128,10 @@ def append_event(
         prev_hash=head.hash,
         hash=b"",
     )
-    event.hash = _event_hash(head.hash, event)
+    event.key_id, chain_key = keyring.audit_chain_key()
+    event.hash = _event_mac(chain_key, head.hash, event)
     head.seq, head.hash = seq, event.hash
+    sign_head(keyring, head)
     session.add(event)
     session.flush()
     return event
@@ -124,41 +160,108 @@ def read_events(
     for row in rows:
         details: dict[str, Any] = {}
         if row.sealed is not None:
-            raw = hybrid.open_from(
-                private_key, row.sealed, info=audit_event_binding(chain=chain, seq=row.seq)
-            )
-            details = payloads.decode(raw)
+            try:
+                raw = hybrid.open_from(
+                    private_key, row.sealed, info=audit_event_binding(chain=chain, seq=row.seq)
+                )
+                details = payloads.decode(raw)
+            except DecryptionFailed:
+                # Details moved from another event: the chain no longer verifies, and the
+                # reader is told so; the rest of the history stays readable.
+                details = {}
         events.append(ReadableEvent(row.seq, row.at, row.kind, row.actor_account_id, details))
     return events
 
 
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
 def chain_head(session: Session, *, chain: str) -> dict[str, Any]:
+    """The chain's signed head, as the person keeps it (decision 0004)."""
     head = session.get(AuditHead, chain)
     if head is None:
-        return {"seq": 0, "hash": GENESIS.hex()}
-    return {"seq": head.seq, "hash": head.hash.hex()}
+        return {"chain": chain, "seq": 0, "hash": GENESIS.hex(), "key_id": None,
+                "signature": None}
+    return {"chain": chain, "seq": head.seq, "hash": head.hash.hex(), "key_id": head.key_id,
+            "signature": _b64url(head.signature) if head.signature is not None else None}
 
 
-def verify_chain(session: Session, *, chain: str) -> int:
-    """Recompute every hash of ``chain``; return its length.
+def _check_link(keyring: Keyring, keys: dict[str, bytes], prev: bytes,
+                event: AuditEvent) -> bool:
+    if event.key_id is None:
+        return hmac.compare_digest(_event_hash(prev, event), event.hash)
+    if event.key_id not in keys:
+        try:
+            keys[event.key_id] = keyring.audit_chain_key(event.key_id)[1]
+        except KeyringError:
+            return False
+    return hmac.compare_digest(_event_mac(keys[event.key_id], prev, event), event.hash)
 
-    :raises ChainBroken: on a gap, an edited event or a head that does not match.
+
+def verify_chain(session: Session, keyring: Keyring, *, chain: str) -> int:
+    """Check every link of ``chain`` and its signed head; return its length.
+
+    :raises ChainBroken: naming the first event that fails: a gap, an edit, an event MACed
+        under no key this keyring holds, a v1 event after a v2 one (a downgrade), or a head
+        that is not the last event or not signed by this server.
     """
-    prev = GENESIS
-    expected_seq = 1
+    prev, expected_seq, seen_v2 = GENESIS, 1, False
+    keys: dict[str, bytes] = {}  # Chain sub-keys by signing key id, derived once each.
     for event in session.scalars(
         select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)
     ):
         if event.seq != expected_seq or event.prev_hash != prev:
             raise ChainBroken(f"The audit history {chain} breaks at event {expected_seq}.")
-        if _event_hash(prev, event) != event.hash:
+        downgraded = seen_v2 and event.key_id is None
+        if downgraded or not _check_link(keyring, keys, prev, event):
             raise ChainBroken(f"The audit history {chain} was changed at event {event.seq}.")
+        seen_v2 = seen_v2 or event.key_id is not None
         prev = event.hash
         expected_seq += 1
     head = session.get(AuditHead, chain)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+    if head is None and expected_seq == 1:
+        raise ChainBroken(f"The audit history {chain} is missing: its events and head are gone.")
+    if head is None or head.seq != expected_seq - 1 or head.hash != prev:
         raise ChainBroken(f"The audit history {chain} is missing its newest events.")
+    if not _head_is_signed(keyring, chain, head.seq, head.hash, head.key_id, head.signature):
+        raise ChainBroken(f"The audit history {chain} ends at a head this server did not sign.")
     return expected_seq - 1
+
+
+def verify_against(session: Session, keyring: Keyring, kept: dict[str, Any]) -> str:
+    """Check the history against a head the person kept; return the chain it names.
+
+    The kept hash commits to every event up to it, so this finds a rewrite or a truncation
+    even by someone who holds the keyring and re-signed the chain's own head.
+
+    :raises ChainBroken: if the kept head is not one this server signed, or the chain no
+        longer has that event with that hash.
+    """
+    try:
+        chain, seq = str(kept["chain"]), int(kept["seq"])
+        event_hash = bytes.fromhex(kept["hash"])
+        signature = base64.urlsafe_b64decode(kept["signature"] + "=" * (-len(kept["signature"]) % 4))
+        key_id = str(kept["key_id"])
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        raise ChainBroken("The kept head is not a signed head of a Tell Once history.") from None
+    if not _head_is_signed(keyring, chain, seq, event_hash, key_id, signature):
+        raise ChainBroken("The kept head was not signed by this server's keyring.")
+    event = session.get(AuditEvent, (chain, seq))
+    if event is None:
+        raise ChainBroken(f"The audit history {chain} was cut short: event {seq}, which you "
+                          "kept, is gone.")
+    if not hmac.compare_digest(event.hash, event_hash):
+        raise ChainBroken(f"The audit history {chain} was rewritten at or before event {seq}, "
+                          "which you kept.")
+    return chain
+
+
+def expected_chains(session: Session) -> list[str]:
+    """Every chain that must exist: one per live record and one per account."""
+    people = session.scalars(select(Person.id).where(Person.destroyed_at.is_(None)))
+    return sorted([person_chain(p) for p in people]
+                  + [account_chain(a) for a in session.scalars(select(Account.id))])
 
 
 def all_chains(session: Session) -> list[str]:

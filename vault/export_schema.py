@@ -48,13 +48,23 @@ def document_schema() -> dict[str, Any]:
             "person": _record({"preferred_name": {"type": "string"}}, with_id=True),
             "entries": _list(_entry_schema(), MAX_ENTRIES),
             "attachments": _list(_attachment_schema(), MAX_ATTACHMENTS),
-            "audit": _record({"head": _record({"seq": {"type": "integer"}, "hash": _text(64)})}),
+            "audit": _record({"head": _signed_head()}),
         }),
     }
 
 
 def _text(max_length: int) -> dict[str, Any]:
     return {"type": "string", "maxLength": max_length}
+
+
+def _signed_head() -> dict[str, Any]:
+    """The head the person keeps (decision 0004). An export made before heads were signed has
+    only ``seq`` and ``hash``, and still imports."""
+    head = _record({"seq": {"type": "integer"}, "hash": _text(64)})
+    nullable_text = {"type": ["string", "null"], "maxLength": MAX_SHORT}
+    head["properties"] |= {"chain": _text(MAX_SHORT), "key_id": nullable_text,
+                           "signature": nullable_text}
+    return head
 
 
 def _list(items: dict[str, Any], max_items: int) -> dict[str, Any]:

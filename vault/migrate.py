@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from keys.keyring import Keyring
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -23,10 +25,13 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine, *, keyring: Keyring | None = None) -> None:
+    """Bring the schema to the newest revision. A revision that must sign or MAC existing
+    rows (decision 0004) reads ``keyring``, and refuses to run on rows without it."""
     config = alembic_config(str(engine.url))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
+        config.attributes["keyring"] = keyring
         command.upgrade(config, "head")
 
 

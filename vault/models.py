@@ -259,6 +259,10 @@ class AuditHead(Base):
     chain: Mapped[str] = mapped_column(String(60), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[bytes] = mapped_column(Bytes(32))
+    # Ed25519 over bind("audit-head", chain, seq, hash) by the keyring's signing key
+    # (decision 0004); NULL only in a database that the migration has not yet signed.
+    key_id: Mapped[str | None] = mapped_column(String(60))
+    signature: Mapped[bytes | None] = mapped_column(Bytes(64))
 
 
 class AuditEvent(Base):
@@ -272,7 +276,10 @@ class AuditEvent(Base):
     # Details that could say anything about the person are sealed to the chain's audit key.
     sealed: Mapped[bytes | None] = mapped_column(Bytes)
     prev_hash: Mapped[bytes] = mapped_column(Bytes(32))
+    # v1 (key_id NULL): SHA-256 of the chain. v2: HMAC under the keyring's audit sub-key
+    # named by key_id, so no one without the keyring can recompute it (decision 0004).
     hash: Mapped[bytes] = mapped_column(Bytes(32))
+    key_id: Mapped[str | None] = mapped_column(String(60))
 
 
 class SecondFactor(Base):

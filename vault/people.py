@@ -119,6 +119,7 @@ def record_event(
     """Append to the person's audit chain, in the caller's transaction; the event's number."""
     return audit.append_event(
         session,
+        config.keyring,
         chain=audit.person_chain(person.id),
         kind=kind,
         actor_account_id=actor_account_id,

@@ -104,7 +104,7 @@ def _audit(settings: Settings) -> str | None:
     try:
         # Read only: the session is closed, and so rolled back, whatever happens.
         with db.sessions() as session:
-            verified = verify_history(session)
+            verified = verify_history(session, Keyring.load(settings.keyring_path))
     except Exception:
         return "The audit history could not be read."
     finally:

@@ -23,7 +23,7 @@ from keys.keyring import Keyring
 from vault.db import Database, discard_after_commit, run_after_commit
 from vault.errors import VaultError
 from vault.migrate import upgrade
-from web.app import build_runtime, create_app
+from web.app import build_runtime, create_app, load_keyring
 from web.checks import run_checks
 from web.demo import load_demo
 from web.settings import ConfigurationError, Settings, load_settings
@@ -117,7 +117,7 @@ def init() -> None:
     if not settings.keyring_path.exists():
         Keyring.generate(development=settings.env == "development").save(settings.keyring_path)
         click.echo("Created a new keyring (keyring.json, mode 600). Back it up separately.")
-    upgrade(_command().database.engine)
+    upgrade(_command().database.engine, keyring=load_keyring(settings))
     click.echo("The database is at the latest version.")
 
 
@@ -194,14 +194,34 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Recompute every audit chain; exit 1 if any does not verify."""
-    verified = history.verify_history(_command().session)
+@click.option("--against", "kept_file", type=click.File("r"), default=None,
+              help="A signed head the person kept (JSON, as the export and the API give it), "
+                   "or a JSON list of them: finds a rewrite or truncation even by someone "
+                   "holding the keyring.")
+def audit_verify(kept_file: Any) -> None:
+    """Check every audit chain's MACs and signed head; exit 1 if any does not verify."""
+    kept = _kept_heads(kept_file) if kept_file is not None else None
+    verified = history.verify_history(_command().session,
+                                      load_keyring(_command().settings), kept)
     for message in verified.broken:
         click.echo(f"FAIL: {message}", err=True)
     if verified.broken:
         sys.exit(1)
     click.echo(f"{verified.chains} chains, {verified.events} events: all verify.")
+
+
+def _kept_heads(handle: Any) -> list[dict[str, Any]]:
+    try:
+        data = json.load(handle)
+    except ValueError:
+        raise click.ClickException("The kept head is not JSON.") from None
+    # An export holds its head under "audit"; a head alone or a list of heads is taken as is.
+    if isinstance(data, dict) and isinstance(data.get("audit"), dict):
+        data = data["audit"].get("head")
+    heads = data if isinstance(data, list) else [data]
+    if not all(isinstance(h, dict) for h in heads):
+        raise click.ClickException("The kept head is not a signed head of a Tell Once history.")
+    return heads
 
 
 @main.command()

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from consent import records, sharing
+from consent import history, records, sharing
 from consent.templates import TEMPLATES
 from vault.errors import InvalidEntry, NotFound
 from vault.sections import SECTIONS
@@ -76,7 +76,9 @@ def index(person_id: Any) -> str:
     links = _links(pid)
     labels = {link["id"]: link["label"] for link in links}
     openings = _openings(pid)
-    return render_template("sharing/index.html", person_id=pid,
+    changed = history.history_changed(db_session(), runtime().config, require_actor(),
+                                      person_id=pid)
+    return render_template("sharing/index.html", person_id=pid, history_changed=changed,
                            live=[link for link in links if link["state"] == "live"],
                            ended=[link for link in links if link["state"] != "live"],
                            openings=openings, labels=labels,

@@ -265,6 +265,36 @@ def test_a_tampered_audit_history_fails_verify_and_check(instance: Instance) -> 
     assert fails == [f"FAIL: The audit history {chain} was changed at event {seq}."]
 
 
+def test_audit_verify_against_a_head_the_person_kept(
+    instance: Instance, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The export's signed head checks the history; a history cut short below it fails."""
+    _init(instance, "test")
+    rosie = _demo(instance)[0]
+    export = _get(instance, monkeypatch, f"/api/v1/people/{rosie['person_id']}/export",
+                  rosie["api_token"])
+    kept = tmp_path / "export.json"
+    kept.write_text(json.dumps(export))
+    head = export["audit"]["head"]
+    assert head["chain"] == f"person:{rosie['person_id']}"
+    assert head["signature"]
+    verified = instance.run(["audit", "verify", "--against", str(kept)], "test")
+    assert verified.exit_code == 0, verified.output
+
+    with closing(sqlite3.connect(instance.database)) as conn, conn:
+        conn.execute("DELETE FROM audit_events WHERE chain = ? AND seq >= ?",
+                     (head["chain"], head["seq"]))
+    broken = instance.run(["audit", "verify", "--against", str(kept)], "test")
+    assert broken.exit_code == 1
+    assert (f"FAIL: The audit history {head['chain']} was cut short: event {head['seq']}, "
+            "which you kept, is gone.") in broken.stderr
+
+    kept.write_text("not json")
+    refused = instance.run(["audit", "verify", "--against", str(kept)], "test")
+    assert refused.exit_code == 1
+    assert "The kept head is not JSON." in refused.output
+
+
 def test_keyring_rotate_keeps_old_keys_and_sign_in_working(tmp_path: Path) -> None:
     env = {"TELLONCE_ENV": "development", "TELLONCE_INSTANCE_PATH": str(tmp_path / "inst")}
     runner = CliRunner()

@@ -263,7 +263,7 @@ def test_after_the_undo_period_every_row_is_destroyed(
         assert tombstone.display_name_ct == b""
         assert tombstone.audit_private_wrapped == b""
         assert tombstone.subject_account_id is None
-        assert verify_chain(session, chain=person_chain(bob.person_id)) > 0
+        assert verify_chain(session, runtime.config.keyring, chain=person_chain(bob.person_id)) > 0
     assert shred_list.read_text().split() == [amy.person_id, later.isoformat()]
     assert stat.S_IMODE(shred_list.stat().st_mode) == 0o600
 

@@ -1,4 +1,4 @@
-"""An independent reader of the v1 formats, written from docs/decisions/0001 alone.
+"""An independent reader of the stored formats, written from docs/decisions/0001, 0002 and 0004.
 
 It imports nothing from the project (``keys``, ``vault``, ...): if a change altered a format in
 the project's writer and its reader alike, the project's own tests could still pass, but this
@@ -14,9 +14,11 @@ import json
 import unicodedata
 from typing import Any
 
-from cryptography.hazmat.primitives import hpke
+from cryptography.hazmat.primitives import hashes, hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from jwcrypto import jwe, jwk
 
 SUITE = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
@@ -59,10 +61,19 @@ def open_sealed(private: bytes, blob: bytes, info: bytes) -> bytes:
 
 
 def decode_payload(raw: bytes) -> Any:
-    """Payload v1: 0x01 | UTF-8 JSON."""
-    if raw[:1] != b"\x01":
-        raise ValueError("not a payload v1")
-    return json.loads(raw[1:].decode("utf-8"))
+    """Payload v1: 0x01 | UTF-8 JSON. Payload v2 (0004): 0x02 | BE32(n) | JSON | zeros to the
+    smallest power of two of at least 1024 bytes."""
+    if raw[:1] == b"\x01":
+        return json.loads(raw[1:].decode("utf-8"))
+    if raw[:1] != b"\x02" or len(raw) < 5:
+        raise ValueError("not a payload v1 or v2")
+    end = 5 + int.from_bytes(raw[1:5], "big")
+    size = 1024
+    while size < end:
+        size *= 2
+    if len(raw) != size or any(raw[end:]):
+        raise ValueError("a payload v2 is padded with zeros to its bucket")
+    return json.loads(raw[5:end].decode("utf-8"))
 
 
 def content_scope(section: str, item: str, tier: str) -> str:
@@ -164,3 +175,30 @@ def passcode_digest(key: bytes, link_id: str, passcode: str) -> bytes:
     """HMAC-SHA256(key, bind("link-passcode", link_id) | UTF-8(NFC(passcode)))."""
     message = bind("link-passcode", link_id) + unicodedata.normalize("NFC", passcode).encode("utf-8")
     return hmac.new(key, message, hashlib.sha256).digest()
+
+
+# -- The keyed history, from docs/decisions/0004 alone -----------------------------------------
+
+
+def audit_chain_key(signing_secret: bytes) -> bytes:
+    """HKDF-SHA256(signing secret, no salt, info = bind("audit-chain-key"), 32 bytes)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=bind("audit-chain-key")).derive(signing_secret)
+
+
+def audit_event_hash(event: dict[str, Any], *, chain: str, prev: bytes, signing_secret: bytes) -> bytes:
+    """v1 (no key id): SHA-256 over bind("audit", ...); v2: HMAC under the chain key."""
+    sealed = bytes.fromhex(event["sealed"]) if event["sealed"] else None
+    digest = hashlib.sha256(sealed).digest() if sealed is not None else b""
+    common = (chain, event["seq"], event["at"], event["kind"], event["actor_account_id"] or "", digest)
+    if event["key_id"] is None:
+        return hashlib.sha256(prev + bind("audit", *common)).digest()
+    material = bind("audit-event-mac", *common, event["key_id"])
+    return hmac.new(audit_chain_key(signing_secret), prev + material, hashlib.sha256).digest()
+
+
+def verify_kept_head(kept: dict[str, Any], signing_secret: bytes) -> None:
+    """Ed25519 over bind("audit-head", chain, seq, hash); raises InvalidSignature if not."""
+    message = bind("audit-head", kept["chain"], kept["seq"], bytes.fromhex(kept["hash"]))
+    public = Ed25519PrivateKey.from_private_bytes(signing_secret).public_key()
+    public.verify(b64url_decode(kept["signature"]), message)

@@ -35,6 +35,7 @@ from keys.hierarchy import (
     part_binding,
     record_metadata_binding,
 )
+from keys.keyring import Keyring
 from vault import accounts, attachments, audit, credentials, entries, payloads, people
 from vault.keychain import Keychain
 from vault.models import ApiToken, Attachment, AuditEvent, ContentKey, Entry, EntryPart, EntryVersion, Person
@@ -57,6 +58,8 @@ PAYLOAD = load("payload_v1.json")
 ENTRY = load("entry_part_v1.json")
 ATTACHMENT = load("attachment_v1.json")
 AUDIT = load("audit_v1.json")
+PAYLOAD_V2 = load("payload_v2.json")
+AUDIT_V2 = load("audit_v2.json")
 NOW = datetime.fromisoformat("2026-11-23T14:02:00+00:00")
 
 
@@ -94,7 +97,7 @@ def test_payload_vectors_cover_each_case() -> None:
 @pytest.mark.parametrize("v", PAYLOAD["vectors"], ids=lambda v: v["bytes"][:24])
 def test_payload_v1(v: dict[str, Any]) -> None:
     raw = h(v["bytes"])
-    assert payloads.encode(v["value"]) == raw
+    assert payloads.encode_v1(v["value"]) == raw
     assert payloads.decode(raw) == v["value"]
     assert ref.decode_payload(raw) == v["value"]
     assert raw[:1] == b"\x01"
@@ -138,7 +141,7 @@ def test_display_name_v1() -> None:
     key, blob = h(v["record_key"]), h(v["blob"])
     aad = record_metadata_binding(person=v["person"], what="display-name", epoch=v["epoch"])
     assert aad == h(v["aad"])
-    assert envelope.seal_with_nonce(key, payloads.encode(v["name"]), aad=aad, nonce=h(v["nonce"])) == blob
+    assert envelope.seal_with_nonce(key, payloads.encode_v1(v["name"]), aad=aad, nonce=h(v["nonce"])) == blob
     person = Person(id=v["person"], epoch=v["epoch"], display_name_ct=blob)
     assert people.display_name(VectorKeychain(v, None, []), person) == v["name"]
 
@@ -232,7 +235,7 @@ def test_entry_part_v1(v: dict[str, Any]) -> None:
     )
     assert made == h(v["wrapped_data_key"])
     assert part_binding(**ids) == h(v["aad"])
-    assert payloads.encode(v["payload"]) == h(v["plaintext"])
+    assert payloads.encode_v1(v["payload"]) == h(v["plaintext"])
     assert envelope.seal_with_nonce(data_key, h(v["plaintext"]), aad=h(v["aad"]), nonce=h(v["nonce"])) == h(
         v["ciphertext"]
     )
@@ -248,6 +251,8 @@ def test_entry_parts_written_by_seal_parts(monkeypatch: pytest.MonkeyPatch) -> N
     nonces = {h(p["data_key_aad"]): h(p["data_key_nonce"]) for p in ENTRY["parts"]}
     nonces |= {h(p["aad"]): h(p["nonce"]) for p in ENTRY["parts"]}
     FixedRandomness(monkeypatch, [h(p["data_key"]) for p in ENTRY["parts"]], nonces)
+    # The vectors are of payload v1; the writer now pads (v2), which the v2 vectors pin.
+    monkeypatch.setattr(payloads, "encode", payloads.encode_v1)
     parts = entries._seal_parts(_entry_keychain(), _person(ENTRY), entry_id=ENTRY["entry"],
                                 version=ENTRY["version"], section=ENTRY["section"], data=data,
                                 tiers=tiers, provenance=ENTRY["provenance"])  # fmt: skip
@@ -437,7 +442,7 @@ def test_audit_details_v1(e: dict[str, Any]) -> None:
     assert info == h(e["info"])
     assert hashlib.sha256(blob).digest() == h(e["sealed_sha256"])
     raw = hybrid.open_from(private, blob, info=info)
-    assert raw == h(e["payload"]) == payloads.encode(e["details"])
+    assert raw == h(e["payload"]) == payloads.encode_v1(e["details"])
     assert payloads.decode(raw) == e["details"]
     assert ref.decode_payload(ref.open_sealed(private.raw, blob, info)) == e["details"]
 
@@ -445,6 +450,96 @@ def test_audit_details_v1(e: dict[str, Any]) -> None:
         return hybrid.open_from(private, b, info=audit_event_binding(**ids))
 
     assert_refuses(open_, blob, {"chain": AUDIT["chain"], "seq": e["seq"]})
+
+
+# -- payload v2 (decision 0004): padded to a power of two of at least 1 KiB -------------------
+
+
+def test_payload_v2_vectors_cover_each_v1_value_and_each_bucket_edge() -> None:
+    assert [v["value"] for v in PAYLOAD_V2["vectors"][: len(PAYLOAD["vectors"])]] == [
+        v["value"] for v in PAYLOAD["vectors"]]
+    assert {len(h(v["bytes"])) for v in PAYLOAD_V2["vectors"]} == {1024, 2048, 4096}
+
+
+@pytest.mark.parametrize("v", PAYLOAD_V2["vectors"], ids=lambda v: str(len(v["bytes"]) // 2))
+def test_payload_v2(v: dict[str, Any]) -> None:
+    raw = h(v["bytes"])
+    assert payloads.encode(v["value"]) == raw
+    assert payloads.decode(raw) == v["value"]
+    assert ref.decode_payload(raw) == v["value"]
+    assert len(raw) == payloads.bucket(5 + int.from_bytes(raw[1:5], "big"))
+
+
+@pytest.mark.parametrize("raw", PAYLOAD_V2["refused"])
+def test_payload_v2_refused(raw: str) -> None:
+    with pytest.raises(DecryptionFailed):
+        payloads.decode(h(raw))
+    with pytest.raises(ValueError):  # noqa: PT011 - the reference decoder refuses them too.
+        ref.decode_payload(h(raw))
+
+
+def test_every_writer_pads_every_short_value_to_one_bucket() -> None:
+    """A name of 1 to 200 characters of any width is the same 1 KiB: its length tells nothing."""
+    sizes = {len(payloads.encode({"recipient": ch * n, "link": "x" * 36}))
+             for ch in ("a", "é", "私", "😀") for n in range(1, 201)}
+    assert sizes == {1024}
+
+
+# -- audit v2 (decision 0004): every event MACed, every head signed ---------------------------
+
+
+def test_audit_v2_vector_covers_the_seam_from_v1() -> None:
+    assert [e["key_id"] is None for e in AUDIT_V2["events"]] == [True, False, False]
+    assert all(e["sealed"] for e in AUDIT_V2["events"][1:])
+
+
+def test_audit_chain_v2_by_the_reference_decoder() -> None:
+    secret = h(AUDIT_V2["signing_secret"])
+    assert ref.audit_chain_key(secret) == h(AUDIT_V2["chain_key"])
+    prev = h(AUDIT_V2["genesis"])
+    for e in AUDIT_V2["events"]:
+        assert h(e["prev_hash"]) == prev
+        prev = ref.audit_event_hash(e, chain=AUDIT_V2["chain"], prev=prev, signing_secret=secret)
+        assert prev == h(e["hash"])
+    kept = AUDIT_V2["head"]["kept"]
+    assert h(kept["hash"]) == prev
+    ref.verify_kept_head(kept, secret)
+    private = h(AUDIT_V2["audit_private_key"])
+    for e in AUDIT_V2["events"][1:]:
+        assert ref.decode_payload(ref.open_sealed(private, h(e["sealed"]), h(e["info"]))) == e["details"]
+
+
+def _v2_keyring() -> Keyring:
+    ring = Keyring.generate()
+    kid = AUDIT_V2["signing_key_id"]
+    ring.keys["signing"][kid] = h(AUDIT_V2["signing_secret"])
+    ring.current["signing"] = kid
+    return ring
+
+
+def test_audit_chain_v2_by_the_vaults_own_code() -> None:
+    """The vault's writer makes exactly the vector's MACs and signed head, and its verifier
+    takes the vector's chain, v1 seam included."""
+    ring = _v2_keyring()
+    assert ring.audit_chain_key() == (AUDIT_V2["signing_key_id"], h(AUDIT_V2["chain_key"]))
+    prev = audit.GENESIS
+    for e in AUDIT_V2["events"]:
+        event = AuditEvent(chain=AUDIT_V2["chain"], seq=e["seq"], at=datetime.fromisoformat(e["at"]),
+                           kind=e["kind"], actor_account_id=e["actor_account_id"],
+                           sealed=h(e["sealed"]) if e["sealed"] else None, prev_hash=prev,
+                           hash=b"", key_id=e["key_id"])  # fmt: skip
+        made = (audit._event_hash(prev, event) if e["key_id"] is None
+                else audit._event_mac(h(AUDIT_V2["chain_key"]), prev, event))
+        assert made == h(e["hash"])
+        prev = made
+    kept = AUDIT_V2["head"]["kept"]
+    assert audit.head_message(kept["chain"], kept["seq"], prev) == h(AUDIT_V2["head"]["message"])
+    _, signature = ring.sign(h(AUDIT_V2["head"]["message"]))  # Ed25519 is deterministic.
+    assert audit._b64url(signature) == kept["signature"]
+    private = hybrid.PrivateKey.from_bytes(h(AUDIT_V2["audit_private_key"]))
+    for e in AUDIT_V2["events"][1:]:
+        raw = hybrid.open_from(private, h(e["sealed"]), info=h(e["info"]))
+        assert raw == h(e["payload"]) == payloads.encode(e["details"])
 
 
 # -- the reference decoder stays independent -------------------------------------------------

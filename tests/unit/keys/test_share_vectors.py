@@ -130,7 +130,7 @@ def test_meta_sealed() -> None:
     ids = {"person": META["person"], "link_id": META["link_id"], "epoch": META["epoch"]}
     aad = record_metadata_binding(person=META["person"], what=f"link:{META['link_id']}", epoch=META["epoch"])
     assert aad == h(META["aad"])
-    assert payloads.encode(META["meta"]) == plaintext
+    assert payloads.encode_v1(META["meta"]) == plaintext
     assert envelope.seal_with_nonce(record_key, plaintext, aad=aad, nonce=h(META["nonce"])) == blob
     assert _open_meta(record_key, blob, **ids) == META["meta"]
     assert_refuses(lambda b, **i: _open_meta(record_key, b, **i), blob, ids)

@@ -183,13 +183,13 @@ def payload_vectors() -> dict[str, Any]:
     name = "Zoë Brontë"
     display_aad = hierarchy.record_metadata_binding(person=PERSON, what="display-name", epoch=3)
     display_blob = envelope.seal_with_nonce(
-        display_key, payloads.encode(name), aad=display_aad, nonce=display_nonce
+        display_key, payloads.encode_v1(name), aad=display_aad, nonce=display_nonce
     )
     account = fixed_private_key("token-name-account")
     token_info = bind("token-name", TOKEN)
-    token_blob = hybrid.seal_to(account.public_key(), payloads.encode("Zoë's laptop"), info=token_info)
+    token_blob = hybrid.seal_to(account.public_key(), payloads.encode_v1("Zoë's laptop"), info=token_info)
     return {
-        "vectors": [{"value": v, "bytes": payloads.encode(v).hex()} for v in values],
+        "vectors": [{"value": v, "bytes": payloads.encode_v1(v).hex()} for v in values],
         "refused": [r.hex() for r in refused],
         "display_name": {"person": PERSON, "epoch": 3, "record_key": display_key.hex(),
                          "nonce": display_nonce.hex(), "aad": display_aad.hex(), "name": name,
@@ -235,7 +235,7 @@ def entry_part_vectors() -> dict[str, Any]:
             payload["provenance"] = provenance
         ids = {"person": PERSON, "entry": ENTRY, "version": version, "section": section, "tier": tier}
         wrapped = _wrapped(hierarchy.DATA_KEY, by_tier_key[tier], f"entry-data-key-{tier}", ids)
-        plaintext, nonce = payloads.encode(payload), fixed(f"entry-part-{tier}-nonce", 12)
+        plaintext, nonce = payloads.encode_v1(payload), fixed(f"entry-part-{tier}-nonce", 12)
         aad = hierarchy.part_binding(**ids)
         ciphertext = envelope.seal_with_nonce(bytes.fromhex(wrapped["key"]), plaintext, aad=aad, nonce=nonce)
         parts.append({"tier": tier, "key_epoch": epoch, "content_key": by_tier_key[tier].hex(),
@@ -289,7 +289,7 @@ def audit_vectors() -> dict[str, Any]:
         digest = b""
         if details:
             info = hierarchy.audit_event_binding(chain=chain, seq=seq)
-            payload = payloads.encode(details)
+            payload = payloads.encode_v1(details)
             sealed = hybrid.seal_to(private.public_key(), payload, info=info)
             digest = hashlib.sha256(sealed).digest()
             row |= {"info": info.hex(), "payload": payload.hex(), "sealed": sealed.hex(),
@@ -388,6 +388,96 @@ def share_vectors() -> dict[str, Any]:
             "passcode": _passcodes(), "link_file": _link_file()}  # fmt: skip
 
 
+# -- Padded payloads and the keyed history (docs/decisions/0004-...) ---------------------------
+# Written from the decision with the primitives alone, so the vault's code is checked
+# against them rather than the vectors being made by that code.
+
+
+def _canonical_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True,
+                      allow_nan=False).encode("utf-8")
+
+
+def _payload_v2(value: Any) -> bytes:
+    body = _canonical_json(value)
+    bucket = 1024
+    while bucket < 5 + len(body):
+        bucket *= 2
+    return b"\x02" + len(body).to_bytes(4, "big") + body + b"\x00" * (bucket - 5 - len(body))
+
+
+def payload_v2_vectors() -> dict[str, Any]:
+    values = json.loads((HERE / "payload_v1.json").read_text())
+    edges = ["x" * 1017, "x" * 1018, "é" * 1500]  # 1019 and 1020 bytes of JSON; 3002 bytes.
+    refused = [
+        b"\x02" + b"\x00" * 3,  # Shorter than its length field.
+        b"\x02" + (2).to_bytes(4, "big") + b"{}" + b"\x00" * 1016,  # 1023: not a bucket.
+        b"\x02" + (2).to_bytes(4, "big") + b"{}" + b"\x00" * 2041,  # 2048: not its bucket.
+        b"\x02" + (2).to_bytes(4, "big") + b"{}" + b"\x00" * 1016 + b"\x01",  # Padding not zero.
+        b"\x02" + (1020).to_bytes(4, "big") + b"{}" + b"\x00" * 1017,  # Length past the end.
+        b"\x02" + (1).to_bytes(4, "big") + b"{" + b"\x00" * 1018,  # Not JSON.
+        b"\x03" + (2).to_bytes(4, "big") + b"{}" + b"\x00" * 1017,  # Unknown version.
+    ]
+    return {
+        "vectors": [{"value": v["value"], "bytes": _payload_v2(v["value"]).hex()}
+                    for v in values["vectors"]]
+        + [{"value": v, "bytes": _payload_v2(v).hex()} for v in edges],
+        "refused": [r.hex() for r in refused],
+    }
+
+
+def _chain_key(signing_secret: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=bind("audit-chain-key")).derive(signing_secret)
+
+
+def audit_v2_vectors() -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    chain = f"person:{PERSON}"
+    private = fixed_private_key("audit-chain-v2")
+    signing_secret, key_id = fixed("audit-v2-signing", 32), "signing-20261205000000-a1b2c3"
+    chain_key = _chain_key(signing_secret)
+    events = [
+        ("2026-11-23T09:15:00.000000+00:00", "record_created", MEMBER, None, None),
+        ("2026-12-05T08:00:00.000001+00:00", "link_created", MEMBER,
+         {"link": LINK, "template": "gp", "label": "For Dr Okafor"}, key_id),
+        ("2026-12-05T08:30:00.500000+00:00", "link_opened", None,
+         {"link": LINK, "recipient": "Dr A Patel"}, key_id),
+    ]  # fmt: skip
+    prev, out = b"\x00" * 32, []
+    for seq, (at, kind, actor, details, kid) in enumerate(events, start=1):
+        row: dict[str, Any] = {"seq": seq, "at": at, "kind": kind, "actor_account_id": actor,
+                               "details": details, "sealed": None, "key_id": kid}  # fmt: skip
+        digest = b""
+        if details:
+            info = hierarchy.audit_event_binding(chain=chain, seq=seq)
+            payload = _payload_v2(details)
+            sealed = hybrid.seal_to(private.public_key(), payload, info=info)
+            digest = hashlib.sha256(sealed).digest()
+            row |= {"info": info.hex(), "payload": payload.hex(), "sealed": sealed.hex(),
+                    "sealed_sha256": digest.hex()}  # fmt: skip
+        if kid is None:
+            material = bind("audit", chain, seq, at, kind, actor or "", digest)
+            event_hash = hashlib.sha256(prev + material).digest()
+        else:
+            material = bind("audit-event-mac", chain, seq, at, kind, actor or "", digest, kid)
+            event_hash = hmac.new(chain_key, prev + material, hashlib.sha256).digest()
+        out.append(row | {"prev_hash": prev.hex(), "material": material.hex(), "hash": event_hash.hex()})
+        prev = event_hash
+    head_message = bind("audit-head", chain, len(events), prev)
+    signature = Ed25519PrivateKey.from_private_bytes(signing_secret).sign(head_message)
+    return {"chain": chain, "genesis": (b"\x00" * 32).hex(), "audit_private_key": private.raw.hex(),
+            "signing_secret": signing_secret.hex(), "signing_key_id": key_id,
+            "chain_key": chain_key.hex(), "events": out,
+            "head": {"message": head_message.hex(),
+                     "kept": {"chain": chain, "seq": len(events), "hash": prev.hex(),
+                              "key_id": key_id, "signature": _b64url(signature)}}}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -400,6 +490,8 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "attachment_v1.json": attachment_vectors,
     "audit_v1.json": audit_vectors,
     "share_v1.json": share_vectors,
+    "payload_v2.json": payload_v2_vectors,
+    "audit_v2.json": audit_v2_vectors,
 }
 
 
