@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from consent import notices
 from consent.notices import Mailer
+from keys.binding import bind
 from vault import accounts, credentials, devices, passkeys, second_factor, throttle
 from vault.accounts import Unlocked
 from vault.config import VaultConfig
@@ -71,7 +72,7 @@ class SecondFactorChoices:
 
 
 def _address_key(config: VaultConfig, address: str) -> bytes:
-    return config.keyring.hmac_digest("passcode", b"address:" + address.encode())
+    return config.keyring.address_digest(bind("sign-in-address", address))
 
 
 def _login_key(config: VaultConfig, account: Account | None, typed: str) -> bytes:

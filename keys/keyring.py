@@ -4,7 +4,10 @@ Purposes:
 
 - ``cookie``: signs cookies that are not themselves secrets (the session cookie's value is
   a bearer secret and needs no signature).
-- ``passcode``: HMAC for looking up guessable secrets (link passcodes) and logins.
+- ``passcode``: HMAC for looking up guessable secrets (link passcodes).
+- ``login``: HMAC of a login, for the sign-in counters that must not list logins.
+- ``address``: HMAC of a client's address, for the sign-in and link-polling counters. Apart
+  from the others (decision 0004) so that each can be rotated, or destroyed, on its own.
 - ``pepper``: mixed into every passphrase key, so the database alone cannot be attacked.
 - ``public-key-mac``: MAC on each stored public key, so a key swapped in the database is
   refused rather than sealed to.
@@ -38,7 +41,10 @@ from keys import hybrid
 from keys.binding import bind
 from keys.errors import DecryptionFailed, KeyringError
 
-PURPOSES = ("cookie", "passcode", "pepper", "public-key-mac", "signing")
+PURPOSES = ("cookie", "passcode", "pepper", "public-key-mac", "signing", "login", "address")
+# Purposes added after the first keyrings were written (decision 0004): a file without them
+# still loads, and `tellonce init` adds them; the server refuses to start until it has.
+ADDED_PURPOSES = ("login", "address")
 FORMAT_VERSION = 1
 
 
@@ -71,6 +77,16 @@ class Keyring:
         self.current[purpose] = key_id
         return key_id
 
+    def missing_purposes(self) -> list[str]:
+        return [p for p in PURPOSES if p not in self.current]
+
+    def add_missing_purposes(self, *, now: datetime | None = None) -> list[str]:
+        """Give every purpose this keyring lacks a key; return the purposes added."""
+        missing = self.missing_purposes()
+        for purpose in missing:
+            self.rotate(purpose, now=now)
+        return missing
+
     def secret(self, purpose: str, key_id: str | None = None) -> tuple[str, bytes]:
         """Return ``(key_id, secret)``: the current one, or the named one."""
         kid = key_id or self.current.get(purpose, "")
@@ -87,7 +103,11 @@ class Keyring:
 
     def login_digest(self, login: str) -> bytes:
         """Keyed digest of a login, for throttling counters that must not list logins."""
-        return self.hmac_digest("passcode", bind("login", login.strip().casefold()))
+        return self.hmac_digest("login", bind("login", login.strip().casefold()))
+
+    def address_digest(self, message: bytes) -> bytes:
+        """Keyed digest of a client's address (with what it is counted for), never the address."""
+        return self.hmac_digest("address", message)
 
     def mac_public_key(self, public_raw: bytes, *, owner: str) -> tuple[str, bytes]:
         kid, secret = self.secret("public-key-mac")
@@ -179,7 +199,7 @@ class Keyring:
         # AttributeError: a list or number where an object belongs; all garbage is one error.
         except (ValueError, KeyError, TypeError, AttributeError):
             raise KeyringError("The keyring file could not be read.") from None
-        missing = [p for p in PURPOSES if p not in ring.current]
+        missing = [p for p in ring.missing_purposes() if p not in ADDED_PURPOSES]
         if missing:
             raise KeyringError(f"The keyring has no current key for {', '.join(missing)}.")
         return ring

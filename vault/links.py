@@ -246,8 +246,8 @@ def window_of(now: datetime) -> datetime:
 def client_digest(config: VaultConfig, link: ShareLink, address: str, window: datetime) -> bytes:
     """A client of a link in one window, as an HMAC of its address bound to both: the rows of
     one window cannot be matched with another's, and go when it ends."""
-    return config.keyring.hmac_digest("passcode", bind("link-client", link.id,
-                                                       window.isoformat(), address))
+    return config.keyring.address_digest(bind("link-client", link.id, window.isoformat(),
+                                              address))
 
 
 def count_client(session: Session, config: VaultConfig, link: ShareLink, *, address: str,

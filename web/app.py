@@ -61,6 +61,10 @@ def load_keyring(settings: Settings) -> Keyring:
     if not file_mode_is_private(path):
         raise ConfigurationError(f"The keyring file {path.name} must be mode 600.")
     keyring = Keyring.load(path)
+    if keyring.missing_purposes():
+        raise ConfigurationError(
+            f"The keyring has no key for {', '.join(keyring.missing_purposes())}: run "
+            "'tellonce init', which adds them.")
     if keyring.development and settings.env == "production":
         raise ConfigurationError(
             "This keyring was made for development. Refusing to start in production with it."

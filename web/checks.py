@@ -27,6 +27,9 @@ def _keyring(settings: Settings) -> str | None:
         return f"The keyring cannot be read: {exc}"
     if ring.development and settings.env != "development":
         return "The keyring is a development keyring, and this is not development."
+    if ring.missing_purposes():
+        return (f"The keyring has no key for {', '.join(ring.missing_purposes())}: "
+                "run 'tellonce init'.")
     return None
 
 

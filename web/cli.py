@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from consent import history, lifecycle, sharing
 from consent.runtime import Runtime, system_clock
-from keys.keyring import Keyring
+from keys.keyring import PURPOSES, Keyring
 from vault.db import Database, discard_after_commit, run_after_commit
 from vault.errors import VaultError
 from vault.migrate import upgrade
@@ -117,8 +117,19 @@ def init() -> None:
     if not settings.keyring_path.exists():
         Keyring.generate(development=settings.env == "development").save(settings.keyring_path)
         click.echo("Created a new keyring (keyring.json, mode 600). Back it up separately.")
+    else:
+        _add_missing_purposes(settings.keyring_path)
     upgrade(_command().database.engine, keyring=load_keyring(settings))
     click.echo("The database is at the latest version.")
+
+
+def _add_missing_purposes(path: Any) -> None:
+    """A keyring from before a purpose existed gets a key for it (decision 0004)."""
+    ring = Keyring.load(path)
+    added = ring.add_missing_purposes()
+    if added:
+        ring.save(path)
+        click.echo(f"Added keyring keys for {', '.join(added)}. Back up the keyring again.")
 
 
 @main.command()
@@ -254,12 +265,12 @@ def keyring() -> None:
 
 
 @keyring.command("rotate")
-@click.argument("purpose", type=click.Choice(["cookie", "passcode", "pepper", "public-key-mac",
-                                              "signing"]))
+@click.argument("purpose", type=click.Choice(PURPOSES))
 def keyring_rotate(purpose: str) -> None:
     """Add a new current key for PURPOSE; older keys stay to open what they made.
 
-    A new pepper reaches each account at its next sign-in. Back up the keyring after this.
+    A new pepper reaches each account at its next sign-in. A new login or address key starts
+    the sign-in and polling counters again. Back up the keyring after this.
     """
     settings = _command().settings
     if not settings.keyring_path.exists():

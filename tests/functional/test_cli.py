@@ -295,6 +295,26 @@ def test_audit_verify_against_a_head_the_person_kept(
     assert "The kept head is not JSON." in refused.output
 
 
+def test_init_gives_an_older_keyring_the_purposes_it_lacks(instance: Instance) -> None:
+    _init(instance, "development")
+    data = json.loads(instance.keyring.read_text())
+    for purpose in ("login", "address"):
+        del data["keys"][purpose], data["current"][purpose]
+    instance.keyring.write_text(json.dumps(data))
+    lacking = "FAIL: The keyring has no key for login, address: run 'tellonce init'."
+    assert lacking in instance.check("development")[1]
+    served = instance.run(["audit", "verify"], "development")  # Anything that needs the keyring.
+    assert served.exit_code == 1
+    assert "run 'tellonce init', which adds them" in served.output
+
+    added = instance.run(["init"], "development")
+    assert added.exit_code == 0, added.output
+    assert "Added keyring keys for login, address." in added.stdout
+    assert _mode(instance.keyring) == 0o600
+    assert lacking not in instance.check("development")[1]
+    assert "Added" not in instance.run(["init"], "development").stdout  # Only once.
+
+
 def test_keyring_rotate_keeps_old_keys_and_sign_in_working(tmp_path: Path) -> None:
     env = {"TELLONCE_ENV": "development", "TELLONCE_INSTANCE_PATH": str(tmp_path / "inst")}
     runner = CliRunner()

@@ -18,7 +18,7 @@ import pytest
 from keys import envelope, hierarchy, hybrid, passphrase, social, tokens
 from keys.binding import bind
 from keys.errors import DecryptionFailed, InvalidKeyMaterial, KeyringError
-from keys.keyring import PURPOSES, Keyring
+from keys.keyring import ADDED_PURPOSES, PURPOSES, Keyring
 
 AAD = bind("part", "person-1", "entry-1", 1, "medication", "E")
 PRIVATE = hybrid.PrivateKey.generate()
@@ -365,3 +365,42 @@ def test_two_of_three_every_pair_recombines_and_one_share_is_not_the_key() -> No
     assert len(set(pads)) == 3  # A fresh pad for each pair.
     with pytest.raises(InvalidKeyMaterial):
         social.split_two_of_three(key[:16])
+
+
+# -- keyring purposes (decision 0004): logins and addresses under keys of their own ----------
+
+PURPOSE_VECTORS = json.loads((Path(__file__).parent / "vectors" / "keyring_purposes.json").read_text())
+
+
+def _ring_with_vector_keys() -> Keyring:
+    ring = Keyring.generate(now=T0)
+    for purpose in ("login", "address"):
+        ring.keys[purpose] = {f"{purpose}-vector": bytes.fromhex(PURPOSE_VECTORS[f"{purpose}_key"])}
+        ring.current[purpose] = f"{purpose}-vector"
+    return ring
+
+
+def test_logins_and_addresses_are_digested_under_their_own_keys() -> None:
+    ring = _ring_with_vector_keys()
+    for v in PURPOSE_VECTORS["logins"]:
+        assert ring.login_digest(v["login"]).hex() == v["digest"]
+    for v in PURPOSE_VECTORS["sign_in_addresses"]:
+        assert ring.address_digest(bind("sign-in-address", v["address"])).hex() == v["digest"]
+    for v in PURPOSE_VECTORS["link_clients"]:
+        message = bind("link-client", v["link"], v["window"], v["address"])
+        assert ring.address_digest(message).hex() == v["digest"]
+    # Rotating the passcode key, which link passcodes use, changes neither.
+    before = ring.login_digest("rosie")
+    ring.rotate("passcode")
+    assert ring.login_digest("rosie") == before
+
+
+def test_a_keyring_from_before_the_new_purposes_loads_and_gains_them() -> None:
+    data = json.loads(Keyring.generate(now=T0).to_json())
+    for purpose in ADDED_PURPOSES:
+        del data["keys"][purpose], data["current"][purpose]
+    old = Keyring.from_json(json.dumps(data))
+    assert old.missing_purposes() == list(ADDED_PURPOSES)
+    assert old.add_missing_purposes(now=T0) == list(ADDED_PURPOSES)
+    assert old.missing_purposes() == []
+    assert len({old.secret(p)[1] for p in PURPOSES}) == len(PURPOSES)  # All different.

@@ -478,6 +478,26 @@ def audit_v2_vectors() -> dict[str, Any]:
                               "key_id": key_id, "signature": _b64url(signature)}}}  # fmt: skip
 
 
+def keyring_purposes_vectors() -> dict[str, Any]:
+    """Decision 0004, "Keyring purposes": logins and addresses under keys of their own."""
+    login_key, address_key = fixed("keyring-login", 32), fixed("keyring-address", 32)
+    window = "2026-12-05T08:30:00+00:00"
+
+    def mac(key: bytes, message: bytes) -> str:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+    logins = [" Rosie.Smith ", "ROSIE", "Zoë"]
+    return {
+        "login_key": login_key.hex(), "address_key": address_key.hex(),
+        "logins": [{"login": lg, "digest": mac(login_key, bind("login", lg.strip().casefold()))}
+                   for lg in logins],
+        "sign_in_addresses": [{"address": a, "digest": mac(address_key, bind("sign-in-address", a))}
+                              for a in ("192.0.2.7", "2001:db8::1")],
+        "link_clients": [{"link": LINK, "window": window, "address": "192.0.2.7",
+                          "digest": mac(address_key, bind("link-client", LINK, window, "192.0.2.7"))}],
+    }  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -492,6 +512,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "share_v1.json": share_vectors,
     "payload_v2.json": payload_v2_vectors,
     "audit_v2.json": audit_v2_vectors,
+    "keyring_purposes.json": keyring_purposes_vectors,
 }
 
 
