@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from consent.errors import CodeNotConfirmed, PasskeyNotAdded
-from consent.history import read_account_history
+from consent.history import read_account_events
 from consent.notices import NOTICE_KINDS, Mailer
 from consent.policy import Actor, actor_for_account
 from consent.sign_in import SignedIn, confirm_passphrase, open_session, revoke_every_token
@@ -213,11 +213,11 @@ def remove_passkey(session: Session, config: VaultConfig, actor: Actor, *, passk
 # -- notices ------------------------------------------------------------------------------------
 
 
-def read_notices(session: Session, config: VaultConfig, actor: Actor, *, now: datetime,
-                 limit: int = 5) -> list[dict[str, Any]]:
+def read_notices(session: Session, actor: Actor, *, now: datetime, limit: int = 5) -> list[
+        dict[str, Any]]:
     """The account's recent notices (a new device, a changed passphrase...), newest first."""
     since = now - NOTICE_WINDOW
-    events = read_account_history(session, config, actor, limit=200)["events"]
+    events = read_account_events(session, actor, limit=200)
     return [e for e in events if e["kind"] in NOTICE_KINDS and e["at"] >= since][:limit]
 
 

@@ -47,6 +47,20 @@ def read_account_history(session: Session, config: VaultConfig, actor: Actor, *,
     return _history(session, config.keyring, audit.account_chain(account.id), private, limit)
 
 
+def read_account_events(session: Session, actor: Actor, *, limit: int) -> list[dict[str, Any]]:
+    """The account's newest events alone, for notices on every page: no chain check there,
+    which the history page and `tellonce audit verify` make."""
+    account = accounts.row_account(session, actor.account_id)
+    private = accounts.audit_private_key(account, actor.unlocked)
+    return _readable(audit.read_events(session, chain=audit.account_chain(account.id),
+                                       private_key=private, limit=limit))
+
+
+def _readable(events: list[audit.ReadableEvent]) -> list[dict[str, Any]]:
+    return [{"seq": e.seq, "at": e.at, "kind": e.kind, "actor_account_id": e.actor_account_id,
+             "details": e.details} for e in events]
+
+
 def history_changed(session: Session, config: VaultConfig, actor: Actor, *,
                     person_id: str) -> str | None:
     """What broke in the person's history, in the words of ``ChainBroken``, or None.
@@ -69,10 +83,7 @@ def _history(session: Session, keyring: Keyring, chain: str, private: hybrid.Pri
              limit: int) -> dict[str, Any]:
     events = audit.read_events(session, chain=chain, private_key=private, limit=limit)
     return {"head": audit.chain_head(session, chain=chain),
-            "changed": _broken(session, keyring, chain),
-            "events": [{"seq": e.seq, "at": e.at, "kind": e.kind,
-                        "actor_account_id": e.actor_account_id, "details": e.details}
-                       for e in events]}
+            "changed": _broken(session, keyring, chain), "events": _readable(events)}
 
 
 @dataclass(frozen=True)

@@ -222,7 +222,7 @@ def record(person_id: Any) -> str:
     indicators = records.read_medicine_indicators(db_session(), rt.config, actor,
                                               person_id=str(person_id), now=rt.now(),
                                               today=rt.now().date())
-    notices = accounts.read_notices(db_session(), rt.config, actor, now=rt.now())
+    notices = accounts.read_notices(db_session(), actor, now=rt.now())
     counts = {name: sum(1 for v in views if v.section == name) for name in SECTIONS}
     return render_template("dashboard.html", person_id=str(person_id), sections=SECTIONS,
                            counts=counts, indicators=indicators, notices=notices,
