@@ -293,6 +293,10 @@ def test_audit_verify_against_a_head_the_person_kept(
     refused = instance.run(["audit", "verify", "--against", str(kept)], "test")
     assert refused.exit_code == 1
     assert "The kept head is not JSON." in refused.output
+    kept.write_text("[1, 2]")
+    refused = instance.run(["audit", "verify", "--against", str(kept)], "test")
+    assert refused.exit_code == 1
+    assert "The kept head is not a signed head of a Tell Once history." in refused.output
 
 
 def test_init_gives_an_older_keyring_the_purposes_it_lacks(instance: Instance) -> None:

@@ -279,3 +279,17 @@ def test_events_written_before_0004_stay_protected_by_the_first_mac_after_them(
         session.flush()
         broken = verify_history(session, keyring).broken
     assert any(chain in b and "breaks at event" in b for b in broken), broken
+
+
+@pytest.mark.parametrize("kept", [{}, {"chain": "person:x"}, {"seq": "twelve"},
+                                  {"hash": "not hex"}, {"signature": 5}, {"hash": None}],
+                         ids=["empty", "missing", "seq", "hash", "signature", "null"])
+def test_a_kept_head_that_is_not_a_head_is_a_clear_refusal(
+    client: FlaskClient, database: Database, runtime: Any, amy: Person, kept: dict[str, Any]
+) -> None:
+    head = client.get(f"/api/v1/people/{amy.person_id}/history", headers=amy.auth).json["head"]
+    bad = kept if kept in ({}, {"chain": "person:x"}) else head | kept
+    with database.transaction() as session:
+        broken = verify_history(session, runtime.config.keyring, [bad]).broken
+        assert session.get(AuditHead, head["chain"]).seq == head["seq"]  # Nothing changed.
+    assert broken == ["The kept head is not a signed head of a Tell Once history."]
