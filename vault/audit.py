@@ -12,8 +12,6 @@ or by the signed head.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -25,9 +23,10 @@ from sqlalchemy.orm import Session
 
 from keys import hybrid
 from keys.binding import bind
-from keys.errors import DecryptionFailed, KeyringError
+from keys.errors import DecryptionFailed, InvalidKeyMaterial, KeyringError
 from keys.hierarchy import audit_event_binding
 from keys.keyring import Keyring
+from keys.share import b64url, unb64url
 from vault import payloads
 from vault.db import insert_ignore
 from vault.errors import ChainBroken
@@ -173,10 +172,6 @@ def read_events(
     return events
 
 
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
 def chain_head(session: Session, *, chain: str) -> dict[str, Any]:
     """The chain's signed head, as the person keeps it (decision 0004)."""
     head = session.get(AuditHead, chain)
@@ -184,7 +179,7 @@ def chain_head(session: Session, *, chain: str) -> dict[str, Any]:
         return {"chain": chain, "seq": 0, "hash": GENESIS.hex(), "key_id": None,
                 "signature": None}
     return {"chain": chain, "seq": head.seq, "hash": head.hash.hex(), "key_id": head.key_id,
-            "signature": _b64url(head.signature) if head.signature is not None else None}
+            "signature": b64url(head.signature) if head.signature is not None else None}
 
 
 def _check_link(keyring: Keyring, keys: dict[str, bytes], prev: bytes,
@@ -241,9 +236,9 @@ def verify_against(session: Session, keyring: Keyring, kept: dict[str, Any]) -> 
     try:
         chain, seq = str(kept["chain"]), int(kept["seq"])
         event_hash = bytes.fromhex(kept["hash"])
-        signature = base64.urlsafe_b64decode(kept["signature"] + "=" * (-len(kept["signature"]) % 4))
+        signature = unb64url(kept["signature"])
         key_id = str(kept["key_id"])
-    except (KeyError, TypeError, ValueError, binascii.Error):
+    except (KeyError, TypeError, ValueError, InvalidKeyMaterial):
         raise ChainBroken("The kept head is not a signed head of a Tell Once history.") from None
     if not _head_is_signed(keyring, chain, seq, event_hash, key_id, signature):
         raise ChainBroken("The kept head was not signed by this server's keyring.")

@@ -36,6 +36,7 @@ from keys.hierarchy import (
     record_metadata_binding,
 )
 from keys.keyring import Keyring
+from keys.share import b64url
 from vault import accounts, attachments, audit, credentials, entries, payloads, people
 from vault.keychain import Keychain
 from vault.models import ApiToken, Attachment, AuditEvent, ContentKey, Entry, EntryPart, EntryVersion, Person
@@ -535,7 +536,7 @@ def test_audit_chain_v2_by_the_vaults_own_code() -> None:
     kept = AUDIT_V2["head"]["kept"]
     assert audit.head_message(kept["chain"], kept["seq"], prev) == h(AUDIT_V2["head"]["message"])
     _, signature = ring.sign(h(AUDIT_V2["head"]["message"]))  # Ed25519 is deterministic.
-    assert audit._b64url(signature) == kept["signature"]
+    assert b64url(signature) == kept["signature"]
     private = hybrid.PrivateKey.from_bytes(h(AUDIT_V2["audit_private_key"]))
     for e in AUDIT_V2["events"][1:]:
         raw = hybrid.open_from(private, h(e["sealed"]), info=h(e["info"]))
