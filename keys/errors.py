@@ -42,3 +42,19 @@ class InvalidKeyMaterial(KeysError):
 class KeyringError(KeysError):
     code = "keyring_error"
     message = "The server keyring could not be used."
+
+
+class SlotForged(KeysError):
+    """A key slot whose tag is wrong or missing (decision 0005): sealed by someone else.
+
+    Never caught to fall back or re-seal: a planted key must not be used even once. ``kind``
+    names the kind of slot for the operator's log, never a key or an id.
+    """
+
+    code = "key_slot_changed"
+    message = ("A key in this record was changed outside Tell Once, so it was not used. Nothing "
+               "was shown or saved. The people who run this service can check it.")
+
+    def __init__(self, message: str | None = None, *, kind: str = "slot") -> None:
+        super().__init__(message)
+        self.kind = kind

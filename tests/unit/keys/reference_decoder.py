@@ -202,3 +202,24 @@ def verify_kept_head(kept: dict[str, Any], signing_secret: bytes) -> None:
     message = bind("audit-head", kept["chain"], kept["seq"], bytes.fromhex(kept["hash"]))
     public = Ed25519PrivateKey.from_private_bytes(signing_secret).public_key()
     public.verify(b64url_decode(kept["signature"]), message)
+
+
+# -- Slot tags, from docs/decisions/0005 alone -------------------------------------------------
+
+
+def slot_mac_key(private: bytes, account_id: str) -> bytes:
+    """HKDF-SHA256(account private key v1, no salt, info = bind("slot-mac-key", account), 32)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=bind("slot-mac-key", account_id)).derive(private)
+
+
+def slot_tag(mac_key: bytes, info: bytes, sealed: bytes) -> bytes:
+    """HMAC-SHA256(slot MAC key, bind("slot-tag", info, SHA-256(sealed)))."""
+    return hmac.new(mac_key, bind("slot-tag", info, hashlib.sha256(sealed).digest()),
+                    hashlib.sha256).digest()
+
+
+def verify_untagged_marker(account_id: str, signature: bytes, signing_secret: bytes) -> None:
+    """Ed25519 over bind("untagged-slots", account); raises InvalidSignature if not."""
+    public = Ed25519PrivateKey.from_private_bytes(signing_secret).public_key()
+    public.verify(signature, bind("untagged-slots", account_id))

@@ -498,6 +498,42 @@ def keyring_purposes_vectors() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def slot_tags_vectors() -> dict[str, Any]:
+    """Decision 0005: slot tags, and the marker that lets old untagged slots be read."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    private = fixed_private_key("slot-tags-account")
+    mac_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=bind("slot-mac-key", ACCOUNT)).derive(private.raw)
+    factor, passkey, token = "f-1a2b", "pk-3c4d", "tok-5e6f"
+    slots = [
+        ("record-key", bind("record-key", PERSON, ACCOUNT, 1), fixed("slot-record-key", 32)),
+        ("private-key", bind("private-key", PERSON, ACCOUNT), fixed("slot-private-key", 32)),
+        ("account-audit-key", bind("account-audit-key", ACCOUNT),
+         fixed_private_key("slot-account-audit").raw),
+        ("totp-secret", bind("totp-secret", ACCOUNT, factor), _payload_v2("JBSWY3DPEHPK3PXP")),
+        ("passkey-name", bind("passkey-name", ACCOUNT, passkey), _payload_v2("My phone")),
+        ("token-name", bind("token-name", token), _payload_v2("Surgery reader")),
+    ]  # fmt: skip
+    out = []
+    for kind, info, plaintext in slots:
+        sealed = hybrid.seal_to(private.public_key(), plaintext, info=info)
+        message = bind("slot-tag", info, hashlib.sha256(sealed).digest())
+        out.append({"kind": kind, "info": info.hex(), "plaintext": plaintext.hex(),
+                    "sealed": sealed.hex(), "tag_message": message.hex(),
+                    "tag": hmac.new(mac_key, message, hashlib.sha256).hexdigest()})
+    signing_secret = fixed("slot-tags-signing", 32)
+    marker = bind("untagged-slots", ACCOUNT)
+    return {"account": ACCOUNT, "account_private_key": private.raw.hex(),
+            "slot_mac_key": mac_key.hex(), "slots": out,
+            "marker": {"message": marker.hex(), "signing_secret": signing_secret.hex(),
+                       "key_id": "signing-20261206000000-d4e5f6",
+                       "signature": Ed25519PrivateKey.from_private_bytes(signing_secret)
+                       .sign(marker).hex()}}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -513,6 +549,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "payload_v2.json": payload_v2_vectors,
     "audit_v2.json": audit_v2_vectors,
     "keyring_purposes.json": keyring_purposes_vectors,
+    "slot_tags.json": slot_tags_vectors,
 }
 
 
