@@ -68,7 +68,7 @@ def current_actor() -> Actor:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise NotSignedIn
-        g.actor = tokens.authenticate_token(db_session(), token=token.strip(), now=rt.now())
+        g.actor = tokens.authenticate_token(db_session(), rt.config, token=token.strip(), now=rt.now())
     else:
         cookie = request.cookies.get(cookie_name("session"))
         if not cookie:

@@ -22,7 +22,7 @@ from consent.errors import (
     TooOften,
     WrongPasscode,
 )
-from keys.errors import DecryptionFailed, KeysError
+from keys.errors import DecryptionFailed, KeysError, SlotForged
 from vault.errors import (
     AccountLocked,
     AttachmentRejected,
@@ -134,6 +134,9 @@ def _with_headers_of(exc: HTTPException, response: Response) -> Response:
 
 def keys_error(exc: KeysError) -> Response:
     """Stored ciphertext that fails to open means damage or tampering, never bad input."""
+    if isinstance(exc, SlotForged):
+        current_app.logger.error("a %s slot failed its tag on %s", exc.kind, request.path)
+        return error_response(500, exc.code, exc.message)
     if isinstance(exc, DecryptionFailed):
         # Log the fact and the place, never the data: there is none in the exception.
         current_app.logger.error("stored ciphertext failed to open on %s", request.path)

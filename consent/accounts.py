@@ -62,7 +62,7 @@ def sign_up(
     people.check_name(preferred_name)  # Check every input before the slow key work.
     account, unlocked, code = accounts.create_account(
         session, config, login=login, email=email, passphrase_text=passphrase, now=now)
-    person = people.create_person(session, config, subject=account, preferred_name=preferred_name,
+    person = people.create_person(session, config, subject=unlocked, preferred_name=preferred_name,
                                   now=now)
     signed = (open_session(session, config, account, unlocked, now=now,
                            device_token=device_token, mailer=mailer)
@@ -85,8 +85,8 @@ def unlock_at_command_line(session: Session, config: VaultConfig, *, login: str,
     :raises SignInFailed: for an unknown login or a wrong passphrase.
     """
     account = accounts.find_account(session, login)
-    return actor_for_account(session, accounts.unlock_with_passphrase(config, account,
-                                                                      passphrase))
+    return actor_for_account(session, config,
+                             accounts.unlock_with_passphrase(config, account, passphrase))
 
 
 # -- the passphrase and the recovery code -------------------------------------------------------
@@ -137,7 +137,7 @@ def start_totp(session: Session, config: VaultConfig, actor: Actor, *, passphras
     confirm_passphrase(session, config, account_id=actor.account_id, passphrase=passphrase,
                        address=address, now=now)
     account = accounts.row_account(session, actor.account_id)
-    out: dict[str, str] = second_factor.start_totp(session, config, account_id=account.id,
+    out: dict[str, str] = second_factor.start_totp(session, unlocked=actor.unlocked,
                                                    login=account.login, now=now)
     return out
 
@@ -150,7 +150,7 @@ def confirm_totp(session: Session, config: VaultConfig, actor: Actor, *, code: o
     :raises NotFound: when no set-up was started.
     """
     try:
-        second_factor.confirm_totp(session, config, unlocked=actor.unlocked, code=code, now=now)
+        second_factor.confirm_totp(session, config, keychain=actor.keychain, code=code, now=now)
     except WrongCode:
         raise CodeNotConfirmed from None
 
@@ -168,7 +168,7 @@ def remove_totp(session: Session, config: VaultConfig, actor: Actor, *, passphra
 
 def list_passkeys(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """The actor's own passkeys, with the names they gave them."""
-    return passkeys.list_passkeys(session, unlocked=actor.unlocked)
+    return passkeys.list_passkeys(actor.keychain)
 
 
 def start_passkey(session: Session, config: VaultConfig, actor: Actor, *, passphrase: object,
@@ -194,7 +194,7 @@ def add_passkey(session: Session, config: VaultConfig, actor: Actor, *, rp: Rely
     :raises InvalidEntry: for a name that cannot be used.
     """
     try:
-        passkeys.add_passkey(session, config, rp=rp, account_id=actor.account_id,
+        passkeys.add_passkey(session, config, rp=rp, unlocked=actor.unlocked,
                              credential=credential, name=name, now=now)
     except PasskeyFailed:
         keep_even_if_refused(session)

@@ -43,7 +43,7 @@ def read_account_history(session: Session, config: VaultConfig, actor: Actor, *,
                          limit: int = 500) -> dict[str, Any]:
     """Sign-ins, failed sign-ins, tokens and passphrase changes of the actor's own account."""
     account = accounts.row_account(session, actor.account_id)
-    private = accounts.audit_private_key(account, actor.unlocked)
+    private = accounts.audit_private_key(actor.keychain, account)
     return _history(session, config.keyring, audit.account_chain(account.id), private, limit)
 
 
@@ -51,7 +51,7 @@ def read_account_events(session: Session, actor: Actor, *, limit: int) -> list[d
     """The account's newest events alone, for notices on every page: no chain check there,
     which the history page and `tellonce audit verify` make."""
     account = accounts.row_account(session, actor.account_id)
-    private = accounts.audit_private_key(account, actor.unlocked)
+    private = accounts.audit_private_key(actor.keychain, account)
     return _readable(audit.read_events(session, chain=audit.account_chain(account.id),
                                        private_key=private, limit=limit))
 

@@ -54,19 +54,21 @@ class Actor:
         return self.unlocked.account_id
 
 
-def actor_for_session(session: Session, unlocked: Unlocked, digest: bytes) -> Actor:
-    return Actor(unlocked, Keychain(session, unlocked), SESSION, session_digest=digest)
+def actor_for_session(session: Session, config: VaultConfig, unlocked: Unlocked,
+                      digest: bytes) -> Actor:
+    return Actor(unlocked, Keychain(session, config, unlocked), SESSION, session_digest=digest)
 
 
-def actor_for_account(session: Session, unlocked: Unlocked) -> Actor:
+def actor_for_account(session: Session, config: VaultConfig, unlocked: Unlocked) -> Actor:
     """A full-access actor for an account unlocked by its passphrase (commands, demo)."""
-    return Actor(unlocked, Keychain(session, unlocked), ACCOUNT)
+    return Actor(unlocked, Keychain(session, config, unlocked), ACCOUNT)
 
 
-def actor_for_token(session: Session, unlocked: Unlocked, token: ApiToken) -> Actor:
+def actor_for_token(session: Session, config: VaultConfig, unlocked: Unlocked,
+                    token: ApiToken) -> Actor:
     return Actor(
         unlocked,
-        Keychain(session, unlocked),
+        Keychain(session, config, unlocked),
         TOKEN,
         scopes=frozenset(token.scopes.split()),
         person_ids=frozenset(json.loads(token.person_ids)),

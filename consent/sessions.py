@@ -30,7 +30,7 @@ def authenticate_session(session: Session, config: VaultConfig, *, token: str,
         # A session presented after it ended was erased as it was found: that stays.
         keep_even_if_refused(session)
         raise
-    return actor_for_session(session, unlocked, row.id_digest)
+    return actor_for_session(session, config, unlocked, row.id_digest)
 
 
 def record_activity(session: Session, actor: Actor, *, now: datetime) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from consent import notices
 from consent.notices import Mailer
 from keys.binding import bind
-from vault import accounts, credentials, devices, passkeys, second_factor, throttle
+from vault import accounts, credentials, devices, passkeys, second_factor, slot_upgrade, throttle
 from vault.accounts import Unlocked
 from vault.config import VaultConfig
 from vault.db import after_commit, keep_even_if_refused
@@ -36,6 +36,7 @@ from vault.errors import (
     StepUpFailed,
     WrongCode,
 )
+from vault.keychain import Keychain
 from vault.models import Account, SignInSession
 from vault.passkeys import RelyingParty
 from vault.passphrases import check_passphrase
@@ -180,6 +181,8 @@ def _second_factor_kinds(session: Session, account_id: str) -> tuple[str, ...]:
 def open_session(session: Session, config: VaultConfig, account: Account, unlocked: Unlocked, *,
                  now: datetime, device_token: str | None, mailer: Mailer | None) -> SignedIn:
     """Open a session for an unlocked account; tell the person of a new device by email."""
+    # Slots sealed before slot tags are checked and tagged now, while the key is in hand.
+    slot_upgrade.tag_untagged_slots(session, config, unlocked)
     throttle.reset(session, key=config.keyring.login_digest(account.login))
     token, row = credentials.create_session(session, config, unlocked=unlocked, now=now)
     accounts.account_event(session, config, account, "signed_in", now=now)
@@ -223,7 +226,8 @@ def finish_second_factor(
     :raises WrongCode: for a wrong code; the try is counted and audited.
     """
     def check(unlocked: Unlocked) -> None:
-        second_factor.check_totp(session, unlocked=unlocked, code=code, now=now)
+        second_factor.check_totp(session, keychain=Keychain(session, config, unlocked), code=code,
+                                 now=now)
 
     return _finish(session, config, pending_token=pending_token, check=check, now=now,
                    device_token=device_token, mailer=mailer)
@@ -304,6 +308,7 @@ def recover_account(
     # every token they may have made stops working.
     credentials.end_sessions(session, account_id=fresh.id)
     revoke_every_token(session, config, fresh, now=now)
+    slot_upgrade.tag_untagged_slots(session, config, unlocked)
     throttle.reset(session, key=config.keyring.login_digest(fresh.login))
     throttle.refund(session, key=_address_key(config, address))
     token, row = credentials.create_session(session, config, unlocked=unlocked, now=now)

@@ -33,7 +33,8 @@ from vault.models import ApiToken
 STANDS_IN = frozenset({SHARE, MANAGE})
 
 
-def authenticate_token(session: Session, *, token: str, now: datetime) -> Actor:
+def authenticate_token(session: Session, config: VaultConfig, *, token: str,
+                       now: datetime) -> Actor:
     """The actor a personal API token stands for, limited to its people and scopes.
 
     :raises NotSignedIn: for a malformed, unknown, expired or revoked token.
@@ -44,7 +45,7 @@ def authenticate_token(session: Session, *, token: str, now: datetime) -> Actor:
         # A token presented after its end had its wrap erased as it was found: that stays.
         keep_even_if_refused(session)
         raise
-    return actor_for_token(session, unlocked, row)
+    return actor_for_token(session, config, unlocked, row)
 
 
 def create_token(
@@ -88,7 +89,7 @@ def list_tokens(session: Session, actor: Actor) -> list[dict[str, Any]]:
 
 
 def _describe(actor: Actor, row: ApiToken) -> dict[str, Any]:
-    return {"id": row.id, "name": credentials.token_name(actor.unlocked, row),
+    return {"id": row.id, "name": credentials.token_name(actor.keychain, row),
             "scopes": row.scopes.split(), "person_ids": json.loads(row.person_ids),
             "created_at": row.created_at, "expires_at": row.expires_at,
             "revoked_at": row.revoked_at, "last_used_at": row.last_used_at}

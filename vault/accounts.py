@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -18,11 +19,14 @@ from keys import hybrid, passphrase, tokens
 from keys.errors import DecryptionFailed, InvalidKeyMaterial
 from keys.hierarchy import ACCOUNT_AUDIT_KEY, ACCOUNT_KEY
 from keys.passphrase import KdfParams
-from vault import audit
+from vault import audit, slots
 from vault.config import VaultConfig
 from vault.errors import InvalidAccountDetails, LoginTaken, NotFound, SignInFailed
 from vault.models import Account, Person, new_id
 from vault.passphrases import check_passphrase
+
+if TYPE_CHECKING:  # The keychain is built on Unlocked, defined here: import its type only.
+    from vault.keychain import Keychain
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
@@ -117,10 +121,10 @@ def _wrap_with_new_recovery_code(account: Account, private_key: hybrid.PrivateKe
     return code
 
 
-def audit_private_key(account: Account, unlocked: Unlocked) -> hybrid.PrivateKey:
+def audit_private_key(keychain: Keychain, account: Account) -> hybrid.PrivateKey:
     """The account's audit key: only the account itself can read its sign-in history."""
-    raw = ACCOUNT_AUDIT_KEY.open(unlocked.private_key, account.audit_private_sealed,
-                                 account=account.id)
+    raw = keychain.open_own(ACCOUNT_AUDIT_KEY, account.audit_private_sealed,
+                            account.audit_private_tag, {"account": account.id})
     return hybrid.PrivateKey.from_bytes(raw)
 
 
@@ -182,9 +186,9 @@ def create_account(
     account.audit_public_key_mac_id, account.audit_public_key_mac = (
         config.keyring.mac_public_key(audit_public_raw, owner=f"account-audit:{account.id}")
     )
-    account.audit_private_sealed = ACCOUNT_AUDIT_KEY.seal(
-        private_key.public_key(), audit_private.raw, account=account.id
-    )
+    account.audit_private_sealed, account.audit_private_tag = slots.seal_own_key(
+        Unlocked(account.id, private_key), ACCOUNT_AUDIT_KEY, audit_private.raw,
+        account=account.id)
     _wrap_with_passphrase(config, account, private_key, secret)
     code = _wrap_with_new_recovery_code(account, private_key)
     session.add(account)

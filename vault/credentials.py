@@ -16,10 +16,11 @@ from keys import hybrid, tokens
 from keys.binding import bind
 from keys.errors import DecryptionFailed, InvalidKeyMaterial
 from keys.hierarchy import ACCOUNT_KEY
-from vault import payloads
-from vault.accounts import Unlocked, account_event, public_key_of, row_account
+from vault import payloads, slots
+from vault.accounts import Unlocked, account_event, row_account
 from vault.config import VaultConfig
 from vault.errors import InvalidAccountDetails, NotFound, NotSignedIn
+from vault.keychain import Keychain
 from vault.models import Account, ApiToken, PendingSignIn, SignInSession, new_id
 
 SESSION_PREFIX = "tos"
@@ -186,9 +187,8 @@ def create_api_token(
         created_at=now,
         expires_at=expires_at,
     )
-    row.name_sealed = hybrid.seal_to(
-        public_key_of(config, account), payloads.encode(name), info=_token_name_info(row.id)
-    )
+    row.name_sealed, row.name_tag = slots.seal_own(
+        unlocked, payloads.encode(name), info=token_name_info(row.id))
     row.account_key_wrap = ACCOUNT_KEY.wrap(
         tokens.wrapping_key("api-token", secret),
         unlocked.private_key.raw,
@@ -202,13 +202,13 @@ def create_api_token(
     return token, row
 
 
-def _token_name_info(token_id: str) -> bytes:
+def token_name_info(token_id: str) -> bytes:
     return bind("token-name", token_id)
 
 
-def token_name(unlocked: Unlocked, row: ApiToken) -> str:
-    name: str = payloads.decode(
-        hybrid.open_from(unlocked.private_key, row.name_sealed, info=_token_name_info(row.id)))
+def token_name(keychain: Keychain, row: ApiToken) -> str:
+    name: str = payloads.decode(keychain.open_own_data(
+        row.name_sealed, row.name_tag, info=token_name_info(row.id), kind="token-name"))
     return name
 
 

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from keys import envelope
 from keys.binding import BindValue
 from keys.errors import DecryptionFailed
-from keys.hierarchy import CONTENT_KEY, PRIVATE_KEY, RECORD_KEY
+from keys.hierarchy import CONTENT_KEY, PRIVATE_KEY, RECORD_KEY, Sealed
+from vault import slots
 from vault.accounts import Unlocked
+from vault.config import VaultConfig
 from vault.errors import NotFound
 from vault.models import ContentKey, Person, PrivateKeySlot, RecordKeySlot
 from vault.sections import Tier
@@ -31,8 +33,9 @@ def item_scope(entry_id: str) -> str:
 class Keychain:
     """Keys opened for one account during one request; never stored anywhere."""
 
-    def __init__(self, session: Session, unlocked: Unlocked) -> None:
+    def __init__(self, session: Session, config: VaultConfig, unlocked: Unlocked) -> None:
         self.session = session
+        self.config = config
         self.unlocked = unlocked
         self._record: dict[tuple[str, int], bytes] = {}
         self._content: dict[tuple[str, str, str, int], bytes] = {}
@@ -49,14 +52,10 @@ class Keychain:
             slot = self.session.get(RecordKeySlot, (person.id, self.account_id, person.epoch))
             if slot is None:
                 raise NotFound
+            ids: dict[str, BindValue] = {"person": person.id, "member": self.account_id,
+                                         "epoch": person.epoch}
             try:
-                self._record[cache_key] = RECORD_KEY.open(
-                    self.unlocked.private_key,
-                    slot.sealed,
-                    person=person.id,
-                    member=self.account_id,
-                    epoch=person.epoch,
-                )
+                self._record[cache_key] = self.open_own(RECORD_KEY, slot.sealed, slot.tag, ids)
             except DecryptionFailed:
                 raise NotFound from None
         return self._record[cache_key]
@@ -66,10 +65,26 @@ class Keychain:
             slot = self.session.get(PrivateKeySlot, (person.id, self.account_id))
             if slot is None:
                 raise NotFound
-            self._private[person.id] = PRIVATE_KEY.open(
-                self.unlocked.private_key, slot.sealed, person=person.id, member=self.account_id
-            )
+            self._private[person.id] = self.open_own(
+                PRIVATE_KEY, slot.sealed, slot.tag, {"person": person.id, "member": self.account_id})
         return self._private[person.id]
+
+    def open_own(self, kind: Sealed, sealed: bytes, tag: bytes | None,
+                 ids: dict[str, BindValue]) -> bytes:
+        """A key this account sealed for itself, once its slot tag shows nobody planted it.
+
+        :raises SlotForged: never caught here, so a planted key is refused loudly.
+        """
+        key = slots.open_own(self.session, self.config, self.unlocked, sealed, tag,
+                             info=kind.binding(ids), kind=kind.label)
+        if len(key) != kind.key_length:
+            raise DecryptionFailed
+        return key
+
+    def open_own_data(self, sealed: bytes, tag: bytes | None, *, info: bytes, kind: str) -> bytes:
+        """Data this account sealed for itself (a name, a secret), once its tag is checked."""
+        return slots.open_own(self.session, self.config, self.unlocked, sealed, tag, info=info,
+                              kind=kind)
 
     def content_key(
         self, person: Person, scope: str, tier: Tier, epoch: int, *, create: bool = False

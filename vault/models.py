@@ -76,6 +76,11 @@ class Account(Base):
     audit_public_key_mac: Mapped[bytes] = mapped_column(Bytes)
     audit_public_key_mac_id: Mapped[str] = mapped_column(String(80))
     audit_private_sealed: Mapped[bytes] = mapped_column(Bytes)
+    audit_private_tag: Mapped[bytes | None] = mapped_column(Bytes(32))
+    # Set only by the migration that brought slot tags, for accounts that existed then: a
+    # keyring signature letting their untagged slots open until the next sign-in tags them.
+    untagged_slots_key_id: Mapped[str | None] = mapped_column(String(80))
+    untagged_slots_signature: Mapped[bytes | None] = mapped_column(Bytes(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -110,6 +115,7 @@ class ApiToken(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     # The name a person gave the token is theirs: sealed to their account key.
     name_sealed: Mapped[bytes] = mapped_column(Bytes)
+    name_tag: Mapped[bytes | None] = mapped_column(Bytes(32))
     scopes: Mapped[str] = mapped_column(String(40))
     person_ids: Mapped[str] = mapped_column(String(4000))
     account_key_wrap: Mapped[bytes] = mapped_column(Bytes)
@@ -160,6 +166,8 @@ class RecordKeySlot(Base):
     )
     epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
     sealed: Mapped[bytes] = mapped_column(Bytes)
+    # Slot tag (decision 0005): only the account that sealed the slot can make it.
+    tag: Mapped[bytes | None] = mapped_column(Bytes(32))
 
 
 class PrivateKeySlot(Base):
@@ -172,6 +180,8 @@ class PrivateKeySlot(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
     sealed: Mapped[bytes] = mapped_column(Bytes)
+    # Slot tag (decision 0005): only the account that sealed the slot can make it.
+    tag: Mapped[bytes | None] = mapped_column(Bytes(32))
 
 
 class ContentKey(Base):
@@ -296,6 +306,7 @@ class SecondFactor(Base):
                                             index=True)
     kind: Mapped[str] = mapped_column(String(20))
     secret_sealed: Mapped[bytes] = mapped_column(Bytes)
+    secret_tag: Mapped[bytes | None] = mapped_column(Bytes(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The newest time step accepted, so a code seen over someone's shoulder works once only.
@@ -333,6 +344,7 @@ class Passkey(Base):
     # The authenticator's signature counter: one that goes backwards means a cloned key.
     sign_count: Mapped[int] = mapped_column(Integer, default=0)
     name_sealed: Mapped[bytes] = mapped_column(Bytes)
+    name_tag: Mapped[bytes | None] = mapped_column(Bytes(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

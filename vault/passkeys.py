@@ -37,12 +37,12 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from keys import hybrid
 from keys.binding import bind
-from vault import payloads
-from vault.accounts import Unlocked, account_event, public_key_of, row_account
+from vault import payloads, slots
+from vault.accounts import Unlocked, account_event, row_account
 from vault.config import VaultConfig
 from vault.errors import InvalidEntry, NotFound, PasskeyFailed
+from vault.keychain import Keychain
 from vault.models import Passkey, PasskeyChallenge, new_id
 
 PASSKEY = "passkey"
@@ -149,17 +149,18 @@ def registration_options(session: Session, *, rp: RelyingParty, account_id: str,
     return options_to_json(options)
 
 
-def _name_info(account_id: str, passkey_id: str) -> bytes:
+def name_info(account_id: str, passkey_id: str) -> bytes:
     return bind("passkey-name", account_id, passkey_id)
 
 
-def add_passkey(session: Session, config: VaultConfig, *, rp: RelyingParty, account_id: str,
+def add_passkey(session: Session, config: VaultConfig, *, rp: RelyingParty, unlocked: Unlocked,
                 credential: object, name: object, now: datetime) -> Passkey:
     """Check the browser's answer to the registration challenge and keep the new passkey.
 
     :raises PasskeyFailed: for an answer that does not verify, or a passkey already added.
     :raises InvalidEntry: for a missing or too long name.
     """
+    account_id = unlocked.account_id
     label = check_name(name)
     try:
         parsed = parse_registration_credential_json(_credential_json(credential))
@@ -179,8 +180,8 @@ def add_passkey(session: Session, config: VaultConfig, *, rp: RelyingParty, acco
     passkey = Passkey(id=new_id(), account_id=account_id, credential_id=verified.credential_id,
                       public_key=verified.credential_public_key, sign_count=verified.sign_count,
                       created_at=now)
-    passkey.name_sealed = hybrid.seal_to(public_key_of(config, account), payloads.encode(label),
-                                         info=_name_info(account_id, passkey.id))
+    passkey.name_sealed, passkey.name_tag = slots.seal_own(
+        unlocked, payloads.encode(label), info=name_info(account_id, passkey.id))
     session.add(passkey)
     account_event(session, config, account, "passkey_added", now=now)
     session.flush()
@@ -232,12 +233,12 @@ def check_passkey(session: Session, *, rp: RelyingParty, account_id: str, creden
 # -- the account page -----------------------------------------------------------------------------
 
 
-def list_passkeys(session: Session, *, unlocked: Unlocked) -> list[dict[str, Any]]:
+def list_passkeys(keychain: Keychain) -> list[dict[str, Any]]:
     out = []
-    for passkey in _account_passkeys(session, unlocked.account_id):
-        name = payloads.decode(hybrid.open_from(
-            unlocked.private_key, passkey.name_sealed,
-            info=_name_info(passkey.account_id, passkey.id)))
+    for passkey in _account_passkeys(keychain.session, keychain.account_id):
+        name = payloads.decode(keychain.open_own_data(
+            passkey.name_sealed, passkey.name_tag,
+            info=name_info(passkey.account_id, passkey.id), kind="passkey-name"))
         out.append({"id": passkey.id, "name": name, "created_at": passkey.created_at,
                     "last_used_at": passkey.last_used_at})
     return out

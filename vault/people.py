@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from keys import envelope, hybrid
 from keys.hierarchy import AUDIT_KEY, PRIVATE_KEY, RECORD_KEY, record_metadata_binding
-from vault import audit, payloads
-from vault.accounts import public_key_of
+from vault import audit, payloads, slots
+from vault.accounts import Unlocked
 from vault.config import VaultConfig
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain
-from vault.models import Account, Member, Person, PrivateKeySlot, RecordKeySlot, new_id
+from vault.models import Member, Person, PrivateKeySlot, RecordKeySlot, new_id
 
 ROLE_SUBJECT = "subject"
 MAX_NAME = 200
@@ -43,15 +43,15 @@ def create_person(
     session: Session,
     config: VaultConfig,
     *,
-    subject: Account,
+    subject: Unlocked,
     preferred_name: object,
     now: datetime,
 ) -> Person:
-    """Create a record whose subject is ``subject``: new record, private and audit keys."""
+    """Create a record whose subject is the unlocked account: new record, private and audit
+    keys, the record and private keys sealed to the subject with their slot tags."""
     name = check_name(preferred_name)
-    person = Person(id=new_id(), subject_account_id=subject.id, epoch=1, created_at=now)
+    person = Person(id=new_id(), subject_account_id=subject.account_id, epoch=1, created_at=now)
     record_key = envelope.new_key()
-    subject_public = public_key_of(config, subject)
     audit_private = hybrid.PrivateKey.generate()
     audit_public = audit_private.public_key().raw
     person.audit_public_key = audit_public
@@ -64,29 +64,18 @@ def create_person(
     person.display_name_ct = _seal_display_name(record_key, person, name)
     session.add(person)
     session.flush()
-    session.add(Member(id=new_id(), person_id=person.id, account_id=subject.id,
+    member = subject.account_id
+    session.add(Member(id=new_id(), person_id=person.id, account_id=member,
                        role=ROLE_SUBJECT, created_at=now))
-    session.add(
-        RecordKeySlot(
-            person_id=person.id,
-            account_id=subject.id,
-            epoch=person.epoch,
-            sealed=RECORD_KEY.seal(
-                subject_public, record_key, person=person.id, member=subject.id, epoch=person.epoch
-            ),
-        )
-    )
-    session.add(
-        PrivateKeySlot(
-            person_id=person.id,
-            account_id=subject.id,
-            sealed=PRIVATE_KEY.seal(
-                subject_public, envelope.new_key(), person=person.id, member=subject.id
-            ),
-        )
-    )
+    sealed, tag = slots.seal_own_key(subject, RECORD_KEY, record_key, person=person.id,
+                                     member=member, epoch=person.epoch)
+    session.add(RecordKeySlot(person_id=person.id, account_id=member, epoch=person.epoch,
+                              sealed=sealed, tag=tag))
+    sealed, tag = slots.seal_own_key(subject, PRIVATE_KEY, envelope.new_key(), person=person.id,
+                                     member=member)
+    session.add(PrivateKeySlot(person_id=person.id, account_id=member, sealed=sealed, tag=tag))
     session.flush()
-    record_event(session, config, person, "record_created", actor_account_id=subject.id, now=now)
+    record_event(session, config, person, "record_created", actor_account_id=member, now=now)
     return person
 
 

@@ -15,12 +15,12 @@ import pyotp
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from keys import hybrid
 from keys.binding import bind
-from vault import payloads
-from vault.accounts import Unlocked, account_event, public_key_of, row_account
+from vault import payloads, slots
+from vault.accounts import Unlocked, account_event, row_account
 from vault.config import VaultConfig
 from vault.errors import NotFound, WrongCode
+from vault.keychain import Keychain
 from vault.models import SecondFactor, new_id
 
 TOTP = "totp"
@@ -30,13 +30,14 @@ STEP = timedelta(seconds=30)
 WINDOW = 1
 
 
-def _info(account_id: str, factor_id: str) -> bytes:
+def secret_info(account_id: str, factor_id: str) -> bytes:
     return bind("totp-secret", account_id, factor_id)
 
 
-def _secret(unlocked: Unlocked, factor: SecondFactor) -> str:
-    secret: str = payloads.decode(hybrid.open_from(
-        unlocked.private_key, factor.secret_sealed, info=_info(factor.account_id, factor.id)))
+def _secret(keychain: Keychain, factor: SecondFactor) -> str:
+    secret: str = payloads.decode(keychain.open_own_data(
+        factor.secret_sealed, factor.secret_tag, info=secret_info(factor.account_id, factor.id),
+        kind="totp-secret"))
     return secret
 
 
@@ -51,17 +52,17 @@ def has_totp(session: Session, *, account_id: str) -> bool:
 
 
 def start_totp(
-    session: Session, config: VaultConfig, *, account_id: str, login: str, now: datetime
+    session: Session, *, unlocked: Unlocked, login: str, now: datetime
 ) -> dict[str, Any]:
     """A new secret to put in an authenticator app; it works once a code confirms it."""
-    account = row_account(session, account_id)
+    account_id = unlocked.account_id
     session.execute(delete(SecondFactor).where(
         SecondFactor.account_id == account_id, SecondFactor.confirmed_at.is_(None)))
     secret = pyotp.random_base32()
     factor = SecondFactor(id=new_id(), account_id=account_id, kind=TOTP, created_at=now,
                           last_used_step=0)
-    factor.secret_sealed = hybrid.seal_to(public_key_of(config, account),
-                                          payloads.encode(secret), info=_info(account_id, factor.id))
+    factor.secret_sealed, factor.secret_tag = slots.seal_own(
+        unlocked, payloads.encode(secret), info=secret_info(account_id, factor.id))
     session.add(factor)
     session.flush()
     return {"secret": secret,
@@ -80,23 +81,24 @@ def _matching_step(secret: str, code: object, now: datetime) -> int | None:
     return None
 
 
-def _accept(factor: SecondFactor, unlocked: Unlocked, code: object, now: datetime) -> None:
-    step = _matching_step(_secret(unlocked, factor), code, now)
+def _accept(factor: SecondFactor, keychain: Keychain, code: object, now: datetime) -> None:
+    step = _matching_step(_secret(keychain, factor), code, now)
     if step is None or step <= factor.last_used_step:
         raise WrongCode
     factor.last_used_step = step
 
 
 def confirm_totp(
-    session: Session, config: VaultConfig, *, unlocked: Unlocked, code: object, now: datetime
+    session: Session, config: VaultConfig, *, keychain: Keychain, code: object, now: datetime
 ) -> None:
     """Switch the new secret on once a code from the app matches. :raises WrongCode:"""
+    unlocked = keychain.unlocked
     pending = session.scalar(select(SecondFactor).where(
         SecondFactor.account_id == unlocked.account_id, SecondFactor.confirmed_at.is_(None))
         .order_by(SecondFactor.created_at.desc()))
     if pending is None:
         raise NotFound("Start setting up one-time codes first.")
-    _accept(pending, unlocked, code, now)
+    _accept(pending, keychain, code, now)
     session.execute(delete(SecondFactor).where(
         SecondFactor.account_id == unlocked.account_id, SecondFactor.id != pending.id))
     pending.confirmed_at = now
@@ -104,12 +106,12 @@ def confirm_totp(
                   "second_factor_added", now=now)
 
 
-def check_totp(session: Session, *, unlocked: Unlocked, code: object, now: datetime) -> None:
+def check_totp(session: Session, *, keychain: Keychain, code: object, now: datetime) -> None:
     """:raises WrongCode: for a wrong, old or reused code."""
-    factor = _confirmed(session, unlocked.account_id)
+    factor = _confirmed(session, keychain.account_id)
     if factor is None:
         raise WrongCode
-    _accept(factor, unlocked, code, now)
+    _accept(factor, keychain, code, now)
 
 
 def remove_totp(session: Session, config: VaultConfig, *, account_id: str, now: datetime) -> None:

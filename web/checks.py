@@ -7,6 +7,7 @@ from collections.abc import Callable
 import redis
 
 from consent.history import verify_history
+from consent.integrity import refused_slots
 from keys.keyring import Keyring, file_mode_is_private
 from vault.db import Database
 from vault.migrate import current_revision, head_revision
@@ -115,8 +116,24 @@ def _audit(settings: Settings) -> str | None:
     return verified.broken[0] if verified.broken else None
 
 
+def _slots(settings: Settings) -> str | None:
+    db = Database(settings.database_url)
+    try:
+        with db.sessions() as session:
+            refused = refused_slots(session, Keyring.load(settings.keyring_path))
+    except Exception:
+        return "The key slots could not be read."
+    finally:
+        db.dispose()
+    if refused:
+        return (f"{refused} key slot(s) have no slot tag and their account no marker from the "
+                "keyring: they were planted or damaged, and Tell Once refuses to use them. "
+                "Restore them from a backup.")
+    return None
+
+
 CHECKS: tuple[Check, ...] = (_keyring, _base_url, _cryptography, _database, _sqlite, _redis,
-                             _audit)
+                             _audit, _slots)
 
 
 def run_checks(settings: Settings) -> list[str]:

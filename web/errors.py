@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -24,7 +24,7 @@ from consent.errors import (
     PasskeyNotAdded,
     PassphraseNeeded,
 )
-from keys.errors import DecryptionFailed, KeysError
+from keys.errors import DecryptionFailed, KeysError, SlotForged
 from vault.errors import (
     AccountLocked,
     AttachmentRejected,
@@ -71,6 +71,7 @@ STATUS: dict[type[Exception], int] = {
     AccountLocked: 423,
     TooManyAttempts: 429,
     DecryptionFailed: 500,
+    SlotForged: 500,
 }
 
 PAGE_MESSAGES = {
@@ -110,6 +111,10 @@ def domain_error(exc: DomainError) -> Any:
     if isinstance(exc, NotSignedIn):
         return redirect(url_for("pages.sign_in"), 303)
     status = status_of(exc)
+    if isinstance(exc, SlotForged):
+        # The one 500 whose words matter to the person: a key was planted, and none was used.
+        current_app.logger.error("a %s slot failed its tag on %s", exc.kind, request.path)
+        return page(status, exc.message)
     if status in (404, 500):
         return page(status)
     # Any other refusal that no view turned into its form again: the heading for its status,

@@ -265,6 +265,21 @@ def test_a_tampered_audit_history_fails_verify_and_check(instance: Instance) -> 
     assert fails == [f"FAIL: The audit history {chain} was changed at event {seq}."]
 
 
+def test_check_counts_slots_that_lost_their_tag(instance: Instance) -> None:
+    """A slot with no tag, on an account the keyring never marked, is refused (decision 0005)."""
+    _init(instance, "test")
+    _demo(instance)
+    assert instance.check("test", base_url=HTTPS) == (0, [])
+    with closing(sqlite3.connect(instance.database)) as conn, conn:
+        conn.execute("UPDATE private_key_slots SET tag = NULL")
+        cleared = conn.execute("SELECT count(*) FROM private_key_slots").fetchone()[0]
+    code, fails = instance.check("test", base_url=HTTPS)
+    assert code == 1
+    assert fails == [f"FAIL: {cleared} key slot(s) have no slot tag and their account no marker "
+                     "from the keyring: they were planted or damaged, and Tell Once refuses to "
+                     "use them. Restore them from a backup."]
+
+
 def test_audit_verify_against_a_head_the_person_kept(
     instance: Instance, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

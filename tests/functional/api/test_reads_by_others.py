@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from keys.hierarchy import RECORD_KEY
 from tests.factories import PASSPHRASE, Person, add_entry, make_person
-from vault import accounts
+from vault import accounts, slots
 from vault.audit import person_chain
 from vault.keychain import Keychain
 from vault.models import AuditEvent, Member, RecordKeySlot, new_id
@@ -44,16 +44,17 @@ def _make_member(runtime: Any, *, person_id: str, subject_login: str, member_acc
         subject = accounts.find_account(session, subject_login)
         unlocked = accounts.unlock_with_passphrase(runtime.config, subject, PASSPHRASE)
         person = session.get(PersonRow, person_id)
-        record_key = Keychain(session, unlocked).record_key(person)
-        member = session.get(accounts.Account, member_account)
-        public = accounts.public_key_of(runtime.config, member)
+        record_key = Keychain(session, runtime.config, unlocked).record_key(person)
+        # No code adds a member yet (issue 13 will, with the sealer's signature): until then
+        # the member seals their own slot, so it carries their own tag (decision 0005).
+        member = accounts.unlock_with_passphrase(
+            runtime.config, session.get(accounts.Account, member_account), PASSPHRASE)
         session.add(Member(id=new_id(), person_id=person_id, account_id=member_account,
                            role="manager", created_at=datetime.now(UTC)))
+        sealed, tag = slots.seal_own_key(member, RECORD_KEY, record_key, person=person_id,
+                                         member=member_account, epoch=person.epoch)
         session.add(RecordKeySlot(person_id=person_id, account_id=member_account,
-                                  epoch=person.epoch,
-                                  sealed=RECORD_KEY.seal(public, record_key, person=person_id,
-                                                         member=member_account,
-                                                         epoch=person.epoch)))
+                                  epoch=person.epoch, sealed=sealed, tag=tag))
 
 
 def sam_signed_in_as_member(runtime: Any, member_client: FlaskClient, amy: Person) -> Person:

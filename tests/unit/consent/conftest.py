@@ -66,4 +66,4 @@ def token_actor(session: Session, config: VaultConfig, someone: Someone, *,
                                     scopes=list(scopes), person_ids=people,
                                     expires_at=NOW + timedelta(days=30), now=NOW,
                                     passphrase=PASSPHRASE, address="192.0.2.1")
-    return tokens.authenticate_token(session, token=secret, now=NOW)
+    return tokens.authenticate_token(session, config, token=secret, now=NOW)

@@ -143,6 +143,6 @@ def test_confirm_if_needed_a_token_needs_the_permission_the_command_line_none(
     with pytest.raises(NotAllowed):
         confirm_if_needed(session, config, sharer, permission=MANAGE, passphrase=None,
                           address="192.0.2.1", now=NOW)
-    at_command_line = actor_for_account(session, amy.session_actor.unlocked)
+    at_command_line = actor_for_account(session, config, amy.session_actor.unlocked)
     confirm_if_needed(session, config, at_command_line, permission=MANAGE, passphrase=None,
                       address="", now=NOW)

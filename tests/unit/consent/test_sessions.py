@@ -86,7 +86,7 @@ def test_a_token_presented_after_its_end_loses_its_wrap(
                                        expires_at=NOW + timedelta(days=1), now=NOW)
     session.commit()  # Making the token was a request of its own.
     with pytest.raises(NotSignedIn):
-        tokens.authenticate_token(session, token=secret, now=NOW + timedelta(days=2))
+        tokens.authenticate_token(session, config, token=secret, now=NOW + timedelta(days=2))
     session.rollback()
     assert session.get(ApiToken, made["id"]).account_key_wrap == b""  # type: ignore[union-attr]
 

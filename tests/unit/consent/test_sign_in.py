@@ -47,7 +47,7 @@ def test_recover_account_signs_out_everywhere_then_opens_the_new_session(
     assert not _still_signed_in(session, config, amy.session_token)
     assert _still_signed_in(session, config, signed.session_token)
     with pytest.raises(NotSignedIn):
-        tokens.authenticate_token(session, token=token, now=NOW)
+        tokens.authenticate_token(session, config, token=token, now=NOW)
     with pytest.raises(SignInFailed):
         sign_in.recover_account(session, config, login="amy", code=code,
                                 new_passphrase=NEW_PASSPHRASE, address=ADDRESS, now=NOW)
@@ -77,7 +77,7 @@ def test_change_passphrase_stops_the_tokens_when_asked(
                                new_passphrase=NEW_PASSPHRASE, address=ADDRESS, now=NOW,
                                stop_tokens=stop_tokens)
     try:
-        tokens.authenticate_token(session, token=token, now=NOW)
+        tokens.authenticate_token(session, config, token=token, now=NOW)
         works = True
     except NotSignedIn:
         works = False

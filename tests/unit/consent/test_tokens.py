@@ -49,7 +49,7 @@ def test_revoke_token_someone_elses_is_not_found_and_a_revoked_one_stops(
                                        expires_at=NOW + timedelta(days=1), now=NOW)
     with pytest.raises(NotFound):
         tokens.revoke_token(session, config, bob.session_actor, token_id=made["id"], now=NOW)
-    tokens.authenticate_token(session, token=secret, now=NOW)
+    tokens.authenticate_token(session, config, token=secret, now=NOW)
     tokens.revoke_token(session, config, amy.session_actor, token_id=made["id"], now=NOW)
     with pytest.raises(NotSignedIn):
-        tokens.authenticate_token(session, token=secret, now=NOW)
+        tokens.authenticate_token(session, config, token=secret, now=NOW)

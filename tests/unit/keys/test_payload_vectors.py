@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from keys import envelope, hybrid
+from keys import envelope, hybrid, slots
 from keys.binding import bind
-from keys.errors import DecryptionFailed
+from keys.errors import DecryptionFailed, SlotForged
 from keys.hierarchy import (
     ATTACHMENT_KEY,
     CONTENT_KEY,
@@ -38,8 +38,19 @@ from keys.hierarchy import (
 from keys.keyring import Keyring
 from keys.share import b64url
 from vault import accounts, attachments, audit, credentials, entries, payloads, people
+from vault.config import VaultConfig
 from vault.keychain import Keychain
-from vault.models import ApiToken, Attachment, AuditEvent, ContentKey, Entry, EntryPart, EntryVersion, Person
+from vault.models import (
+    Account,
+    ApiToken,
+    Attachment,
+    AuditEvent,
+    ContentKey,
+    Entry,
+    EntryPart,
+    EntryVersion,
+    Person,
+)
 from vault.sections import validate_entry
 
 HERE = Path(__file__).parent
@@ -126,7 +137,7 @@ class VectorKeychain(Keychain):
         }
         # Only the content keys are looked up; asking for any other row fails the test.
         session = SimpleNamespace(get=lambda model, key: rows[key] if model is ContentKey else None)
-        super().__init__(session, SimpleNamespace(account_id=None))  # type: ignore[arg-type]
+        super().__init__(session, None, SimpleNamespace(account_id=None))  # type: ignore[arg-type]
         self._vector_record_key, self._vector_private_key = h(v["record_key"]), private_key
 
     def record_key(self, person: Person) -> bytes:
@@ -156,8 +167,21 @@ def test_token_name_v1() -> None:
     v = PAYLOAD["token_name"]
     private, blob = hybrid.PrivateKey.from_bytes(h(v["account_private_key"])), h(v["blob"])
     assert bind("token-name", v["token_id"]) == h(v["info"])
-    unlocked = accounts.Unlocked(account_id="5d1e9f0a-2b3c-4d5e-8f70-8192a3b4c5d6", private_key=private)
-    assert credentials.token_name(unlocked, ApiToken(id=v["token_id"], name_sealed=blob)) == v["name"]
+    account_id = "5d1e9f0a-2b3c-4d5e-8f70-8192a3b4c5d6"
+    unlocked = accounts.Unlocked(account_id=account_id, private_key=private)
+    # A v1 name has no slot tag (decision 0005): it opens while its account carries the marker
+    # the keyring signed, and is refused once the marker is gone.
+    ring = Keyring.generate()
+    account = Account(id=account_id)
+    account.untagged_slots_key_id, account.untagged_slots_signature = ring.sign(
+        slots.untagged_marker_message(account_id))
+    session = SimpleNamespace(get=lambda model, key: account if model is Account else None)
+    keychain = Keychain(session, VaultConfig(keyring=ring), unlocked)  # type: ignore[arg-type]
+    row = ApiToken(id=v["token_id"], name_sealed=blob)
+    assert credentials.token_name(keychain, row) == v["name"]
+    account.untagged_slots_signature = None
+    with pytest.raises(SlotForged):
+        credentials.token_name(keychain, row)
     assert ref.decode_payload(ref.open_sealed(private.raw, blob, h(v["info"]))) == v["name"]
 
     def open_(b: bytes, token_id: str) -> bytes:

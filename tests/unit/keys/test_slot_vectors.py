@@ -44,9 +44,9 @@ def test_every_self_sealed_kind_has_a_vector_bound_as_the_vault_binds_it() -> No
         "record-key": RECORD_KEY.binding({"person": PERSON, "member": ACCOUNT, "epoch": 1}),
         "private-key": PRIVATE_KEY.binding({"person": PERSON, "member": ACCOUNT}),
         "account-audit-key": ACCOUNT_AUDIT_KEY.binding({"account": ACCOUNT}),
-        "totp-secret": second_factor._info(ACCOUNT, "f-1a2b"),
-        "passkey-name": passkeys._name_info(ACCOUNT, "pk-3c4d"),
-        "token-name": credentials._token_name_info("tok-5e6f"),
+        "totp-secret": second_factor.secret_info(ACCOUNT, "f-1a2b"),
+        "passkey-name": passkeys.name_info(ACCOUNT, "pk-3c4d"),
+        "token-name": credentials.token_name_info("tok-5e6f"),
     }
     assert {kind: slot["info"] for kind, slot in SLOTS.items()} == {
         kind: info.hex() for kind, info in made_by_the_vault.items()}

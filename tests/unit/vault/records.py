@@ -37,12 +37,12 @@ class Vault:
     config: VaultConfig
 
     def new_record(self, login: str, name: str) -> tuple[Keychain, Person]:
-        account, unlocked, _code = accounts.create_account(
+        _account, unlocked, _code = accounts.create_account(
             self.session, self.config, login=login, email=None,
             passphrase_text="correct orbit lantern quietly", now=T0)
-        person = create_person(self.session, self.config, subject=account, preferred_name=name,
+        person = create_person(self.session, self.config, subject=unlocked, preferred_name=name,
                                now=T0)
-        return Keychain(self.session, unlocked), person
+        return Keychain(self.session, self.config, unlocked), person
 
     def count(self, model: Any, person: Person) -> int:
         return int(self.session.scalar(

@@ -26,7 +26,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from consent.policy import actor_for_account
-from keys.errors import DecryptionFailed
+from keys.errors import DecryptionFailed, SlotForged
 from tests.factories import PASSPHRASE, Person, add_entry, make_person
 from vault import accounts
 from vault.entries import read_entry, read_version
@@ -43,7 +43,7 @@ def _read(runtime: Any, person: Person, entry_id: str, version: int | None = Non
     with runtime.db.transaction() as session:
         account = accounts.find_account(session, person.login)
         unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
-        actor = actor_for_account(session, unlocked)
+        actor = actor_for_account(session, runtime.config, unlocked)
         record = require_person(session, person.person_id)
         if version is None:
             return read_entry(session, actor.keychain, record, entry_id).data
@@ -121,12 +121,14 @@ def test_a_record_key_slot_moved_to_another_owner_fails(client: FlaskClient, run
     entry = add_entry(client, bob, "communication", {"text": "Bob's words"})
     with runtime.db.transaction() as session:
         slot = session.get(RecordKeySlot, (amy.person_id, amy.account_id, 1))
-        sealed = slot.sealed
-    # Amy's sealed record key, copied into Bob's slot: Bob's key cannot open it.
-    _sql(runtime, update(RecordKeySlot).where(RecordKeySlot.person_id == bob.person_id)
-         .values(sealed=sealed))
-    with pytest.raises(UNREADABLE):
-        _read(runtime, bob, entry["id"])
+        sealed, tag = slot.sealed, slot.tag
+    # Amy's sealed record key copied into Bob's slot, with Bob's tag and then with Amy's: the
+    # tag binds the slot's ids and bytes, so both are refused as planted (decision 0005).
+    for moved in ({"sealed": sealed}, {"sealed": sealed, "tag": tag}):
+        _sql(runtime, update(RecordKeySlot).where(RecordKeySlot.person_id == bob.person_id)
+             .values(**moved))
+        with pytest.raises(SlotForged):
+            _read(runtime, bob, entry["id"])
 
 
 def test_a_content_key_moved_to_another_person_fails(client: FlaskClient, runtime: Any,
@@ -199,7 +201,8 @@ def _second_record(runtime: Any, person: Person, name: str) -> str:
     """Another record whose subject is the same account (DESIGN.md: a parent and a child)."""
     with runtime.db.transaction() as session:
         account = accounts.find_account(session, person.login)
-        return create_person(session, runtime.config, subject=account, preferred_name=name,
+        unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
+        return create_person(session, runtime.config, subject=unlocked, preferred_name=name,
                              now=runtime.now()).id
 
 
@@ -209,7 +212,7 @@ def _read_in_one_request(runtime: Any, person: Person,
     with runtime.db.transaction() as session:
         account = accounts.find_account(session, person.login)
         unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
-        actor = actor_for_account(session, unlocked)
+        actor = actor_for_account(session, runtime.config, unlocked)
         return [read_entry(session, actor.keychain, require_person(session, record), entry).data
                 for record, entry in wanted]
 

@@ -49,10 +49,10 @@ def session(database: Database) -> Iterator[Session]:
 
 def make_owner(session: Session, keyring: Keyring, now: datetime, login: str) -> Owner:
     config = VaultConfig(keyring=keyring, kdf_params=TEST_PARAMS)
-    account, unlocked, _code = accounts.create_account(
+    _account, unlocked, _code = accounts.create_account(
         session, config, login=login, email=None, passphrase_text=PASSPHRASE, now=now)
-    person = people.create_person(session, config, subject=account, preferred_name="Amy", now=now)
-    return Owner(person, Keychain(session, unlocked))
+    person = people.create_person(session, config, subject=unlocked, preferred_name="Amy", now=now)
+    return Owner(person, Keychain(session, config, unlocked))
 
 
 @pytest.fixture

@@ -1,0 +1,14 @@
+"""What `tellonce check` asks of stored keys: slots that will be refused (decision 0005)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from keys.keyring import Keyring
+from vault import slot_upgrade
+from vault.config import VaultConfig
+
+
+def refused_slots(session: Session, keyring: Keyring) -> int:
+    """Key slots with no tag on accounts without the keyring's marker: planted or damaged."""
+    return slot_upgrade.untagged_slots(session, VaultConfig(keyring=keyring))[1]
