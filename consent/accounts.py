@@ -18,7 +18,7 @@ from consent.history import read_account_events
 from consent.notices import NOTICE_KINDS, Mailer
 from consent.policy import Actor, actor_for_account
 from consent.sign_in import SignedIn, confirm_passphrase, open_session, revoke_every_token
-from vault import accounts, credentials, passkeys, people, second_factor
+from vault import accounts, contacts, credentials, passkeys, people, second_factor
 from vault.config import VaultConfig
 from vault.db import keep_even_if_refused
 from vault.errors import NotFound, PasskeyFailed, WrongCode
@@ -70,10 +70,10 @@ def sign_up(
     return SignedUp(account.id, person.id, code, signed)
 
 
-def account_exists(session: Session, *, login: str) -> bool:
+def account_exists(session: Session, config: VaultConfig, *, login: str) -> bool:
     """Whether a login (or email address) is taken: for the operator's commands only, since
     the pages and the API never say whether someone has an account."""
-    return accounts.find_account(session, login) is not None
+    return accounts.find_account(session, config, login) is not None
 
 
 def unlock_at_command_line(session: Session, config: VaultConfig, *, login: str,
@@ -84,7 +84,7 @@ def unlock_at_command_line(session: Session, config: VaultConfig, *, login: str,
 
     :raises SignInFailed: for an unknown login or a wrong passphrase.
     """
-    account = accounts.find_account(session, login)
+    account = accounts.find_account(session, config, login)
     return actor_for_account(session, config,
                              accounts.unlock_with_passphrase(config, account, passphrase))
 
@@ -138,7 +138,7 @@ def start_totp(session: Session, config: VaultConfig, actor: Actor, *, passphras
                        address=address, now=now)
     account = accounts.row_account(session, actor.account_id)
     out: dict[str, str] = second_factor.start_totp(session, unlocked=actor.unlocked,
-                                                   login=account.login, now=now)
+                                                   login=contacts.login_of(config, account), now=now)
     return out
 
 
@@ -182,7 +182,7 @@ def start_passkey(session: Session, config: VaultConfig, actor: Actor, *, passph
                        address=address, now=now)
     account = accounts.row_account(session, actor.account_id)
     return passkeys.registration_options(session, rp=rp, account_id=account.id,
-                                         login=account.login, now=now)
+                                         login=contacts.login_of(config, account), now=now)
 
 
 def add_passkey(session: Session, config: VaultConfig, actor: Actor, *, rp: RelyingParty,

@@ -25,7 +25,7 @@ from consent.share_content import SharedItem, select_items
 from consent.templates import TEMPLATES, Inclusion, ShareScope
 from keys import share
 from keys.errors import CopyTooLarge
-from vault import accounts, audit, links, people
+from vault import accounts, audit, contacts, links, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
 from vault.db import after_commit, keep_even_if_refused
@@ -461,7 +461,7 @@ def _tell_subject(session: Session, config: VaultConfig, person: Person, kind: s
     if account is None:
         return
     accounts.account_event(session, config, account, kind, now=now, details={"link": link_id})
-    email = account.email
+    email = contacts.email_of(config, account)
     if email:
         after_commit(session, lambda: notices.send(mailer, email, notices.link_email(kind, now)))
 

@@ -25,7 +25,16 @@ from sqlalchemy.orm import Session
 from consent import notices
 from consent.notices import Mailer
 from keys.binding import bind
-from vault import accounts, credentials, devices, passkeys, second_factor, slot_upgrade, throttle
+from vault import (
+    accounts,
+    contacts,
+    credentials,
+    devices,
+    passkeys,
+    second_factor,
+    slot_upgrade,
+    throttle,
+)
 from vault.accounts import Unlocked
 from vault.config import VaultConfig
 from vault.db import after_commit, keep_even_if_refused
@@ -79,7 +88,9 @@ def _address_key(config: VaultConfig, address: str) -> bytes:
 def _login_key(config: VaultConfig, account: Account | None, typed: str) -> bytes:
     """One counter per account, whether it is reached by login or by email address; for a
     login that has no account, a counter of its own, so both look alike from outside."""
-    return config.keyring.login_digest(account.login if account is not None else typed)
+    if account is None:
+        return config.keyring.login_digest(typed)
+    return config.keyring.account_login_digest(account.id)
 
 
 def _count_attempt(session: Session, config: VaultConfig, *, login: object, address: str,
@@ -89,7 +100,13 @@ def _count_attempt(session: Session, config: VaultConfig, *, login: object, addr
     :raises TooManyAttempts, AccountLocked: with nothing counted.
     """
     login_text = login if isinstance(login, str) else ""
-    account = accounts.find_account(session, login_text)
+    return _count_for(session, config, accounts.find_account(session, config, login_text),
+                      login_text, address=address, now=now)
+
+
+def _count_for(session: Session, config: VaultConfig, account: Account | None, login_text: str,
+               *, address: str, now: datetime) -> Account | None:
+    """Count an attempt at ``account`` (or at a typed login that has none) and its address."""
     # The address is counted first so a flood against many logins is slowed too.
     throttle.reserve_attempt(session, key=_address_key(config, address), budget=throttle.ADDRESS,
                              now=now)
@@ -118,7 +135,7 @@ def _record_failure(session: Session, config: VaultConfig, account: Account | No
     fresh = None if account is None else session.get(Account, account.id)
     if fresh is not None:
         accounts.account_event(session, config, fresh, kind, now=now)
-        failures = throttle.failures_for(session, key=config.keyring.login_digest(fresh.login))
+        failures = throttle.failures_for(session, key=_login_key(config, fresh, ""))
         if may_lock and failures >= throttle.MAX_CONSECUTIVE_FAILURES:
             fresh.locked_at = now
             accounts.account_event(session, config, fresh, "account_locked", now=now)
@@ -183,14 +200,14 @@ def open_session(session: Session, config: VaultConfig, account: Account, unlock
     """Open a session for an unlocked account; tell the person of a new device by email."""
     # Slots sealed before slot tags are checked and tagged now, while the key is in hand.
     slot_upgrade.tag_untagged_slots(session, config, unlocked)
-    throttle.reset(session, key=config.keyring.login_digest(account.login))
+    throttle.reset(session, key=_login_key(config, account, ""))
     token, row = credentials.create_session(session, config, unlocked=unlocked, now=now)
     accounts.account_event(session, config, account, "signed_in", now=now)
     device = devices.recognise_device(session, account_id=account.id, device_token=device_token,
                                       now=now)
     if device.new_device:
         accounts.account_event(session, config, account, "new_device_sign_in", now=now)
-        email = account.email or ""
+        email = contacts.email_of(config, account) or ""
         after_commit(session, lambda: notices.send(mailer, email, notices.new_device_email(now)))
     return SignedIn(unlocked, token, row, device.set_cookie)
 
@@ -286,7 +303,7 @@ def recover_account(
     check_passphrase(new_passphrase)  # Refuse a weak passphrase before spending the code.
     throttle.reserve_attempt(session, key=_address_key(config, address),
                              budget=throttle.ADDRESS, now=now)
-    account = accounts.find_account(session, login if isinstance(login, str) else "")
+    account = accounts.find_account(session, config, login if isinstance(login, str) else "")
     keep_even_if_refused(session)
     try:
         unlocked = accounts.unlock_with_recovery_code(account, code)
@@ -309,7 +326,7 @@ def recover_account(
     credentials.end_sessions(session, account_id=fresh.id)
     revoke_every_token(session, config, fresh, now=now)
     slot_upgrade.tag_untagged_slots(session, config, unlocked)
-    throttle.reset(session, key=config.keyring.login_digest(fresh.login))
+    throttle.reset(session, key=_login_key(config, fresh, ""))
     throttle.refund(session, key=_address_key(config, address))
     token, row = credentials.create_session(session, config, unlocked=unlocked, now=now)
     return SignedIn(unlocked, token, row), new_code
@@ -343,13 +360,13 @@ def confirm_passphrase(
     current = session.get(Account, account_id)
     if current is None:
         raise StepUpFailed
-    account = _count_attempt(session, config, login=current.login, address=address, now=now)
+    account = _count_for(session, config, current, "", address=address, now=now)
     try:
         unlocked = accounts.unlock_with_passphrase(config, account, passphrase)
     except SignInFailed:
         _record_failure(session, config, account, "reauthentication_failed", now)
         raise StepUpFailed from None
     # The login's count starts again too, kept with the address's try.
-    throttle.reset(session, key=config.keyring.login_digest(_still_there(session, account).login))
+    throttle.reset(session, key=_login_key(config, _still_there(session, account), ""))
     _give_back_the_address_try(session, config, address)
     return unlocked

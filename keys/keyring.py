@@ -8,6 +8,9 @@ Purposes:
 - ``login``: HMAC of a login, for the sign-in counters that must not list logins.
 - ``address``: HMAC of a client's address, for the sign-in and link-polling counters. Apart
   from the others (decision 0004) so that each can be rotated, or destroyed, on its own.
+- ``contact``: keys the lookup of logins and notice addresses and seals them (decision 0006),
+  through two HKDF sub-keys, because the server finds accounts and sends notices with no one
+  signed in.
 - ``pepper``: mixed into every passphrase key, so the database alone cannot be attacked.
 - ``public-key-mac``: MAC on each stored public key, so a key swapped in the database is
   refused rather than sealed to.
@@ -41,10 +44,11 @@ from keys import hybrid
 from keys.binding import bind
 from keys.errors import DecryptionFailed, KeyringError
 
-PURPOSES = ("cookie", "passcode", "pepper", "public-key-mac", "signing", "login", "address")
+PURPOSES = ("cookie", "passcode", "pepper", "public-key-mac", "signing", "login", "address",
+            "contact")
 # Purposes added after the first keyrings were written (decision 0004): a file without them
 # still loads, and `tellonce init` adds them; the server refuses to start until it has.
-ADDED_PURPOSES = ("login", "address")
+ADDED_PURPOSES = ("login", "address", "contact")
 FORMAT_VERSION = 1
 
 
@@ -105,6 +109,10 @@ class Keyring:
         """Keyed digest of a login, for throttling counters that must not list logins."""
         return self.hmac_digest("login", bind("login", login.strip().casefold()))
 
+    def account_login_digest(self, account_id: str) -> bytes:
+        """The sign-in counter of a known account, reached by login or address (decision 0006)."""
+        return self.hmac_digest("login", bind("login-account", account_id))
+
     def address_digest(self, message: bytes) -> bytes:
         """Keyed digest of a client's address (with what it is counted for), never the address."""
         return self.hmac_digest("address", message)
@@ -154,6 +162,20 @@ class Keyring:
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                    info=bind("audit-chain-key")).derive(secret)
         return kid, key
+
+    def contact_keys(self, key_id: str | None = None) -> tuple[str, bytes, bytes]:
+        """``(key_id, digest_key, seal_key)`` of a contact key: the current one, or the named.
+
+        :raises KeyringError: for a key id the keyring does not hold.
+        """
+        kid, secret = self.secret("contact", key_id)
+        return kid, _sub_key(secret, "contact-digest"), _sub_key(secret, "contact-seal")
+
+    def key_ids(self, purpose: str) -> list[str]:
+        """Every key id of ``purpose``, the current one first."""
+        current = self.current.get(purpose)
+        others = sorted(k for k in self.keys.get(purpose, {}) if k != current)
+        return ([current] if current else []) + others
 
     def signing_public_key(self) -> bytes:
         _, secret = self.secret("signing")
@@ -220,6 +242,10 @@ class Keyring:
     @classmethod
     def load(cls, path: Path) -> Keyring:
         return cls.from_json(path.read_text())
+
+
+def _sub_key(secret: bytes, label: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=bind(label)).derive(secret)
 
 
 def file_mode_is_private(path: Path) -> bool:

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from keys import hybrid, passphrase, tokens
 from keys.errors import DecryptionFailed, InvalidKeyMaterial
 from keys.hierarchy import ACCOUNT_AUDIT_KEY, ACCOUNT_KEY
 from keys.passphrase import KdfParams
-from vault import audit, slots
+from vault import audit, contacts, slots
 from vault.config import VaultConfig
 from vault.errors import InvalidAccountDetails, LoginTaken, NotFound, SignInFailed
 from vault.models import Account, Person, new_id
@@ -166,16 +166,18 @@ def create_account(
     login_value = _check_new_login(login)
     email_value = _check_email(email)
     secret = check_passphrase(passphrase_text, user_inputs=(login_value, email_value or ""))
-    clash = Account.login == login_value
+    clash = [Account.login_digest.in_(contacts.digests(config, contacts.LOGIN, login_value))]
     if email_value is not None:
-        clash = clash | (Account.email == email_value)
-    taken = session.scalar(select(func.count()).select_from(Account).where(clash))
+        clash.append(Account.email_digest.in_(
+            contacts.digests(config, contacts.EMAIL, email_value)))
+    taken = session.scalar(select(func.count()).select_from(Account).where(or_(*clash)))
     if taken:
         raise LoginTaken
 
     private_key = hybrid.PrivateKey.generate()
     audit_private = hybrid.PrivateKey.generate()
-    account = Account(id=new_id(), login=login_value, email=email_value, created_at=now)
+    account = Account(id=new_id(), created_at=now)
+    contacts.set_contact(config, account, login=login_value, email=email_value)
     public_raw = private_key.public_key().raw
     account.public_key = public_raw
     account.public_key_mac_id, account.public_key_mac = config.keyring.mac_public_key(
@@ -197,10 +199,10 @@ def create_account(
     return account, Unlocked(account.id, private_key), code
 
 
-def find_account(session: Session, login: object) -> Account | None:
-    """Find by login or by email address."""
+def find_account(session: Session, config: VaultConfig, login: object) -> Account | None:
+    """Find by login or by email address, each by its keyring digest (decision 0006)."""
     value = normalise_login(login)
-    return session.scalar(select(Account).where((Account.login == value) | (Account.email == value)))
+    return session.scalar(select(Account).where(contacts.matches(config, value)))
 
 
 def unlock_with_passphrase(
@@ -287,7 +289,7 @@ def finish_recovery(
     :raises WeakPassphrase: and changes nothing.
     :raises SignInFailed: when another request used the same code first.
     """
-    secret = check_passphrase(new_passphrase, user_inputs=(account.login,))
+    secret = check_passphrase(new_passphrase, user_inputs=(contacts.login_of(config, account),))
     code = _replace_used_recovery_code(session, account, used_code_id, unlocked.private_key)
     _wrap_with_passphrase(config, account, unlocked.private_key, secret)
     account.locked_at = None
@@ -328,7 +330,7 @@ def change_passphrase(
     now: datetime,
 ) -> None:
     """:raises WeakPassphrase: and changes nothing."""
-    secret = check_passphrase(new_passphrase, user_inputs=(account.login,))
+    secret = check_passphrase(new_passphrase, user_inputs=(contacts.login_of(config, account),))
     _wrap_with_passphrase(config, account, unlocked.private_key, secret)
     account_event(session, config, account, "passphrase_changed", now=now)
 

@@ -60,9 +60,13 @@ class Account(Base):
     __tablename__ = "accounts"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    # Logins and the notice address stay plain on purpose: they are how a person signs in.
-    login: Mapped[str] = mapped_column(String(64), unique=True)
-    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # No login or address in the clear (decision 0006): each is found by a keyring digest and
+    # sealed under the keyring's contact key, named by contact_key_id.
+    login_digest: Mapped[bytes] = mapped_column(Bytes(32), unique=True)
+    login_sealed: Mapped[bytes] = mapped_column(Bytes)
+    email_digest: Mapped[bytes | None] = mapped_column(Bytes(32), unique=True)
+    email_sealed: Mapped[bytes | None] = mapped_column(Bytes)
+    contact_key_id: Mapped[str] = mapped_column(String(80))
     kdf_params: Mapped[str] = mapped_column(String(200))
     kdf_salt: Mapped[bytes] = mapped_column(Bytes)
     pepper_id: Mapped[str] = mapped_column(String(80))

@@ -49,7 +49,7 @@ def _load_one(session: Session, rt: Runtime, spec: dict[str, Any]) -> dict[str, 
 
 def _demo_actor(session: Session, rt: Runtime, spec: dict[str, Any]) -> Actor:
     """The demo account, made now or unlocked with its (public) demo passphrase."""
-    if not accounts.account_exists(session, login=spec["login"]):
+    if not accounts.account_exists(session, rt.config, login=spec["login"]):
         accounts.sign_up(session, rt.config, login=spec["login"], email=spec["email"],
                          passphrase=spec["passphrase"], preferred_name=spec["preferred_name"],
                          now=rt.now())

@@ -23,11 +23,13 @@ from click.testing import CliRunner, Result
 from fhir.resources.R4B.bundle import Bundle
 
 from keys.keyring import Keyring
+from tests.canary import files_under, occurrences
 from tests.functional.api.test_links import decrypt
 from tests.ips_checks import check_ips_shape
 from vault import db
 from web.app import create_app
 from web.cli import main
+from web.demo_data import DEMO_ACCOUNTS
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("TELLONCE_TEST_DATABASE_URL")),
@@ -263,6 +265,22 @@ def test_a_tampered_audit_history_fails_verify_and_check(instance: Instance) -> 
     code, fails = instance.check("test", base_url=HTTPS)
     assert code == 1
     assert fails == [f"FAIL: The audit history {chain} was changed at event {seq}."]
+
+
+def test_a_demo_database_holds_no_login_or_email_in_any_form(instance: Instance) -> None:
+    """Without the keyring, a copy of the database names no one by login or address (0006)."""
+    _init(instance, "test")
+    accounts = _demo(instance)
+    stored = b"".join(path.read_bytes() for path in files_under(instance.path)
+                      if path != instance.keyring)
+    for spec in DEMO_ACCOUNTS:
+        # Logins are short: base64 of a few bytes has no stable middle to look for, so they
+        # are looked for raw, in UTF-16 and inside anything compressed.
+        login = spec["login"]
+        short_forms = [login.encode(), login.encode("utf-16-le"), login.encode("utf-16-be")]
+        assert sum(stored.count(form) for form in short_forms) == 0, login
+        assert occurrences(stored, spec["email"]) == 0, spec["email"]
+    assert {a["login"] for a in accounts} == {spec["login"] for spec in DEMO_ACCOUNTS}
 
 
 def test_check_counts_slots_that_lost_their_tag(instance: Instance) -> None:

@@ -88,7 +88,7 @@ def test_a_burst_of_wrong_passphrases_is_counted_audited_and_held_back(server: S
         "login": login, "passphrase": PASSPHRASE, "preferred_name": "Bea"}, timeout=60)
     assert made.status_code == 201, made.text
     account_id = made.json()["account_id"]
-    key = Keyring.load(server.instance / "keyring.json").login_digest(login)
+    key = Keyring.load(server.instance / "keyring.json").account_login_digest(account_id)
     db = Database(server.database_url)
     try:
         answers = _burst(server, login)

@@ -377,9 +377,9 @@ def test_a_rotated_pepper_reaches_the_account_at_its_next_sign_in(
 
 
 def test_login_and_email_share_one_failure_count(client: FlaskClient, runtime: Any) -> None:
-    client.post("/api/v1/accounts", json={"login": "amy", "email": "amy@example.org",
-                                          "passphrase": PASSPHRASE, "preferred_name": "Amy"})
-    key = runtime.config.keyring.login_digest("amy")
+    made = client.post("/api/v1/accounts", json={"login": "amy", "email": "amy@example.org",
+                                                 "passphrase": PASSPHRASE, "preferred_name": "Amy"})
+    key = runtime.config.keyring.account_login_digest(made.json["account_id"])
     for login in ("amy", "amy@example.org", "AMY@example.org"):
         assert sign_in(client, login, "wrong wrong wrong wrong").status_code == 401
     with runtime.db.transaction() as s:
@@ -404,3 +404,32 @@ def test_people_signing_in_from_one_address_never_slow_each_other(
         # Each wrong passphrase is counted at the address, whoever it was for.
         assert sign_in(client, f"nobody{n}", "wrong wrong wrong wrong").status_code == 401
     assert sign_in(client, people[0].login).status_code == 429
+
+
+def test_logins_and_addresses_stay_found_and_unique_across_a_contact_key_rotation(
+        client: FlaskClient, runtime: Any) -> None:
+    """Decision 0006: an account keeps the contact key it was sealed under; lookups try all."""
+    made = client.post("/api/v1/accounts", json={"login": "amy", "email": "amy@example.org",
+                                                 "passphrase": PASSPHRASE, "preferred_name": "Amy"})
+    assert made.status_code == 201
+    ring = runtime.config.keyring
+    old = ring.current["contact"]
+    new = ring.rotate("contact")
+    try:
+        for typed in ("amy", "AMY@example.org"):
+            assert sign_in(client, typed).status_code == 201
+            client.delete("/api/v1/sessions")
+        for taken in ({"login": "amy"}, {"login": "amy2", "email": "Amy@Example.org"}):
+            again = client.post("/api/v1/accounts", json={
+                **taken, "passphrase": PASSPHRASE, "preferred_name": "Another Amy"})
+            assert again.status_code == 409, taken
+        bob = client.post("/api/v1/accounts", json={"login": "bob", "passphrase": PASSPHRASE,
+                                                    "preferred_name": "Bob"})
+        assert bob.status_code == 201
+        assert sign_in(client, "bob").status_code == 201
+        with runtime.db.transaction() as s:
+            assert s.get(Account, made.json["account_id"]).contact_key_id == old
+            assert s.get(Account, bob.json["account_id"]).contact_key_id == new
+    finally:
+        ring.current["contact"] = old
+        del ring.keys["contact"][new]

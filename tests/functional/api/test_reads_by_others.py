@@ -41,7 +41,7 @@ PDF = b"%PDF-1.4\n% Lamotrigine\n%%EOF\n"
 
 def _make_member(runtime: Any, *, person_id: str, subject_login: str, member_account: str) -> None:
     with runtime.db.transaction() as session:
-        subject = accounts.find_account(session, subject_login)
+        subject = accounts.find_account(session, runtime.config, subject_login)
         unlocked = accounts.unlock_with_passphrase(runtime.config, subject, PASSPHRASE)
         person = session.get(PersonRow, person_id)
         record_key = Keychain(session, runtime.config, unlocked).record_key(person)

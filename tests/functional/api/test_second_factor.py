@@ -78,7 +78,7 @@ def test_five_wrong_codes_end_the_attempt(client: FlaskClient, runtime: Any) -> 
     assert history_kinds.count("second_factor_failed") == 5
     # The passphrase step counted a failure that only a right code would have reset.
     with runtime.db.transaction() as s:
-        key = runtime.config.keyring.login_digest(amy.login)
+        key = runtime.config.keyring.account_login_digest(amy.account_id)
         assert throttle.failures_for(s, key=key) == 1
 
 

@@ -223,3 +223,23 @@ def verify_untagged_marker(account_id: str, signature: bytes, signing_secret: by
     """Ed25519 over bind("untagged-slots", account); raises InvalidSignature if not."""
     public = Ed25519PrivateKey.from_private_bytes(signing_secret).public_key()
     public.verify(signature, bind("untagged-slots", account_id))
+
+
+# -- Logins and notice addresses, from docs/decisions/0006 alone -------------------------------
+
+
+def contact_sub_key(secret: bytes, label: str) -> bytes:
+    """HKDF-SHA256(contact secret, no salt, info = bind(label), 32): "contact-digest" or "-seal"."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=bind(label)).derive(secret)
+
+
+def contact_digest(secret: bytes, label: str, typed: str) -> bytes:
+    """HMAC-SHA256(digest key, bind(label, stripped and casefolded value))."""
+    return hmac.new(contact_sub_key(secret, "contact-digest"), bind(label, typed.strip().casefold()),
+                    hashlib.sha256).digest()
+
+
+def open_contact(secret: bytes, blob: bytes, *, label: str, account: str, key_id: str) -> Any:
+    """Envelope v1 under the seal key, aad = bind(label, account, key id); a payload v2."""
+    key = contact_sub_key(secret, "contact-seal")
+    return decode_payload(open_envelope(key, blob, bind(label, account, key_id)))

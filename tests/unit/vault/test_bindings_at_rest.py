@@ -41,7 +41,7 @@ UNREADABLE = (DecryptionFailed, NotFound)
 
 def _read(runtime: Any, person: Person, entry_id: str, version: int | None = None) -> Any:
     with runtime.db.transaction() as session:
-        account = accounts.find_account(session, person.login)
+        account = accounts.find_account(session, runtime.config, person.login)
         unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
         actor = actor_for_account(session, runtime.config, unlocked)
         record = require_person(session, person.person_id)
@@ -200,7 +200,7 @@ def test_a_swapped_public_key_is_never_sealed_to(client: FlaskClient, runtime: A
 def _second_record(runtime: Any, person: Person, name: str) -> str:
     """Another record whose subject is the same account (DESIGN.md: a parent and a child)."""
     with runtime.db.transaction() as session:
-        account = accounts.find_account(session, person.login)
+        account = accounts.find_account(session, runtime.config, person.login)
         unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
         return create_person(session, runtime.config, subject=unlocked, preferred_name=name,
                              now=runtime.now()).id
@@ -210,7 +210,7 @@ def _read_in_one_request(runtime: Any, person: Person,
                          *wanted: tuple[str, str]) -> list[dict[str, Any]]:
     """Each (record, entry) in ``wanted``, read in turn with the one keychain of ``person``."""
     with runtime.db.transaction() as session:
-        account = accounts.find_account(session, person.login)
+        account = accounts.find_account(session, runtime.config, person.login)
         unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
         actor = actor_for_account(session, runtime.config, unlocked)
         return [read_entry(session, actor.keychain, require_person(session, record), entry).data

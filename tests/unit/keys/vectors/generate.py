@@ -534,6 +534,33 @@ def slot_tags_vectors() -> dict[str, Any]:
                        .sign(marker).hex()}}  # fmt: skip
 
 
+def contacts_vectors() -> dict[str, Any]:
+    """Decision 0006: logins and notice addresses keyed for lookup and sealed."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    def sub_key(label: str) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=bind(label)).derive(secret)
+
+    secret, key_id = fixed("contact-secret", 32), "contact-20261206010000-0a1b2c"
+    digest_key, seal_key = sub_key("contact-digest"), sub_key("contact-seal")
+    out = []
+    for label, typed in (("account-login", " Rosie.Smith "), ("account-email", "Rosie.Smith@Example.ORG")):
+        value = typed.strip().casefold()
+        nonce, aad = fixed(f"contact-nonce-{label}", 12), bind(label, ACCOUNT, key_id)
+        payload = _payload_v2(value)
+        out.append({"label": label, "typed": typed, "normalised": value,
+                    "digest": hmac.new(digest_key, bind(label, value), hashlib.sha256).hexdigest(),
+                    "aad": aad.hex(), "nonce": nonce.hex(), "payload": payload.hex(),
+                    "sealed": envelope.seal_with_nonce(seal_key, payload, aad=aad, nonce=nonce).hex()})
+    login_key = fixed("keyring-login", 32)  # The sign-in counter of a known account, 0006.
+    counter = hmac.new(login_key, bind("login-account", ACCOUNT), hashlib.sha256).hexdigest()
+    return {"account": ACCOUNT, "secret": secret.hex(), "key_id": key_id,
+            "digest_key": digest_key.hex(), "seal_key": seal_key.hex(), "values": out,
+            "account_counter": {"login_key": login_key.hex(), "digest": counter}}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -550,6 +577,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "audit_v2.json": audit_v2_vectors,
     "keyring_purposes.json": keyring_purposes_vectors,
     "slot_tags.json": slot_tags_vectors,
+    "contacts.json": contacts_vectors,
 }
 
 
