@@ -66,6 +66,21 @@ class AccountRecoveryCode(MethodView):
         return {"recovery_code": code}
 
 
+@blp.route("/account/key")
+class AccountKey(MethodView):
+    @blp.arguments(schemas.ConfirmIn)
+    @blp.response(201, schemas.RecoveryCodeOut)
+    @documents(401, 403, 423, 429)
+    def post(self, data: dict[str, Any]) -> dict[str, str]:
+        """Give the account a new key pair. Every session (this one too) and API token ends,
+        and a new recovery code is given, once; the old one stops working."""
+        rt = runtime()
+        code = accounts.rotate_account_key(db_session(), rt.config, current_actor(),
+                                           passphrase=data["passphrase"],
+                                           address=client_address(), now=rt.now())
+        return {"recovery_code": code}
+
+
 @blp.route("/account/totp")
 class AccountTotp(MethodView):
     @blp.arguments(schemas.ConfirmIn)

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from consent.errors import CodeNotConfirmed, PasskeyNotAdded
+from consent.errors import CodeNotConfirmed, NotAllowed, PasskeyNotAdded
 from consent.history import read_account_events
 from consent.notices import NOTICE_KINDS, Mailer
-from consent.policy import Actor, actor_for_account
+from consent.policy import ACCOUNT, MANAGE, TOKEN, Actor, actor_for_account
 from consent.sign_in import SignedIn, confirm_passphrase, open_session, revoke_every_token
-from vault import accounts, contacts, credentials, passkeys, people, second_factor
+from vault import accounts, contacts, credentials, key_rotation, passkeys, people, second_factor
 from vault.config import VaultConfig
 from vault.db import keep_even_if_refused
 from vault.errors import NotFound, PasskeyFailed, WrongCode
@@ -111,6 +111,31 @@ def change_passphrase(
     credentials.end_sessions(session, account_id=account.id, keep=actor.session_digest)
     if stop_tokens:
         revoke_every_token(session, config, account, now=now)
+
+
+def rotate_account_key(session: Session, config: VaultConfig, actor: Actor, *,
+                       passphrase: object, address: str, now: datetime) -> str:
+    """Give the account a new key pair; the new recovery code, shown once.
+
+    Every slot is sealed again to the new key. Every session (this one too) and every API
+    token ends, since each wraps the old key under a secret the server does not keep. The
+    passphrase is asked whoever asks, a token too, because it wraps the new key.
+
+    :raises NotAllowed: for a token without the manage permission.
+    :raises StepUpFailed, TooManyAttempts, AccountLocked: for the passphrase.
+    """
+    if actor.via == TOKEN and MANAGE not in actor.scopes:
+        raise NotAllowed("This token may not do that: it needs the manage permission, given "
+                         "when the token is made.")
+    # At the command line the account was unlocked with this passphrase a moment ago.
+    unlocked = actor.unlocked if actor.via == ACCOUNT else confirm_passphrase(
+        session, config, account_id=actor.account_id, passphrase=passphrase, address=address,
+        now=now)
+    assert isinstance(passphrase, str)  # noqa: S101 - it unlocked the account
+    account = accounts.row_account(session, actor.account_id)
+    _, code = key_rotation.rotate_account_key(session, config, account=account,
+                                              unlocked=unlocked, passphrase=passphrase, now=now)
+    return code
 
 
 def replace_recovery_code(session: Session, config: VaultConfig, actor: Actor, *,

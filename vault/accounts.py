@@ -121,6 +121,18 @@ def _wrap_with_new_recovery_code(account: Account, private_key: hybrid.PrivateKe
     return code
 
 
+def rewrap_for_new_key(config: VaultConfig, account: Account, private_key: hybrid.PrivateKey,
+                       secret: str) -> str:
+    """Give a new private key the account's public key, passphrase wrap and a new recovery
+    code (returned, shown once); the old code cannot wrap it, having no stored key."""
+    public_raw = private_key.public_key().raw
+    account.public_key = public_raw
+    account.public_key_mac_id, account.public_key_mac = config.keyring.mac_public_key(
+        public_raw, owner=f"account:{account.id}")
+    _wrap_with_passphrase(config, account, private_key, secret)
+    return _wrap_with_new_recovery_code(account, private_key)
+
+
 def audit_private_key(keychain: Keychain, account: Account) -> hybrid.PrivateKey:
     """The account's audit key: only the account itself can read its sign-in history."""
     raw = keychain.open_own(ACCOUNT_AUDIT_KEY, account.audit_private_sealed,

@@ -1,4 +1,4 @@
-"""The ``tellonce`` command: init, serve, demo, check, audit, keyring, purge, shred.
+"""The ``tellonce`` command: init, serve, demo, check, audit, account, keyring, purge, shred.
 
 Each command is one unit of work: the database session it uses (``Command.session``) is
 committed when the command ends without an error and rolled back otherwise, here in
@@ -17,7 +17,7 @@ import click
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.orm import Session
 
-from consent import history, lifecycle, sharing
+from consent import accounts, history, lifecycle, sharing
 from consent.runtime import Runtime, system_clock
 from keys.keyring import PURPOSES, Keyring
 from vault.db import Database, discard_after_commit, run_after_commit
@@ -257,6 +257,30 @@ def shred_reapply() -> None:
                                             shred_list=command.settings.shred_list_path,
                                             now=system_clock())
     click.echo(f"Destroyed {len(destroyed)} record(s) again from the shred list.")
+
+
+@main.group("account")
+def account_group() -> None:
+    """One account's keys."""
+
+
+@account_group.command("rotate-key")
+@click.argument("login")
+@click.option("--passphrase", prompt=True, hide_input=True,
+              help="The account's passphrase; asked for when not given.")
+def account_rotate_key(login: str, passphrase: str) -> None:
+    """Give LOGIN's account a new key pair, every key slot sealed again to it.
+
+    Every session and API token of the account ends, and a new recovery code is printed once:
+    give it to the person, whose old code stops working.
+    """
+    command = _command()
+    rt, session = command.runtime, command.session
+    actor = accounts.unlock_at_command_line(session, rt.config, login=login, passphrase=passphrase)
+    code = accounts.rotate_account_key(session, rt.config, actor, passphrase=passphrase,
+                                       address="", now=rt.now())
+    click.echo("The account has a new key. Every session and API token of it has ended.")
+    click.echo(f"New recovery code (shown once): {code}")
 
 
 @main.group()

@@ -283,6 +283,38 @@ def test_a_demo_database_holds_no_login_or_email_in_any_form(instance: Instance)
     assert {a["login"] for a in accounts} == {spec["login"] for spec in DEMO_ACCOUNTS}
 
 
+def test_account_rotate_key_gives_a_new_key_and_ends_the_old_tokens(
+        instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    _init(instance, "test")
+    rosie = _demo(instance)[0]
+    with closing(sqlite3.connect(instance.database)) as conn:
+        (account_id,) = conn.execute("SELECT subject_account_id FROM people WHERE id = ?",
+                                     (rosie["person_id"],)).fetchone()
+        before = conn.execute("SELECT public_key FROM accounts WHERE id = ?",
+                              (account_id,)).fetchone()[0]
+    wrong = instance.run(["account", "rotate-key", rosie["login"], "--passphrase", "not it"],
+                         "test")
+    assert wrong.exit_code == 1
+    # The passphrase is asked for, never echoed, when it is not given.
+    rotated = CliRunner().invoke(main, ["account", "rotate-key", rosie["login"]],
+                                 input=rosie["passphrase"] + "\n", env=instance.env("test"))
+    assert rotated.exit_code == 0, rotated.output
+    assert "New recovery code (shown once): " in rotated.output
+    with closing(sqlite3.connect(instance.database)) as conn:
+        after = conn.execute("SELECT public_key FROM accounts WHERE id = ?",
+                             (account_id,)).fetchone()[0]
+    assert after != before
+    app = _app_of(instance, monkeypatch)
+    try:
+        refused = app.test_client().get("/api/v1/people", base_url=HTTPS,
+                                        headers={"Authorization": f"Bearer {rosie['api_token']}"})
+        assert refused.status_code == 401
+    finally:
+        app.extensions["tellonce"].db.dispose()
+    # The demo, run again, unlocks the account with its passphrase under the new key.
+    assert _demo(instance)[0]["person_id"] == rosie["person_id"]
+
+
 def test_check_counts_slots_that_lost_their_tag(instance: Instance) -> None:
     """A slot with no tag, on an account the keyring never marked, is refused (decision 0005)."""
     _init(instance, "test")
