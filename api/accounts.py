@@ -121,6 +121,15 @@ class AccountTotpRemove(MethodView):
         return make_response("", 204)
 
 
+@blp.route("/audit-keys")
+class AuditKeys(MethodView):
+    @blp.response(200, schemas.SigningKeysOut)
+    def get(self) -> dict[str, Any]:
+        """The public keys that sign every history's head (a JWK Set): with them, anyone can
+        check a signed head a person kept, in their export or from their history."""
+        return history.signing_keys(runtime().config.keyring)
+
+
 @blp.route("/account/history")
 class AccountHistory(MethodView):
     @blp.response(200, schemas.HistoryOut)

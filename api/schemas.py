@@ -112,6 +112,19 @@ class ConfirmIn(Strict):
                                metadata={"description": "The current passphrase, to confirm."})
 
 
+class SigningKeyOut(Strict):
+    kty = fields.String(required=True, metadata={"description": "OKP"})
+    crv = fields.String(required=True, metadata={"description": "Ed25519"})
+    alg = fields.String(required=True, metadata={"description": "EdDSA"})
+    use = fields.String(required=True, metadata={"description": "sig"})
+    kid = fields.String(required=True, metadata={"description": "The key_id a signed head names."})
+    x = fields.String(required=True, metadata={"description": "The public key, base64url."})
+
+
+class SigningKeysOut(Strict):
+    keys = fields.List(fields.Nested(SigningKeyOut), required=True)
+
+
 class RecoveryCodeOut(Strict):
     recovery_code = fields.String(required=True,
                                   metadata={"description": "Shown once. The old code stops working."})

@@ -18,6 +18,7 @@ from consent.errors import NotAllowed
 from consent.policy import READ, Actor, check
 from keys import hybrid
 from keys.keyring import Keyring
+from keys.share import b64url
 from vault import accounts, audit, people
 from vault.config import VaultConfig
 from vault.errors import ChainBroken
@@ -114,3 +115,11 @@ def verify_history(session: Session, keyring: Keyring,
         except ChainBroken as exc:
             broken.append(exc.message)
     return Verified(len(chains), events, broken)
+
+
+def signing_keys(keyring: Keyring) -> dict[str, list[dict[str, str]]]:
+    """The public halves of the keys that sign every history's head, as a JWK Set (RFC 8037),
+    so a head a person kept can be checked by anyone, without this server's word for it."""
+    return {"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid,
+                      "x": b64url(public)}
+                     for kid, public in keyring.signing_public_keys().items()]}

@@ -177,6 +177,13 @@ class Keyring:
         others = sorted(k for k in self.keys.get(purpose, {}) if k != current)
         return ([current] if current else []) + others
 
+    def signing_public_keys(self) -> dict[str, bytes]:
+        """Every signing key's raw Ed25519 public half by key id, the current one first:
+        old heads stay verifiable after a rotation."""
+        return {kid: Ed25519PrivateKey.from_private_bytes(self.keys["signing"][kid]).public_key()
+                .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+                for kid in self.key_ids("signing")}
+
     def signing_public_key(self) -> bytes:
         _, secret = self.secret("signing")
         return (

@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -27,6 +29,7 @@ from keys.keyring import Keyring
 from tests.factories import Person, make_person
 from tests.functional.api.test_links import make_link, open_link
 from tests.functional.web.test_pages import person_url, sign_up
+from tests.unit.keys.test_payload_vectors import ref
 from vault import audit, payloads
 from vault.db import Database
 from vault.models import AuditEvent, AuditHead
@@ -293,3 +296,23 @@ def test_a_kept_head_that_is_not_a_head_is_a_clear_refusal(
         broken = verify_history(session, runtime.config.keyring, [bad]).broken
         assert session.get(AuditHead, head["chain"]).seq == head["seq"]  # Nothing changed.
     assert broken == ["The kept head is not a signed head of a Tell Once history."]
+
+
+def test_anyone_can_check_a_kept_head_with_the_published_keys(client: FlaskClient,
+                                                             amy: Person) -> None:
+    """The signing keys are published, so a kept head is checked without the server's word:
+    here with the reference decoder's encoding of decision 0004 and a plain Ed25519 check."""
+    kept = client.get(f"/api/v1/people/{amy.person_id}/history", headers=amy.auth).json["head"]
+    published = client.get("/api/v1/audit-keys")  # No one signed in.
+    assert published.status_code == 200
+    keys = {jwk["kid"]: jwk for jwk in published.json["keys"]}
+    jwk = keys[kept["key_id"]]
+    assert (jwk["kty"], jwk["crv"], jwk["alg"]) == ("OKP", "Ed25519", "EdDSA")
+    public = Ed25519PublicKey.from_public_bytes(ref.b64url_decode(jwk["x"]))
+
+    def message(head: dict[str, Any]) -> bytes:
+        return ref.bind("audit-head", head["chain"], head["seq"], bytes.fromhex(head["hash"]))
+
+    public.verify(ref.b64url_decode(kept["signature"]), message(kept))
+    with pytest.raises(InvalidSignature):
+        public.verify(ref.b64url_decode(kept["signature"]), message(kept | {"seq": 1}))
