@@ -29,6 +29,7 @@ from tests.ips_checks import check_ips_shape
 from vault import db
 from web.app import create_app
 from web.cli import main
+from web.demo import DEMO_LINKS
 from web.demo_data import DEMO_ACCOUNTS
 
 pytestmark = pytest.mark.skipif(
@@ -267,19 +268,30 @@ def test_a_tampered_audit_history_fails_verify_and_check(instance: Instance) -> 
     assert fails == [f"FAIL: The audit history {chain} was changed at event {seq}."]
 
 
-def test_a_demo_database_holds_no_login_or_email_in_any_form(instance: Instance) -> None:
-    """Without the keyring, a copy of the database names no one by login or address (0006)."""
+def _short_forms(text: str) -> list[bytes]:
+    """A short word raw and in UTF-16: base64 of a few bytes has no stable middle to look for."""
+    return [text.encode(), text.encode("utf-16-le"), text.encode("utf-16-be")]
+
+
+def test_a_demo_database_names_no_one_and_nothing_they_shared(instance: Instance) -> None:
+    """Without the keyring, a copy of the database holds no demo login, address, name, link
+    label, passcode or template in any form (0004, 0006). Section names and roles are still
+    plain (decision 0007, proposed), so they are not looked for here."""
     _init(instance, "test")
     accounts = _demo(instance)
     stored = b"".join(path.read_bytes() for path in files_under(instance.path)
                       if path != instance.keyring)
     for spec in DEMO_ACCOUNTS:
-        # Logins are short: base64 of a few bytes has no stable middle to look for, so they
-        # are looked for raw, in UTF-16 and inside anything compressed.
-        login = spec["login"]
-        short_forms = [login.encode(), login.encode("utf-16-le"), login.encode("utf-16-be")]
-        assert sum(stored.count(form) for form in short_forms) == 0, login
-        assert occurrences(stored, spec["email"]) == 0, spec["email"]
+        legal_name = next(e["data"]["legal_name"] for e in spec["entries"]
+                          if e["section"] == "identity")
+        for short in (spec["login"], spec["preferred_name"]):
+            assert sum(stored.count(form) for form in _short_forms(short)) == 0, short
+        for long in (spec["email"], legal_name):
+            assert occurrences(stored, long) == 0, long
+    for link in DEMO_LINKS:
+        for typed in (link["label"], link["passcode"] or "", link["template"]):
+            if len(typed) > 3:  # "gp" is two letters: any binary holds it by chance.
+                assert sum(stored.count(form) for form in _short_forms(typed)) == 0, typed
     assert {a["login"] for a in accounts} == {spec["login"] for spec in DEMO_ACCOUNTS}
 
 
