@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from vault.db import insert_ignore
@@ -22,6 +22,10 @@ FREE_FAILURES_PER_LOGIN = 5
 FREE_FAILURES_PER_ADDRESS = 20
 MAX_CONSECUTIVE_FAILURES = 100
 MAX_DELAY = timedelta(minutes=15)
+# A counter with no try for this long is forgotten: the longest delay is far shorter, so this
+# frees nobody sooner, and a row that names an address (with the keyring, an IPv4 address can
+# be found from it) does not stay for ever.
+FORGET_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -84,11 +88,15 @@ def refund(session: Session, *, key: bytes) -> None:
 
 
 def reset(session: Session, *, key: bytes) -> None:
-    session.execute(
-        update(SignInThrottle)
-        .where(SignInThrottle.key_digest == key)
-        .values(failures=0, last_failure_at=None)
-    )
+    """Start the count again: the row goes, since a count of nothing needs no row."""
+    session.execute(delete(SignInThrottle).where(SignInThrottle.key_digest == key))
+
+
+def forget_quiet_counters(session: Session, *, now: datetime) -> int:
+    """Delete every counter with no try for ``FORGET_AFTER``; how many went."""
+    return int(session.execute(  # type: ignore[attr-defined]
+        delete(SignInThrottle).where(SignInThrottle.last_failure_at < now - FORGET_AFTER)
+        .execution_options(synchronize_session=False)).rowcount)
 
 
 def failures_for(session: Session, *, key: bytes) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from keys.passphrase import KdfParams
 from tests.factories import PASSPHRASE, add_entry, make_person
 from vault import throttle
-from vault.models import Account, AuditEvent, SignInSession
+from vault.models import Account, AuditEvent, SignInSession, SignInThrottle
 from web.app import SESSION_COOKIE
 
 
@@ -433,3 +433,28 @@ def test_logins_and_addresses_stay_found_and_unique_across_a_contact_key_rotatio
     finally:
         ring.current["contact"] = old
         del ring.keys["contact"][new]
+
+
+def test_sign_in_counters_go_after_a_quiet_day_and_a_reset_leaves_no_row(
+        client: FlaskClient, runtime: Any) -> None:
+    """A counter row keyed by an address must not stay for ever (with the keyring, an IPv4
+    address can be found from its digest): one with no try for a day goes at the next sign-in."""
+    now = datetime.now(UTC)
+    runtime.set_clock(lambda: now)
+    amy = make_person(client)
+    ring = runtime.config.keyring
+    assert sign_in(client, "nobody.here", "wrong wrong wrong wrong").status_code == 401
+    assert sign_in(client, amy.login, "wrong wrong wrong wrong").status_code == 401
+
+    def counters() -> set[bytes]:
+        with runtime.db.transaction() as s:
+            return set(s.scalars(select(SignInThrottle.key_digest)))
+
+    assert {ring.login_digest("nobody.here"),
+            ring.account_login_digest(amy.account_id)} <= counters()
+    later = now + throttle.FORGET_AFTER + timedelta(minutes=1)
+    runtime.set_clock(lambda: later)
+    assert sign_in(client, amy.login).status_code == 201
+    left = counters()
+    assert ring.login_digest("nobody.here") not in left  # Quiet for a day: forgotten.
+    assert ring.account_login_digest(amy.account_id) not in left  # Reset by the right one.
