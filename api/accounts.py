@@ -124,6 +124,7 @@ class AccountTotpRemove(MethodView):
 @blp.route("/audit-keys")
 class AuditKeys(MethodView):
     @blp.response(200, schemas.SigningKeysOut)
+    @documents()
     def get(self) -> dict[str, Any]:
         """The public keys that sign every history's head (a JWK Set): with them, anyone can
         check a signed head a person kept, in their export or from their history."""
