@@ -32,6 +32,8 @@ SECRET_LEN = 32
 # The most a link's copy may hold, before encryption: thousands of entries, and few enough for
 # any SHL viewer to fetch and decrypt on a phone (DESIGN.md, "Share links").
 MAX_COPY_BYTES = 16 * 1024 * 1024
+# Copies are padded with spaces to a power of two of at least this (decision 0008).
+MIN_COPY_BUCKET = 32 * 1024
 JWE_HEADER = {"alg": "dir", "enc": "A256GCM", "cty": "application/fhir+json"}
 # The SMART Health Links specification caps a link's label at 80 characters.
 MAX_LABEL = 80
@@ -101,17 +103,29 @@ def _copy_registry() -> JWERegistry:
 _REGISTRY = _copy_registry()
 
 
+def pad_copy(plaintext: bytes) -> bytes:
+    """The copy's JSON followed by spaces to its bucket (decision 0008), which JSON allows,
+    so its length tells only the power of two above the size of what is shared.
+
+    :raises CopyTooLarge: for more than ``MAX_COPY_BYTES``.
+    """
+    if len(plaintext) > MAX_COPY_BYTES:
+        raise CopyTooLarge
+    bucket = MIN_COPY_BUCKET
+    while bucket < len(plaintext):
+        bucket *= 2
+    return plaintext + b" " * (bucket - len(plaintext))
+
+
 def seal_copy(share_key: bytes, plaintext: bytes) -> str:
-    """The compact JWE of a shared copy: a fresh 96-bit IV each time, no compression.
+    """The compact JWE of a shared copy, padded: a fresh 96-bit IV each time, no compression.
 
     :raises CopyTooLarge: for more than ``MAX_COPY_BYTES``.
     """
     if len(share_key) != SECRET_LEN:
         raise InvalidKeyMaterial
-    if len(plaintext) > MAX_COPY_BYTES:
-        raise CopyTooLarge
-    return jwe.encrypt_compact(dict(JWE_HEADER), plaintext, OctKey.import_key(share_key),
-                               registry=_REGISTRY)
+    return jwe.encrypt_compact(dict(JWE_HEADER), pad_copy(plaintext),
+                               OctKey.import_key(share_key), registry=_REGISTRY)
 
 
 def open_copy(share_key: bytes, token: str) -> bytes:

@@ -43,7 +43,11 @@ def test_every_template_and_label_seals_to_one_size(client: FlaskClient, databas
     with database.transaction() as session:
         metas = {len(m) for m in session.scalars(
             select(ShareLink.meta_sealed).where(ShareLink.person_id == amy.person_id))}
+        copies = {len(c) for c in session.scalars(
+            select(ShareLink.copy_jwe).where(ShareLink.person_id == amy.person_id))}
     assert len(metas) == 1
+    # Every template's copy of a short record is one bucket long too (decision 0008).
+    assert len(copies) == 1
 
 
 def test_every_recipients_name_seals_to_one_size(client: FlaskClient, database: Database) -> None:

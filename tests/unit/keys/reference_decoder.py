@@ -243,3 +243,11 @@ def open_contact(secret: bytes, blob: bytes, *, label: str, account: str, key_id
     """Envelope v1 under the seal key, aad = bind(label, account, key id); a payload v2."""
     key = contact_sub_key(secret, "contact-seal")
     return decode_payload(open_envelope(key, blob, bind(label, account, key_id)))
+
+
+def copy_bucket(json_length: int) -> int:
+    """Decision 0008: the smallest power of two of at least max(32768, the JSON's length)."""
+    size = 32768
+    while size < json_length:
+        size *= 2
+    return size

@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidTag
 from api.shl import MANIFEST_PATH
 from consent.sharing import LinkAddresses
 from keys import envelope, share, tokens
-from keys.errors import DecryptionFailed
+from keys.errors import CopyTooLarge, DecryptionFailed
 from keys.hierarchy import SHARE_KEY, record_metadata_binding
 from vault import payloads
 from web.viewer import VIEWER_PATH
@@ -251,3 +251,30 @@ def test_reference_passcode_and_link_file() -> None:
     secret = h(LINK_FILE["secret"])
     assert ref.lookup_digest("link-file", secret) == h(LINK_FILE["lookup"])
     assert ref.b64url_decode(LINK_FILE["location"].rsplit("/", 1)[1]) == secret
+
+
+# -- Padded copies (docs/decisions/0008) ------------------------------------------------------
+
+PADDING = json.loads((HERE / "vectors" / "copy_padding.json").read_text())
+
+
+@pytest.mark.parametrize("case", PADDING["buckets"], ids=lambda c: str(c["json_length"]))
+def test_a_copy_is_padded_to_the_decisions_bucket(case: dict[str, int]) -> None:
+    padded = share.pad_copy(b"{" + b"0" * (case["json_length"] - 1))
+    assert len(padded) == case["padded_length"] == ref.copy_bucket(case["json_length"])
+    assert set(padded[case["json_length"]:]) <= {0x20}
+
+
+def test_a_padded_copy_opens_to_the_same_json_for_any_reader() -> None:
+    key, plaintext = bytes.fromhex(PADDING["share_key"]), bytes.fromhex(PADDING["plaintext"])
+    for opened in (share.open_copy(key, PADDING["jwe"]), ref.open_copy(key, PADDING["jwe"])[1]):
+        assert len(opened) == PADDING["padded_length"]
+        assert json.loads(opened) == json.loads(plaintext)  # JSON allows trailing spaces.
+    sealed = share.seal_copy(key, plaintext)
+    assert share.open_copy(key, sealed) == share.pad_copy(plaintext)
+    assert len(sealed) == len(PADDING["jwe"])  # Same bucket, same length: only the IV differs.
+
+
+def test_a_copy_over_the_limit_is_refused_before_padding() -> None:
+    with pytest.raises(CopyTooLarge):
+        share.pad_copy(b" " * (share.MAX_COPY_BYTES + 1))

@@ -561,6 +561,28 @@ def contacts_vectors() -> dict[str, Any]:
             "account_counter": {"login_key": login_key.hex(), "digest": counter}}  # fmt: skip
 
 
+def copy_padding_vectors() -> dict[str, Any]:
+    """Decision 0008: a copy's JSON padded with spaces to a power of two of at least 32 KiB."""
+    from joserfc import jwe
+    from joserfc.jwk import OctKey
+
+    def bucket(n: int) -> int:
+        size = 32768
+        while size < n:
+            size *= 2
+        return size
+
+    key = fixed("copy-padding-share-key", 32)
+    bundle = {"resourceType": "Bundle", "id": LINK, "type": "collection", "entry": []}
+    plaintext = json.dumps(bundle, sort_keys=True, separators=(",", ":")).encode()
+    padded = plaintext + b" " * (bucket(len(plaintext)) - len(plaintext))
+    sealed = jwe.encrypt_compact(json.loads(COPY_HEADER), padded, OctKey.import_key(key))
+    return {"buckets": [{"json_length": n, "padded_length": bucket(n)}
+                        for n in (1, 32767, 32768, 32769, 100000, 16 * 1024 * 1024)],
+            "share_key": key.hex(), "plaintext": plaintext.hex(),
+            "padded_length": len(padded), "jwe": sealed}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -578,6 +600,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "keyring_purposes.json": keyring_purposes_vectors,
     "slot_tags.json": slot_tags_vectors,
     "contacts.json": contacts_vectors,
+    "copy_padding.json": copy_padding_vectors,
 }
 
 
