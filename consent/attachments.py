@@ -70,9 +70,10 @@ def delete_attachment(
 ) -> None:
     """Delete an attachment and destroy its bytes. :raises NotFound, NotAllowed:"""
     person, _ = check(session, actor, person_id, WRITE)
-    row = vault_attachments.get_attachment(session, person, attachment_id)
-    details = {"attachment": row.id, "section": row.section, "media_type": row.media_type,
-               "size": row.size}
+    # The type and size are sealed (decision 0009): the history has them from the file itself.
+    view, _ = vault_attachments.read_attachment(session, actor.keychain, person, attachment_id)
+    details = {"attachment": view.id, "section": view.section, "media_type": view.media_type,
+               "size": view.size}
     vault_attachments.delete_attachment(session, actor.keychain, person, attachment_id, now=now)
     people.record_event(session, config, person, "attachment_deleted",
                         actor_account_id=actor.account_id, now=now, details=details)

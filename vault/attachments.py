@@ -8,13 +8,15 @@ Each attachment has its own data key, wrapped by the content key of its section 
 (per item for S, the person's private key for P), with every id in the associated data, so
 an attachment moved to another person, section or tier fails to open.
 
-Sealed plaintext, format v1::
+Sealed plaintext, format v2 (decision 0009), written from now on::
 
-    0x01 | header length (4 bytes, big-endian) | header (UTF-8 JSON) | content
+    0x02 | header length (4 bytes, big-endian) | header (UTF-8 JSON) | content | zeros
 
-The header is ``{"filename": ..., "media_type": ...}``. The file name says what a document
-is about, so it is never stored in the clear; the media type is sealed as well as kept on
-the row, so a download is labelled by what was sealed, not by a column anyone could edit.
+The header is ``{"filename", "media_type", "size"}``, and the zeros pad the whole to its
+bucket (``bucket_of``), so a copy of the database tells a file's size only roughly; the row
+keeps no size or type of its own. Format v1 (0001), still read, is the same without the
+size, the padding, and with the type and size also kept on the row. The file name says what a
+document is about, so it is never stored in the clear.
 """
 
 from __future__ import annotations
@@ -55,7 +57,10 @@ MAX_FILENAME = 200
 DEFAULT_FILENAME = "attachment"
 JPEG_QUALITY = 90
 FORMAT_V1 = b"\x01"
+FORMAT_V2 = b"\x02"
 _HEADER_LEN = 4
+MIN_BUCKET = 64 * 1024
+_OCTAVES_FROM = 1024 * 1024
 
 _UNREADABLE = ("This picture could not be read. It may be damaged. "
                "Try saving it again as a JPEG or PNG, then upload it again.")
@@ -229,22 +234,55 @@ def _ids(person: Person, row: Attachment) -> dict[str, Any]:
     return {"person": person.id, "attachment": row.id, "section": row.section, "tier": row.tier}
 
 
+def bucket_of(length: int) -> int:
+    """Decision 0009: a power of two of at least 64 KiB up to 1 MiB; above, a multiple of an
+    eighth of the length's octave (at most 12.5% more)."""
+    if length <= _OCTAVES_FROM:
+        bucket = MIN_BUCKET
+        while bucket < length:
+            bucket *= 2
+        return bucket
+    step = (1 << (length.bit_length() - 1)) // 8
+    return -(-length // step) * step
+
+
 def _plaintext(filename: str, media_type: str, content: bytes) -> bytes:
+    """The v2 plaintext: header with the size, content, and zeros to the bucket."""
+    header = json.dumps({"filename": filename, "media_type": media_type, "size": len(content)},
+                        separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+    body = FORMAT_V2 + len(header).to_bytes(_HEADER_LEN, "big") + header + content
+    return body + bytes(bucket_of(len(body)) - len(body))
+
+
+def _plaintext_v1(filename: str, media_type: str, content: bytes) -> bytes:
+    """Format v1, kept only to check its known-answer vector: nothing writes it any more."""
     header = json.dumps({"filename": filename, "media_type": media_type},
                         separators=(",", ":"), ensure_ascii=False).encode()
     return FORMAT_V1 + len(header).to_bytes(_HEADER_LEN, "big") + header + content
 
 
 def _parse_plaintext(plaintext: bytes) -> tuple[dict[str, Any], bytes]:
-    """:raises DecryptionFailed: for a format this version cannot read."""
-    if plaintext[:1] != FORMAT_V1 or len(plaintext) < 1 + _HEADER_LEN:
+    """:raises DecryptionFailed: for a format this version cannot read, or v2 padded wrongly."""
+    version = plaintext[:1]
+    if version not in (FORMAT_V1, FORMAT_V2) or len(plaintext) < 1 + _HEADER_LEN:
         raise DecryptionFailed
     end = 1 + _HEADER_LEN + int.from_bytes(plaintext[1 : 1 + _HEADER_LEN], "big")
     try:
         header: dict[str, Any] = json.loads(plaintext[1 + _HEADER_LEN : end])
     except ValueError:
         raise DecryptionFailed from None
-    return header, plaintext[end:]
+    if not isinstance(header, dict):
+        raise DecryptionFailed
+    if version == FORMAT_V1:
+        return header, plaintext[end:]
+    size = header.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise DecryptionFailed
+    used = end + size
+    # Only the authenticated writer pads: any other length or a non-zero byte is damage.
+    if len(plaintext) != bucket_of(used) or plaintext[used:] != bytes(len(plaintext) - used):
+        raise DecryptionFailed
+    return header, plaintext[end:used]
 
 
 def _seal(keychain: Keychain, person: Person, row: Attachment, plaintext: bytes) -> None:
@@ -295,8 +333,9 @@ def store_attachment(
     chosen = _choose_tier(section, tier)
     media_type, stored = _clean_content(content, max_bytes)
     name = clean_filename(filename)
+    # The type and size are in the sealed header only (decision 0009).
     row = Attachment(id=new_id(), person_id=person.id, section=get_section(section).name,
-                     tier=chosen.value, media_type=media_type, size=len(stored),
+                     tier=chosen.value, media_type=None, size=None,
                      author_account_id=keychain.account_id, created_at=now)
     _seal(keychain, person, row, _plaintext(name, media_type, stored))
     session.add(row)

@@ -253,8 +253,9 @@ class Attachment(Base):
     section: Mapped[str] = mapped_column(String(40))
     tier: Mapped[str] = mapped_column(String(1))
     key_epoch: Mapped[int] = mapped_column(Integer)
-    media_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(Integer)
+    # Kept only by rows written before decision 0009; newer ones seal both in the header.
+    media_type: Mapped[str | None] = mapped_column(String(40))
+    size: Mapped[int | None] = mapped_column(Integer)
     author_account_id: Mapped[str | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
     )

@@ -101,14 +101,37 @@ def open_attachment(
     content_key: bytes, wrapped_key: bytes, ciphertext: bytes,
     *, person: str, attachment: str, section: str, tier: str,
 ) -> tuple[Any, bytes]:
-    """The header ({"filename", "media_type"}) and the content of an attachment."""
+    """The header ({"filename", "media_type"}, and "size" in v2) and the content."""
     ids = (person, attachment, section, tier)
     data_key = open_envelope(content_key, wrapped_key, bind("attachment-key", *ids))
-    plaintext = open_envelope(data_key, ciphertext, bind("attachment", *ids))
-    if plaintext[:1] != b"\x01" or len(plaintext) < 5:
-        raise ValueError("not an attachment v1")
+    return parse_attachment(open_envelope(data_key, ciphertext, bind("attachment", *ids)))
+
+
+def attachment_bucket(n: int) -> int:
+    """0009: a power of two of at least 64 KiB up to 1 MiB; above, a multiple of an eighth of
+    the largest power of two not above n."""
+    if n <= 1 << 20:
+        size = 1 << 16
+        while size < n:
+            size *= 2
+        return size
+    step = (1 << (n.bit_length() - 1)) // 8
+    return -(-n // step) * step
+
+
+def parse_attachment(plaintext: bytes) -> tuple[Any, bytes]:
+    """v1 (0001): 0x01 | BE32(h) | header | content. v2 (0009): 0x02 | BE32(h) | header |
+    content | zeros to the bucket of everything before the zeros."""
+    if plaintext[:1] not in (b"\x01", b"\x02") or len(plaintext) < 5:
+        raise ValueError("not an attachment v1 or v2")
     end = 5 + int.from_bytes(plaintext[1:5], "big")
-    return json.loads(plaintext[5:end].decode("utf-8")), plaintext[end:]
+    header = json.loads(plaintext[5:end].decode("utf-8"))
+    if plaintext[:1] == b"\x01":
+        return header, plaintext[end:]
+    used = end + header["size"]
+    if len(plaintext) != attachment_bucket(used) or any(plaintext[used:]):
+        raise ValueError("an attachment v2 is padded with zeros to its bucket")
+    return header, plaintext[end:used]
 
 
 # -- Share links, from docs/decisions/0002-share-links.md alone --------------------------------

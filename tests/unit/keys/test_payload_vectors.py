@@ -339,7 +339,7 @@ def test_attachment_plaintext_v1() -> None:
     v, plaintext = ATTACHMENT, h(ATTACHMENT["plaintext"])
     header = v["header"].encode("utf-8")
     assert plaintext == b"\x01" + len(header).to_bytes(4, "big") + header + h(v["content"])
-    assert attachments._plaintext(v["filename"], v["media_type"], h(v["content"])) == plaintext
+    assert attachments._plaintext_v1(v["filename"], v["media_type"], h(v["content"])) == plaintext
     assert attachments._parse_plaintext(plaintext) == (
         {"filename": v["filename"], "media_type": v["media_type"]}, h(v["content"])
     )
@@ -578,3 +578,59 @@ def test_reference_decoder_imports_nothing_from_the_project() -> None:
     allowed = {"__future__", "base64", "hashlib", "hmac", "json", "typing", "unicodedata",
                "cryptography", "jwcrypto"}
     assert {m.split(".")[0] for m in imported} <= allowed
+
+
+# -- attachments v2 (docs/decisions/0009) -----------------------------------------------------
+
+ATTACHMENT_V2 = load("attachment_v2.json")
+
+
+@pytest.mark.parametrize("case", ATTACHMENT_V2["buckets"], ids=lambda c: str(c["n"]))
+def test_attachment_v2_bucket(case: dict[str, int]) -> None:
+    assert attachments.bucket_of(case["n"]) == case["bucket"] == ref.attachment_bucket(case["n"])
+
+
+def _attachment_v2_plaintext() -> bytes:
+    v = ATTACHMENT_V2
+    return attachments._plaintext(v["filename"], v["media_type"], h(v["content"]))
+
+
+def test_attachment_plaintext_v2_is_the_decisions() -> None:
+    v, plaintext = ATTACHMENT_V2, _attachment_v2_plaintext()
+    assert (len(plaintext), hashlib.sha256(plaintext).hexdigest()) == (
+        v["plaintext_length"], v["plaintext_sha256"])
+    sealed = envelope.seal_with_nonce(h(v["data_key"]), plaintext, aad=h(v["aad"]),
+                                      nonce=h(v["nonce"]))
+    assert hashlib.sha256(sealed).hexdigest() == v["ciphertext_sha256"]
+    assert attachment_binding(**v["ids"]) == h(v["aad"])
+    header = {"filename": v["filename"], "media_type": v["media_type"],
+              "size": len(h(v["content"]))}
+    opened = envelope.open_sealed(h(v["data_key"]), sealed, aad=h(v["aad"]))
+    assert attachments._parse_plaintext(opened) == (header, h(v["content"]))
+    assert ref.parse_attachment(opened) == (header, h(v["content"]))
+
+
+def _with_header(plaintext: bytes, header_end: int, **changed: Any) -> bytes:
+    """The same plaintext with its header changed, its length field made to match."""
+    header = json.loads(plaintext[5:header_end]) | changed
+    raw = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    body = b"\x02" + len(raw).to_bytes(4, "big") + raw + plaintext[header_end:]
+    return body[:len(plaintext)]
+
+
+def test_attachment_v2_padded_wrongly_is_refused() -> None:
+    plaintext = _attachment_v2_plaintext()
+    header_end = 5 + int.from_bytes(plaintext[1:5], "big")
+    bad = {
+        "a byte of padding set": plaintext[:-1] + b"\x01",
+        "one byte short": plaintext[:-1],
+        "one byte long": plaintext + b"\x00",
+        "a size past the end": _with_header(plaintext, header_end, size=70_000),
+        "an unknown version": b"\x03" + plaintext[1:],
+    }
+    bad |= {"a size that is not a number": _with_header(plaintext, header_end, size="128"),
+            "a negative size": _with_header(plaintext, header_end, size=-1)}
+    for why, blob in bad.items():
+        with pytest.raises(DecryptionFailed):
+            attachments._parse_plaintext(blob)
+        assert why

@@ -294,7 +294,20 @@ def test_name_and_content_are_sealed(session: Session, amy: Owner, now: datetime
     assert row is not None
     assert row.ciphertext[:1] == b"\x01"
     assert CANARY.encode() not in row.ciphertext + row.wrapped_key
-    assert (row.media_type, row.size, row.key_epoch) == ("application/pdf", len(content), 1)
+    # Its type and size are sealed only, and its length is its bucket's (decision 0009).
+    assert (row.media_type, row.size, row.key_epoch) == (None, None, 1)
+    assert (view.media_type, view.size) == ("application/pdf", len(content))
+    assert len(row.ciphertext) == 1 + 12 + va.MIN_BUCKET + 16
+
+
+def test_files_of_different_sizes_seal_to_one_length_up_to_64_kib(session: Session, amy: Owner,
+                                                                  now: datetime) -> None:
+    views = [store(session, amy, pdf_bytes(b"x" * n), now) for n in (0, 1000, 60_000)]
+    lengths = {len(row.ciphertext) for row in session.scalars(
+        select(Attachment).where(Attachment.id.in_([v.id for v in views])))}
+    assert lengths == {1 + 12 + va.MIN_BUCKET + 16}
+    assert sorted(v.size for v in va.list_attachments(session, amy.keychain, amy.person)) == \
+        sorted(v.size for v in views)
 
 
 def test_another_persons_attachment_is_not_found(session: Session, amy: Owner, bob: Owner,

@@ -583,6 +583,37 @@ def copy_padding_vectors() -> dict[str, Any]:
             "padded_length": len(padded), "jwe": sealed}  # fmt: skip
 
 
+def attachment_v2_vectors() -> dict[str, Any]:
+    """Decision 0009: attachment plaintext v2, padded to its bucket, size and type sealed."""
+    def bucket(n: int) -> int:
+        if n <= 1024 * 1024:
+            size = 65536
+            while size < n:
+                size *= 2
+            return size
+        step = (1 << (n.bit_length() - 1)) // 8
+        return -(-n // step) * step
+
+    section, tier = "communication", "E"
+    filename, media_type = "Zoë's picture board.png", "image/png"
+    content = bytes.fromhex("89504e470d0a1a0a") + fixed("attachment-v2-png", 120)
+    header = json.dumps({"filename": filename, "media_type": media_type, "size": len(content)},
+                        separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+    body = b"\x02" + len(header).to_bytes(4, "big") + header + content
+    plaintext = body + bytes(bucket(len(body)) - len(body))
+    data_key, nonce = fixed("attachment-v2-data-key", 32), fixed("attachment-v2-nonce", 12)
+    ids = {"person": PERSON, "attachment": ATTACHMENT, "section": section, "tier": tier}
+    aad = hierarchy.attachment_binding(**ids)
+    return {"buckets": [{"n": n, "bucket": bucket(n)} for n in
+                        (1, 65536, 65537, 1048576, 1048577, 3000000, 10485760)],
+            "ids": ids, "filename": filename, "media_type": media_type, "content": content.hex(),
+            "header": header.decode(), "plaintext_sha256": hashlib.sha256(plaintext).hexdigest(),
+            "plaintext_length": len(plaintext), "data_key": data_key.hex(), "nonce": nonce.hex(),
+            "aad": aad.hex(),
+            "ciphertext_sha256": hashlib.sha256(envelope.seal_with_nonce(
+                data_key, plaintext, aad=aad, nonce=nonce)).hexdigest()}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -601,6 +632,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "slot_tags.json": slot_tags_vectors,
     "contacts.json": contacts_vectors,
     "copy_padding.json": copy_padding_vectors,
+    "attachment_v2.json": attachment_v2_vectors,
 }
 
 
