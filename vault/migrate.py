@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
+from alembic import command, op
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -33,6 +33,20 @@ def upgrade(engine: Engine, *, keyring: Keyring | None = None) -> None:
         config.attributes["connection"] = conn
         config.attributes["keyring"] = keyring
         command.upgrade(config, "head")
+
+
+def keyring_for(what: str) -> Keyring:
+    """The keyring ``upgrade`` was given, for a revision that must ``what`` existing rows.
+
+    :raises RuntimeError: without one, so the revision changes nothing rather than leaving
+        rows that something later might sign or seal for an attacker.
+    """
+    config = op.get_context().config  # The one upgrade() made, while a migration runs.
+    keyring: Keyring | None = None if config is None else config.attributes.get("keyring")
+    if keyring is None:
+        raise RuntimeError(f"This upgrade {what} and needs the server's keyring: run "
+                           "`tellonce init`.")
+    return keyring
 
 
 def head_revision() -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import redis
+from sqlalchemy.orm import Session
 
 from consent.history import verify_history
 from consent.integrity import refused_slots
@@ -103,33 +104,37 @@ def _cryptography(_settings: Settings) -> str | None:
     return None
 
 
-def _audit(settings: Settings) -> str | None:
+def _read_only(settings: Settings, read: Callable[[Session, Keyring], str | None],
+               unreadable: str) -> str | None:
+    """Run ``read`` in a session that is closed, and so rolled back, whatever happens."""
     db = Database(settings.database_url)
     try:
-        # Read only: the session is closed, and so rolled back, whatever happens.
         with db.sessions() as session:
-            verified = verify_history(session, Keyring.load(settings.keyring_path))
+            return read(session, Keyring.load(settings.keyring_path))
     except Exception:
-        return "The audit history could not be read."
+        return unreadable
     finally:
         db.dispose()
-    return verified.broken[0] if verified.broken else None
+
+
+def _audit(settings: Settings) -> str | None:
+    def first_break(session: Session, keyring: Keyring) -> str | None:
+        verified = verify_history(session, keyring)
+        return verified.broken[0] if verified.broken else None
+
+    return _read_only(settings, first_break, "The audit history could not be read.")
 
 
 def _slots(settings: Settings) -> str | None:
-    db = Database(settings.database_url)
-    try:
-        with db.sessions() as session:
-            refused = refused_slots(session, Keyring.load(settings.keyring_path))
-    except Exception:
-        return "The key slots could not be read."
-    finally:
-        db.dispose()
-    if refused:
-        return (f"{refused} key slot(s) have no slot tag and their account no marker from the "
+    def refused(session: Session, keyring: Keyring) -> str | None:
+        count = refused_slots(session, keyring)
+        if not count:
+            return None
+        return (f"{count} key slot(s) have no slot tag and their account no marker from the "
                 "keyring: they were planted or damaged, and Tell Once refuses to use them. "
                 "Restore them from a backup.")
-    return None
+
+    return _read_only(settings, refused, "The key slots could not be read.")
 
 
 CHECKS: tuple[Check, ...] = (_keyring, _base_url, _cryptography, _database, _sqlite, _redis,

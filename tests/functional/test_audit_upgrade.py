@@ -12,15 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import text
 
 from keys.binding import bind
 from keys.keyring import Keyring
+from tests.functional.old_schema import database_at
 from vault.audit import GENESIS, verify_chain
 from vault.db import Database
 from vault.errors import ChainBroken
-from vault.migrate import alembic_config, current_revision, head_revision, upgrade
+from vault.migrate import current_revision, head_revision, upgrade
 
 BEFORE_0004 = "897d924ef6b1"
 CHAIN = "account:5d1e9f0a-2b3c-4d5e-8f70-8192a3b4c5d6"
@@ -46,11 +46,7 @@ def _v1_chain(db: Database, length: int) -> None:
 
 @pytest.fixture
 def old_database(tmp_path: Path) -> Database:
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
-    config = alembic_config(str(db.engine.url))
-    with db.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, BEFORE_0004)
+    db = database_at(tmp_path, BEFORE_0004)
     _v1_chain(db, 3)
     return db
 
@@ -66,16 +62,4 @@ def test_the_upgrade_signs_each_existing_head_once_and_the_history_verifies(
         # Signed with this keyring only: another server's keyring does not take it.
         with pytest.raises(ChainBroken, match="did not sign"):
             verify_chain(session, Keyring.generate(), chain=CHAIN)
-    old_database.dispose()
-
-
-def test_without_the_keyring_the_upgrade_refuses_and_changes_nothing(
-    old_database: Database,
-) -> None:
-    with pytest.raises(RuntimeError, match="needs the server's keyring"):
-        upgrade(old_database.engine)
-    assert current_revision(old_database.engine) == BEFORE_0004
-    with old_database.engine.connect() as conn:
-        columns = [row[1] for row in conn.execute(text("PRAGMA table_info(audit_heads)"))]
-    assert "signature" not in columns
     old_database.dispose()

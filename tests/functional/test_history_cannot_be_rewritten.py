@@ -29,7 +29,7 @@ from keys.keyring import Keyring
 from tests.factories import Person, make_person
 from tests.functional.api.test_links import make_link, open_link
 from tests.functional.web.test_pages import person_url, sign_up
-from tests.unit.keys.test_payload_vectors import ref
+from tests.unit.keys.reference import ref
 from vault import audit, payloads
 from vault.db import Database
 from vault.models import AuditEvent, AuditHead

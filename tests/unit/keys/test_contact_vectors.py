@@ -4,7 +4,6 @@ own code and by the reference decoder, which rebuilds each from the decision alo
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -14,16 +13,12 @@ import pytest
 from keys import envelope
 from keys.errors import DecryptionFailed
 from keys.keyring import Keyring
+from tests.unit.keys.reference import ref
 from vault import contacts, payloads
 from vault.config import VaultConfig
 from vault.models import Account
 
 HERE = Path(__file__).parent
-_spec = importlib.util.spec_from_file_location("reference_decoder", HERE / "reference_decoder.py")
-assert _spec is not None
-assert _spec.loader is not None
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
 
 h = bytes.fromhex
 V: dict[str, Any] = json.loads((HERE / "vectors" / "contacts.json").read_text())

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from keys.hierarchy import (
 )
 from keys.keyring import Keyring
 from keys.share import b64url
+from tests.unit.keys.reference import ref
 from vault import accounts, attachments, audit, credentials, entries, payloads, people
 from vault.config import VaultConfig
 from vault.keychain import Keychain
@@ -54,11 +54,6 @@ from vault.models import (
 from vault.sections import validate_entry
 
 HERE = Path(__file__).parent
-_spec = importlib.util.spec_from_file_location("reference_decoder", HERE / "reference_decoder.py")
-assert _spec is not None
-assert _spec.loader is not None
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
 
 
 def load(name: str) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -11,13 +10,9 @@ from typing import Any
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from tests.unit.keys.reference import ref
+
 HERE = Path(__file__).parent
-# Loaded by path, so it works under any pytest import mode and never via the keys package.
-_spec = importlib.util.spec_from_file_location("reference_decoder", HERE / "reference_decoder.py")
-assert _spec is not None
-assert _spec.loader is not None
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
 
 h = bytes.fromhex
 

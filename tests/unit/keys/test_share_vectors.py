@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import hmac
-import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,16 +25,11 @@ from consent.sharing import LinkAddresses
 from keys import envelope, share, tokens
 from keys.errors import CopyTooLarge, DecryptionFailed
 from keys.hierarchy import SHARE_KEY, record_metadata_binding
+from tests.unit.keys.reference import ref
 from vault import payloads
 from web.viewer import VIEWER_PATH
 
 HERE = Path(__file__).parent
-# Loaded by path, so it works under any pytest import mode and never via the keys package.
-_spec = importlib.util.spec_from_file_location("reference_decoder", HERE / "reference_decoder.py")
-assert _spec is not None
-assert _spec.loader is not None
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
 
 h = bytes.fromhex
 SHARE = json.loads((HERE / "vectors" / "share_v1.json").read_text())

@@ -22,7 +22,6 @@ and with jwcrypto as a second reader; open_copy itself must refuse them.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -38,14 +37,10 @@ from api.shl import MANIFEST_PATH
 from consent.sharing import LinkAddresses
 from keys import share
 from keys.errors import DecryptionFailed
+from tests.unit.keys.reference import ref
 from web.viewer import VIEWER_PATH
 
 HERE = Path(__file__).parent
-_spec = importlib.util.spec_from_file_location("reference_decoder", HERE / "reference_decoder.py")
-assert _spec is not None
-assert _spec.loader is not None
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
 
 # "Example SMART Health Link Generation": the payload, as the example's shlinkJsonPayload.
 SPEC_PAYLOAD = {

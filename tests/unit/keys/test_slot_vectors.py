@@ -9,7 +9,6 @@ stored today would be refused tomorrow: fix the code, never the vector.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,10 @@ from keys.binding import bind
 from keys.errors import SlotForged
 from keys.hierarchy import ACCOUNT_AUDIT_KEY, PRIVATE_KEY, RECORD_KEY
 from keys.keyring import Keyring
+from tests.unit.keys.reference import ref
 from vault import credentials, passkeys, second_factor
 
 HERE = Path(__file__).parent
-_spec = importlib.util.spec_from_file_location("reference_decoder", HERE / "reference_decoder.py")
-assert _spec is not None
-assert _spec.loader is not None
-ref = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ref)
 
 h = bytes.fromhex
 VECTORS: dict[str, Any] = json.loads((HERE / "vectors" / "slot_tags.json").read_text())

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from keys.keyring import Keyring
 from vault.audit import head_message
+from vault.migrate import keyring_for
 
 revision = 'b7e3c1a90d42'
 down_revision = '897d924ef6b1'
@@ -41,10 +41,7 @@ def _sign_existing_heads() -> None:
     heads = conn.execute(sa.select(_heads.c.chain, _heads.c.seq, _heads.c.hash)).all()
     if not heads:
         return
-    keyring: Keyring | None = op.get_context().config.attributes.get("keyring")
-    if keyring is None:
-        raise RuntimeError("This upgrade signs the audit history and needs the server's "
-                           "keyring: run `tellonce init`.")
+    keyring = keyring_for("signs the audit history")
     for chain, seq, event_hash in heads:
         key_id, signature = keyring.sign(head_message(chain, seq, bytes(event_hash)))
         conn.execute(sa.update(_heads).where(_heads.c.chain == chain)

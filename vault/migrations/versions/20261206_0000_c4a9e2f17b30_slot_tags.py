@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from keys.keyring import Keyring
 from keys.slots import untagged_marker_message
+from vault.migrate import keyring_for
 
 revision = 'c4a9e2f17b30'
 down_revision = 'b7e3c1a90d42'
@@ -49,10 +49,7 @@ def _mark_existing_accounts() -> None:
     account_ids = conn.execute(sa.select(_accounts.c.id)).scalars().all()
     if not account_ids:
         return
-    keyring: Keyring | None = op.get_context().config.attributes.get("keyring")
-    if keyring is None:
-        raise RuntimeError("This upgrade marks the accounts whose key slots predate slot tags "
-                           "and needs the server's keyring: run `tellonce init`.")
+    keyring = keyring_for("marks the accounts whose key slots predate slot tags")
     for account_id in account_ids:
         key_id, signature = keyring.sign(untagged_marker_message(account_id))
         conn.execute(sa.update(_accounts).where(_accounts.c.id == account_id)

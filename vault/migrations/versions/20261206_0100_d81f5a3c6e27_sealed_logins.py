@@ -19,8 +19,8 @@ from alembic import op
 
 from keys import envelope
 from keys.binding import bind
-from keys.keyring import Keyring
 from vault import payloads
+from vault.migrate import keyring_for
 
 revision = 'd81f5a3c6e27'
 down_revision = 'c4a9e2f17b30'
@@ -58,10 +58,7 @@ def _seal_existing_contacts() -> None:
     rows = conn.execute(sa.select(_accounts.c.id, _accounts.c.login, _accounts.c.email)).all()
     if not rows:
         return
-    keyring: Keyring | None = op.get_context().config.attributes.get("keyring")
-    if keyring is None:
-        raise RuntimeError("This upgrade seals every login and notice address and needs the "
-                           "server's keyring: run `tellonce init`.")
+    keyring = keyring_for("seals every login and notice address")
     if "contact" not in keyring.current:
         raise RuntimeError("The keyring has no contact key yet: run `tellonce init`, which adds it.")
     key_id, digest_key, seal_key = keyring.contact_keys()
