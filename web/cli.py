@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from consent import accounts, history, lifecycle, sharing
 from consent.runtime import Runtime, system_clock
+from keys.errors import KeysError
 from keys.keyring import PURPOSES, Keyring
 from vault.db import Database, discard_after_commit, run_after_commit
 from vault.errors import VaultError
@@ -91,7 +92,7 @@ class _Group(click.Group):
             result = super().invoke(ctx)
             ok = True
             return result
-        except (VaultError, ConfigurationError) as exc:
+        except (VaultError, KeysError, ConfigurationError) as exc:
             # DatabaseBusy says another process holds the SQLite write lock: try again.
             raise click.ClickException(getattr(exc, "message", str(exc))) from None
         finally:

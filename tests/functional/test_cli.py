@@ -327,6 +327,22 @@ def test_account_rotate_key_gives_a_new_key_and_ends_the_old_tokens(
     assert _demo(instance)[0]["person_id"] == rosie["person_id"]
 
 
+def test_account_rotate_key_refuses_a_planted_slot_and_changes_nothing(
+        instance: Instance) -> None:
+    _init(instance, "test")
+    rosie = _demo(instance)[0]
+    with closing(sqlite3.connect(instance.database)) as conn, conn:
+        conn.execute("UPDATE private_key_slots SET tag = NULL WHERE person_id = ?",
+                     (rosie["person_id"],))
+        before = conn.execute("SELECT public_key FROM accounts").fetchall()
+    refused = instance.run(["account", "rotate-key", rosie["login"], "--passphrase",
+                            rosie["passphrase"]], "test")
+    assert refused.exit_code == 1
+    assert "changed outside Tell Once" in refused.output
+    with closing(sqlite3.connect(instance.database)) as conn:
+        assert conn.execute("SELECT public_key FROM accounts").fetchall() == before
+
+
 def test_check_counts_slots_that_lost_their_tag(instance: Instance) -> None:
     """A slot with no tag, on an account the keyring never marked, is refused (decision 0005)."""
     _init(instance, "test")
