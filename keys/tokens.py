@@ -61,6 +61,12 @@ def lookup_digest(kind: str, secret: bytes) -> bytes:
     return hashlib.sha256(bind("lookup", kind) + secret).digest()
 
 
+def account_lookup_digest(kind: str, account_id: str, secret: bytes) -> bytes:
+    """SHA-256 of a secret that one browser shows to several accounts (a device cookie),
+    bound to the account too, so two accounts' rows never share a digest (decision 0010)."""
+    return hashlib.sha256(bind("lookup", kind, account_id) + secret).digest()
+
+
 def wrapping_key(kind: str, secret: bytes) -> bytes:
     """The key a bearer secret contributes, independent of its lookup digest."""
     return HKDF(

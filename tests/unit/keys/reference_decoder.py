@@ -168,6 +168,11 @@ def lookup_digest(kind: str, secret: bytes) -> bytes:
     return hashlib.sha256(bind("lookup", kind) + secret).digest()
 
 
+def device_digest(account_id: str, secret: bytes) -> bytes:
+    """0010: SHA-256(bind("lookup", "device", account) | secret)."""
+    return hashlib.sha256(bind("lookup", "device", account_id) + secret).digest()
+
+
 def open_share_key(record_key: bytes, blob: bytes, *, link_id: str, person: str, epoch: int) -> bytes:
     """share_key_wrap: an envelope v1 under the record key, bound to the link, person and epoch."""
     key = open_envelope(record_key, blob, bind("share-key", link_id, person, epoch))

@@ -18,6 +18,7 @@ import pytest
 from keys import envelope, hierarchy, hybrid, passphrase, tokens
 from keys.binding import bind
 from keys.errors import DecryptionFailed
+from tests.unit.keys.reference import ref
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -179,3 +180,19 @@ def test_recovery_code_v1(v: dict[str, Any]) -> None:
         assert tokens.recovery_key(text, account_id=v["account_id"], code_id=v["code_id"]) == h(v["key"])
     other_code = tokens.recovery_key(v["code"], account_id=v["account_id"], code_id="code-2")
     assert other_code != h(v["key"])
+
+
+# -- device digests (docs/decisions/0010) -----------------------------------------------------
+
+DEVICES = load("device_digests.json")
+
+
+def test_a_device_digest_is_bound_to_each_account() -> None:
+    secret = bytes.fromhex(DEVICES["secret"])
+    digests = [tokens.account_lookup_digest("device", d["account"], secret).hex()
+               for d in DEVICES["digests"]]
+    assert digests == [d["digest"] for d in DEVICES["digests"]]
+    assert digests == [ref.device_digest(d["account"], secret).hex() for d in DEVICES["digests"]]
+    assert len(set(digests)) == 2  # One browser, two accounts: nothing links their rows.
+    assert tokens.lookup_digest("device", secret).hex() == DEVICES["old_digest"]
+    assert DEVICES["old_digest"] not in digests

@@ -614,6 +614,16 @@ def attachment_v2_vectors() -> dict[str, Any]:
                 data_key, plaintext, aad=aad, nonce=nonce)).hexdigest()}  # fmt: skip
 
 
+def device_digests_vectors() -> dict[str, Any]:
+    """Decision 0010: a device cookie's digest bound to each account."""
+    secret = fixed("device-cookie-secret", 32)
+    accounts = [ACCOUNT, MEMBER]
+    return {"secret": secret.hex(),
+            "old_digest": hashlib.sha256(bind("lookup", "device") + secret).hexdigest(),
+            "digests": [{"account": a, "digest": hashlib.sha256(
+                bind("lookup", "device", a) + secret).hexdigest()} for a in accounts]}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -633,6 +643,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "contacts.json": contacts_vectors,
     "copy_padding.json": copy_padding_vectors,
     "attachment_v2.json": attachment_v2_vectors,
+    "device_digests.json": device_digests_vectors,
 }
 
 
