@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from keys.keyring import Keyring
 from keys.passphrase import TEST_PARAMS
@@ -23,3 +24,14 @@ def vault(app: Flask, database: Database, keyring: Keyring) -> Iterator[Vault]:
         session.commit()
     finally:
         session.close()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    """A session whose work is rolled back at the end, so the test leaves no row behind."""
+    s = database.sessions()
+    try:
+        yield s
+    finally:
+        s.rollback()
+        s.close()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from keys import tokens
 from keys.keyring import Keyring
-from tests.unit.vault.test_vault_attachments import make_owner, session  # noqa: F401
+from tests.unit.vault.test_vault_attachments import make_owner
 from vault import devices
 from vault.models import KnownDevice
 
@@ -24,7 +24,7 @@ def _digests(session: Session) -> dict[str, set[bytes]]:
 
 
 def test_one_browser_under_two_accounts_leaves_nothing_to_link_them(
-        session: Session, keyring: Keyring, now: datetime) -> None:  # noqa: F811
+        session: Session, keyring: Keyring, now: datetime) -> None:
     amy = make_owner(session, keyring, now, "amy").keychain.account_id
     bob = make_owner(session, keyring, now, "bob").keychain.account_id
     first = devices.recognise_device(session, account_id=amy, device_token=None, now=now)
@@ -38,7 +38,7 @@ def test_one_browser_under_two_accounts_leaves_nothing_to_link_them(
 
 
 def test_a_browser_known_under_the_old_digest_is_no_new_device(
-        session: Session, keyring: Keyring, now: datetime) -> None:  # noqa: F811
+        session: Session, keyring: Keyring, now: datetime) -> None:
     amy = make_owner(session, keyring, now, "amy").keychain.account_id
     first = devices.recognise_device(session, account_id=amy, device_token=None, now=now)
     other = devices.recognise_device(session, account_id=amy, device_token=None, now=now)

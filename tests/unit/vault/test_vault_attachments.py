@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +19,6 @@ from keys.passphrase import TEST_PARAMS
 from vault import accounts, people
 from vault import attachments as va
 from vault.config import VaultConfig
-from vault.db import Database
 from vault.errors import AttachmentRejected, InvalidEntry, NotFound, UnknownSection
 from vault.keychain import Keychain, item_scope
 from vault.models import Attachment, ContentKey, Person
@@ -34,17 +32,6 @@ PASSPHRASE = "correct orbit lantern quietly"
 class Owner:
     person: Person
     keychain: Keychain
-
-
-@pytest.fixture
-def session(database: Database) -> Iterator[Session]:
-    """A session whose work is rolled back at the end, so the test leaves no row behind."""
-    s = database.sessions()
-    try:
-        yield s
-    finally:
-        s.rollback()
-        s.close()
 
 
 def make_owner(session: Session, keyring: Keyring, now: datetime, login: str) -> Owner:
