@@ -71,13 +71,6 @@ def _check_email(email: object) -> str | None:
     return email.strip().casefold()
 
 
-def public_key_of(config: VaultConfig, account: Account) -> hybrid.PublicKey:
-    """The account's public key, refused if it was changed in the database."""
-    return config.keyring.trusted_public_key(
-        account.public_key, owner=f"account:{account.id}", key_id=account.public_key_mac_id,
-        mac=account.public_key_mac)
-
-
 def audit_key_of(config: VaultConfig, account: Account) -> hybrid.PublicKey:
     return config.keyring.trusted_public_key(
         account.audit_public_key, owner=f"account-audit:{account.id}",
