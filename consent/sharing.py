@@ -25,7 +25,7 @@ from consent.share_content import SharedItem, select_items
 from consent.templates import TEMPLATES, Inclusion, ShareScope
 from keys import share
 from keys.errors import CopyTooLarge
-from vault import accounts, audit, contacts, links, people
+from vault import accounts, addresses, audit, contacts, links, people
 from vault import entries as vault_entries
 from vault.config import VaultConfig
 from vault.db import after_commit, keep_even_if_refused
@@ -473,8 +473,10 @@ def send_ending_notices(session: Session, config: VaultConfig, mailer: Mailer | 
     The emails go once the notices are committed, so a mail failure loses nothing and a second
     run sends nothing twice. Returns how many notices were given.
     """
-    # The daily run also writes the repeats of every client window that has ended since.
+    # The daily run also writes the repeats of every client window that has ended since, and
+    # deletes the keys of earlier days that counted addresses (decision 0011).
     _record_ended_repeats(session, config, None, now=now)
+    addresses.forget_earlier_days(session, now)
     given = 0
     for person, link, days in links.take_ending_warnings(session, now):
         _tell_subject(session, config, person, f"link_ends_in_{days}_days", link.id, now=now,

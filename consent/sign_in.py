@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from consent import notices
 from consent.notices import Mailer
-from keys.binding import bind
 from vault import (
     accounts,
+    addresses,
     contacts,
     credentials,
     devices,
@@ -81,8 +81,9 @@ class SecondFactorChoices:
 # -- counting attempts --------------------------------------------------------------------------
 
 
-def _address_key(config: VaultConfig, address: str) -> bytes:
-    return config.keyring.address_digest(bind("sign-in-address", address))
+def _address_key(session: Session, config: VaultConfig, address: str, now: datetime) -> bytes:
+    """The counter of an address, under the key of the day (decision 0011)."""
+    return addresses.digest(session, config, now, "sign-in-address", address)
 
 
 def _login_key(config: VaultConfig, account: Account | None, typed: str) -> bytes:
@@ -108,8 +109,8 @@ def _count_for(session: Session, config: VaultConfig, account: Account | None, l
                *, address: str, now: datetime) -> Account | None:
     """Count an attempt at ``account`` (or at a typed login that has none) and its address."""
     # The address is counted first so a flood against many logins is slowed too.
-    throttle.reserve_attempt(session, key=_address_key(config, address), budget=throttle.ADDRESS,
-                             now=now)
+    throttle.reserve_attempt(session, key=_address_key(session, config, address, now),
+                             budget=throttle.ADDRESS, now=now)
     throttle.reserve_attempt(session, key=_login_key(config, account, login_text),
                              budget=throttle.LOGIN, now=now)
     # Kept whatever follows: attempts sent at once are all counted, and a crash while the
@@ -118,13 +119,14 @@ def _count_for(session: Session, config: VaultConfig, account: Account | None, l
     return account
 
 
-def _give_back_the_address_try(session: Session, config: VaultConfig, address: str) -> None:
+def _give_back_the_address_try(session: Session, config: VaultConfig, address: str,
+                               now: datetime) -> None:
     """A right passphrase gives back the try it took at its address, kept at once.
 
     An address is shared by everyone behind it (a care home, a GP surgery), so its count must
     grow with wrong passphrases only, even if this request is then refused.
     """
-    throttle.refund(session, key=_address_key(config, address))
+    throttle.refund(session, key=_address_key(session, config, address, now))
     keep_even_if_refused(session)
 
 
@@ -175,7 +177,7 @@ def sign_in(
         raise
     fresh = _still_there(session, account)
     # The login's count starts again only when the session opens, after any second step.
-    _give_back_the_address_try(session, config, address)
+    _give_back_the_address_try(session, config, address, now)
     if accounts.needs_rehash(config, fresh) and isinstance(passphrase, str):
         accounts.rewrap_passphrase(session, config, account=fresh, unlocked=unlocked,
                                    secret=passphrase)
@@ -301,7 +303,7 @@ def recover_account(
     :raises SignInFailed, WeakPassphrase, TooManyAttempts:
     """
     check_passphrase(new_passphrase)  # Refuse a weak passphrase before spending the code.
-    throttle.reserve_attempt(session, key=_address_key(config, address),
+    throttle.reserve_attempt(session, key=_address_key(session, config, address, now),
                              budget=throttle.ADDRESS, now=now)
     account = accounts.find_account(session, config, login if isinstance(login, str) else "")
     keep_even_if_refused(session)
@@ -327,7 +329,7 @@ def recover_account(
     revoke_every_token(session, config, fresh, now=now)
     slot_upgrade.tag_untagged_slots(session, config, unlocked)
     throttle.reset(session, key=_login_key(config, fresh, ""))
-    throttle.refund(session, key=_address_key(config, address))
+    throttle.refund(session, key=_address_key(session, config, address, now))
     token, row = credentials.create_session(session, config, unlocked=unlocked, now=now)
     return SignedIn(unlocked, token, row), new_code
 
@@ -368,5 +370,5 @@ def confirm_passphrase(
         raise StepUpFailed from None
     # The login's count starts again too, kept with the address's try.
     throttle.reset(session, key=_login_key(config, _still_there(session, account), ""))
-    _give_back_the_address_try(session, config, address)
+    _give_back_the_address_try(session, config, address, now)
     return unlocked

@@ -6,8 +6,9 @@ Purposes:
   a bearer secret and needs no signature).
 - ``passcode``: HMAC for looking up guessable secrets (link passcodes).
 - ``login``: HMAC of a login, for the sign-in counters that must not list logins.
-- ``address``: HMAC of a client's address, for the sign-in and link-polling counters. Apart
-  from the others (decision 0004) so that each can be rotated, or destroyed, on its own.
+- ``address``: wraps the key of each day under which a client's address is counted, for the
+  sign-in and link-polling counters (decision 0011). Apart from the others (decision 0004) so
+  that each can be rotated, or destroyed, on its own.
 - ``contact``: keys the lookup of logins and notice addresses and seals them (decision 0006),
   through two HKDF sub-keys, because the server finds accounts and sends notices with no one
   signed in.
@@ -113,9 +114,13 @@ class Keyring:
         """The sign-in counter of a known account, reached by login or address (decision 0006)."""
         return self.hmac_digest("login", bind("login-account", account_id))
 
-    def address_digest(self, message: bytes) -> bytes:
-        """Keyed digest of a client's address (with what it is counted for), never the address."""
-        return self.hmac_digest("address", message)
+    def address_wrap_key(self, key_id: str | None = None) -> tuple[str, bytes]:
+        """``(key_id, key)`` wrapping the keys of each day that count addresses (decision 0011).
+
+        :raises KeyringError: for a key id the keyring does not hold.
+        """
+        kid, secret = self.secret("address", key_id)
+        return kid, _sub_key(secret, "address-day-key-wrap")
 
     def mac_public_key(self, public_raw: bytes, *, owner: str) -> tuple[str, bytes]:
         kid, secret = self.secret("public-key-mac")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -105,10 +106,41 @@ def keyring() -> Keyring:
     return Keyring.generate()
 
 
+DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis a test may use. CI names one in TELLONCE_TEST_REDIS_URL, which must then
+    answer; without it, the usual local one is tried, and a test needing it skips if it is
+    not there."""
+    named = os.environ.get("TELLONCE_TEST_REDIS_URL")
+    url = named or DEFAULT_TEST_REDIS
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError:
+        if named:
+            raise
+        pytest.skip(f"no Redis answers at {url}; CI sets TELLONCE_TEST_REDIS_URL")
+    return url
+
+
+@pytest.fixture(params=["database", "redis"])
+def counting(request: pytest.FixtureRequest) -> str | None:
+    """Where keys of the day and polling counts live (decision 0011): a test taking this runs
+    once with the database alone and once with Redis; the app's settings follow it."""
+    if request.param == "database":
+        return None
+    if request.param == "redis-down":  # Configured, and not answering: nothing listens there.
+        return "redis://127.0.0.1:1/0"
+    return str(request.getfixturevalue("redis_url"))
+
+
 @pytest.fixture
-def settings(instance_path: Path, database_url: str) -> Settings:
+def settings(request: pytest.FixtureRequest, instance_path: Path, database_url: str) -> Settings:
+    redis_url = request.getfixturevalue("counting") if "counting" in request.fixturenames else None
     return Settings(env="test", instance_path=instance_path, database_url=database_url,
-                    base_url=BASE_URL, redis_url=None)
+                    base_url=BASE_URL, redis_url=redis_url)
 
 
 @pytest.fixture

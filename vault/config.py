@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+
+from redis import Redis
 
 from keys.keyring import Keyring
 from keys.passphrase import DEFAULT_PARAMS, KdfParams
@@ -18,3 +20,6 @@ class VaultConfig:
     token_max_lifetime: timedelta = timedelta(days=366)
     deletion_undo_period: timedelta = timedelta(days=14)
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # Where the key of the day and the polling counts live when set (decision 0011); the
+    # database otherwise, and whenever it does not answer.
+    redis: Redis | None = field(default=None, compare=False)

@@ -16,7 +16,7 @@ from keys import hybrid, tokens
 from keys.binding import bind
 from keys.errors import DecryptionFailed, InvalidKeyMaterial
 from keys.hierarchy import ACCOUNT_KEY
-from vault import payloads, slots, throttle
+from vault import addresses, payloads, slots, throttle
 from vault.accounts import Unlocked, account_event, row_account
 from vault.config import VaultConfig
 from vault.errors import InvalidAccountDetails, NotFound, NotSignedIn
@@ -116,7 +116,7 @@ def end_sessions(session: Session, *, account_id: str, keep: bytes | None = None
 def sweep_expired(session: Session, config: VaultConfig, *, now: datetime) -> None:
     """Erase every credential that can no longer be used, of every account: sessions idle or
     past their end, pending sign-ins out of time or tries, and the wraps of ended tokens; and
-    sign-in counters with no try for a day.
+    sign-in counters with no try for a day, and the keys of earlier days that counted addresses.
 
     A wrap is how a bearer secret reaches an account's key; once the credential has ended it
     only helps someone who holds an old cookie or token and a copy of the database.
@@ -132,6 +132,7 @@ def sweep_expired(session: Session, config: VaultConfig, *, now: datetime) -> No
                                            ApiToken.account_key_wrap != b"")
                     .values(account_key_wrap=b"").execution_options(synchronize_session=False))
     throttle.forget_quiet_counters(session, now=now)
+    addresses.forget_earlier_days(session, now)
 
 
 def touch_session(session: Session, *, digest: bytes, now: datetime) -> None:

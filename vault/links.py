@@ -17,10 +17,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from keys import envelope, share, tokens
-from keys.binding import bind
 from keys.errors import InvalidKeyMaterial
 from keys.hierarchy import SHARE_KEY, record_metadata_binding
-from vault import payloads
+from vault import addresses, payloads
 from vault.config import VaultConfig
 from vault.db import insert_ignore
 from vault.errors import InvalidEntry, NotFound
@@ -243,25 +242,39 @@ def window_of(now: datetime) -> datetime:
     return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
 
 
-def client_digest(config: VaultConfig, link: ShareLink, address: str, window: datetime) -> bytes:
-    """A client of a link in one window, as an HMAC of its address bound to both: the rows of
-    one window cannot be matched with another's, and go when it ends."""
-    return config.keyring.address_digest(bind("link-client", link.id, window.isoformat(),
-                                              address))
+def client_digest(session: Session, config: VaultConfig, link: ShareLink, address: str,
+                  window: datetime) -> bytes:
+    """A client of a link in one window, as an HMAC of its address under the key of the day,
+    bound to both: the rows of one window cannot be matched with another's, and go when it
+    ends; once the day's key is gone, not even the keyring finds the address (decision 0011)."""
+    return addresses.digest(session, config, window, "link-client", link.id, window.isoformat(),
+                            address)
 
 
 def count_client(session: Session, config: VaultConfig, link: ShareLink, *, address: str,
                  now: datetime) -> ClientUse:
-    """Count this request for its client in the current window, atomically."""
+    """Count this request for its client in the current window, atomically.
+
+    With Redis the count is kept there, and a client over the limit is answered without a
+    write to the database; without it, or while it does not answer, in ``link_clients``.
+    """
     window = window_of(now)
-    client = client_digest(config, link, address, window)
+    client = client_digest(session, config, link, address, window)
+    retry_after = int((window + WINDOW - now).total_seconds()) + 1
+    in_redis = addresses.count_in_redis(config, client, now=now,
+                                        until=window + WINDOW + timedelta(minutes=1))
+    if in_redis is not None and in_redis > WINDOW_REQUESTS:
+        return ClientUse(client, in_redis, None, retry_after)
     insert_ignore(session, LinkClient, {"link_id": link.id, "client": client,
                                         "window_start": window, "requests": 0, "repeats": 0})
+    if in_redis is not None:
+        opening_seq = session.scalar(select(LinkClient.opening_seq).where(
+            LinkClient.link_id == link.id, LinkClient.client == client))
+        return ClientUse(client, in_redis, opening_seq, retry_after)
     requests, opening_seq = session.execute(
         update(LinkClient).where(LinkClient.link_id == link.id, LinkClient.client == client)
         .values(requests=LinkClient.requests + 1)
         .returning(LinkClient.requests, LinkClient.opening_seq)).one()
-    retry_after = int((window + WINDOW - now).total_seconds()) + 1
     return ClientUse(client, requests, opening_seq, retry_after)
 
 

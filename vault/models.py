@@ -99,6 +99,19 @@ class SignInThrottle(Base):
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class AddressKey(Base):
+    """The key of one UTC day under which client addresses are counted (decision 0011),
+    wrapped under the keyring's address key; deleted once its day is over. Not kept here when
+    Redis is configured: it lives there only."""
+
+    __tablename__ = "address_keys"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # "2026-12-07", in UTC.
+    # The keyring's address key that wraps it: a new current key starts a new key of the day.
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(Bytes(61))
+
+
 class SignInSession(Base):
     __tablename__ = "sessions"
 

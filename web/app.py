@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+from redis import Redis
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import front_door as api_front_door
@@ -72,6 +73,14 @@ def load_keyring(settings: Settings) -> Keyring:
     return keyring
 
 
+def _redis(settings: Settings) -> Redis | None:
+    """A client of the configured Redis, quick to give up: an outage must cost a request
+    little, because the database then does Redis's work (decision 0011)."""
+    if not settings.redis_url:
+        return None
+    return Redis.from_url(settings.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
+
+
 def build_runtime(settings: Settings, overrides: dict[str, Any] | None = None) -> Runtime:
     overrides = overrides or {}
     keyring = overrides.get("KEYRING") or load_keyring(settings)
@@ -79,7 +88,7 @@ def build_runtime(settings: Settings, overrides: dict[str, Any] | None = None) -
     # Cheap parameters exist only so the test suite runs fast; never anywhere else.
     if settings.env != "test" and not meets_minimum(kdf):
         raise ConfigurationError("Argon2id parameters below m=19 MiB, t=2, p=1 are for tests only.")
-    config = VaultConfig(keyring=keyring, kdf_params=kdf)
+    config = VaultConfig(keyring=keyring, kdf_params=kdf, redis=_redis(settings))
     db = overrides.get("DATABASE") or Database(settings.database_url)
     mailer = overrides.get("MAILER")
     if mailer is None and settings.smtp is not None:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from tests.factories import Person, make_person
 from tests.ips_checks import check_ips_shape
 from vault.links import MAX_FILE_FETCHES, WINDOW, window_of
-from vault.models import AuditEvent, ShareLink
+from vault.models import AuditEvent, LinkClient, ShareLink
 
 CANARY_S = "CANARY-SENSITIVE-7f3a"
 CANARY_P = "CANARY-PRIVATE-91c2"
@@ -303,7 +303,7 @@ def test_a_location_is_fetched_a_few_times_each_recorded_with_its_opening(
 
 
 def test_one_client_polling_an_emergency_link_a_thousand_times_blocks_nobody_else(
-    client: FlaskClient, runtime: Any
+    counting: str | None, client: FlaskClient, runtime: Any
 ) -> None:
     # In the middle of one ten-minute window: a run that crossed the window's end would see
     # the poller let in again, rightly, by the next window's count.
@@ -326,6 +326,10 @@ def test_one_client_polling_an_emergency_link_a_thousand_times_blocks_nobody_els
     # One entry for each client, with its count: the poller's sixty, and each other's one.
     assert sorted((o["recipient"], o["times"]) for o in openings) == [
         ("A poller", 60), ("Dr A Patel", 1), ("Dr A Patel", 1)]
+    # With Redis, the poller's thousand requests were counted there, and not one here.
+    with runtime.db.sessions() as session:
+        counted_here = sorted(session.scalars(select(LinkClient.requests)))
+    assert counted_here == ([0, 0, 0] if counting else [1, 1, 60])
 
 
 def test_a_location_works_for_an_hour_and_then_is_404(client: FlaskClient, runtime: Any) -> None:

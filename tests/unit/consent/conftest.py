@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from redis import Redis
 from sqlalchemy.orm import Session
 
 from consent import accounts, sessions, tokens
@@ -34,8 +35,11 @@ class Someone:
 
 
 @pytest.fixture
-def config(keyring: Keyring) -> VaultConfig:
-    return VaultConfig(keyring=keyring, kdf_params=TEST_PARAMS)
+def config(request: pytest.FixtureRequest, keyring: Keyring) -> VaultConfig:
+    """The vault's settings; with Redis for a test that takes ``counting`` and runs on it."""
+    url = request.getfixturevalue("counting") if "counting" in request.fixturenames else None
+    return VaultConfig(keyring=keyring, kdf_params=TEST_PARAMS,
+                       redis=None if url is None else Redis.from_url(url))
 
 
 @pytest.fixture

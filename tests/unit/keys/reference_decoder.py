@@ -279,3 +279,22 @@ def copy_bucket(json_length: int) -> int:
     while size < json_length:
         size *= 2
     return size
+
+
+# -- Addresses under a key of the day, from docs/decisions/0011 alone ---------------------------
+
+
+def open_address_day_key(address_secret: bytes, wrapped: bytes, *, day: str, key_id: str) -> bytes:
+    """Envelope v1 under HKDF(address secret, info = bind("address-day-key-wrap")), aad =
+    bind("address-day-key", day, key id): 32 bytes."""
+    wrap_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=bind("address-day-key-wrap")).derive(address_secret)
+    day_key = open_envelope(wrap_key, wrapped, bind("address-day-key", day, key_id))
+    if len(day_key) != 32:
+        raise ValueError("a day key is 32 bytes")
+    return day_key
+
+
+def address_digest(day_key: bytes, label: str, *values: str) -> bytes:
+    """HMAC-SHA256(day key, bind(label, *values))."""
+    return hmac.new(day_key, bind(label, *values), hashlib.sha256).digest()

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from keys import envelope, hierarchy, hybrid, passphrase, tokens
+from keys import day_keys, envelope, hierarchy, hybrid, passphrase, tokens
 from keys.binding import bind
 from keys.errors import DecryptionFailed
+from keys.keyring import Keyring
 from tests.unit.keys.reference import ref
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -196,3 +197,46 @@ def test_a_device_digest_is_bound_to_each_account() -> None:
     assert len(set(digests)) == 2  # One browser, two accounts: nothing links their rows.
     assert tokens.lookup_digest("device", secret).hex() == DEVICES["old_digest"]
     assert DEVICES["old_digest"] not in digests
+
+
+# -- addresses under a key of the day (docs/decisions/0011) -----------------------------------
+
+DAY_KEYS = load("address_day_keys.json")
+
+
+def _address_ring() -> Keyring:
+    ring = Keyring.generate()
+    ring.keys["address"] = {DAY_KEYS["key_id"]: h(DAY_KEYS["secret"])}
+    ring.current["address"] = DAY_KEYS["key_id"]
+    return ring
+
+
+def test_a_day_key_is_wrapped_under_the_keyring_address_key() -> None:
+    key_id, wrap_key = _address_ring().address_wrap_key()
+    assert (key_id, wrap_key) == (DAY_KEYS["key_id"], h(DAY_KEYS["wrap_key"]))
+    wrapped, day = h(DAY_KEYS["wrapped"]), DAY_KEYS["day"]
+    assert envelope.seal_with_nonce(wrap_key, h(DAY_KEYS["day_key"]), aad=h(DAY_KEYS["aad"]),
+                                    nonce=h(DAY_KEYS["nonce"])) == wrapped
+    assert bind("address-day-key", day, key_id) == h(DAY_KEYS["aad"])
+    assert day_keys.unwrap(wrap_key, wrapped, day=day, key_id=key_id) == h(DAY_KEYS["day_key"])
+    assert ref.open_address_day_key(h(DAY_KEYS["secret"]), wrapped, day=day,
+                                    key_id=key_id) == h(DAY_KEYS["day_key"])
+    # Moved to another day, or named by another key id, it does not open.
+    for other_day, other_id in (("2026-12-08", key_id), (day, "address-other")):
+        with pytest.raises(DecryptionFailed):
+            day_keys.unwrap(wrap_key, wrapped, day=other_day, key_id=other_id)
+
+
+def test_addresses_are_digested_under_the_day_key() -> None:
+    day_key = h(DAY_KEYS["day_key"])
+    cases = [("sign-in-address", (v["address"],), v["digest"])
+             for v in DAY_KEYS["sign_in_addresses"]]
+    cases += [("link-client", (v["link"], v["window"], v["address"]), v["digest"])
+              for v in DAY_KEYS["link_clients"]]
+    for label, values, expected in cases:
+        assert day_keys.digest(day_key, label, *values).hex() == expected
+        assert ref.address_digest(day_key, label, *values).hex() == expected
+    # The keyring's own address key digests nothing any more: the old vectors differ.
+    old = load("keyring_purposes.json")
+    assert {v["digest"] for v in old["sign_in_addresses"]}.isdisjoint(
+        v["digest"] for v in DAY_KEYS["sign_in_addresses"])

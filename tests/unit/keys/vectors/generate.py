@@ -624,6 +624,32 @@ def device_digests_vectors() -> dict[str, Any]:
                 bind("lookup", "device", a) + secret).hexdigest()} for a in accounts]}  # fmt: skip
 
 
+def address_day_keys_vectors() -> dict[str, Any]:
+    """Decision 0011: addresses counted under a key of the day, wrapped under the keyring's."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    secret, key_id = fixed("keyring-address", 32), "address-20261207000000-1f2e3d"
+    wrap_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=bind("address-day-key-wrap")).derive(secret)
+    day, day_key, nonce = "2026-12-07", fixed("address-day-key", 32), fixed("address-day-nonce", 12)
+    aad = bind("address-day-key", day, key_id)
+    window = "2026-12-07T08:30:00+00:00"
+
+    def mac(message: bytes) -> str:
+        return hmac.new(day_key, message, hashlib.sha256).hexdigest()
+
+    return {
+        "secret": secret.hex(), "key_id": key_id, "wrap_key": wrap_key.hex(), "day": day,
+        "day_key": day_key.hex(), "aad": aad.hex(), "nonce": nonce.hex(),
+        "wrapped": envelope.seal_with_nonce(wrap_key, day_key, aad=aad, nonce=nonce).hex(),
+        "sign_in_addresses": [{"address": a, "digest": mac(bind("sign-in-address", a))}
+                              for a in ("192.0.2.7", "2001:db8::1")],
+        "link_clients": [{"link": LINK, "window": window, "address": "192.0.2.7",
+                          "digest": mac(bind("link-client", LINK, window, "192.0.2.7"))}],
+    }  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -644,6 +670,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "copy_padding.json": copy_padding_vectors,
     "attachment_v2.json": attachment_v2_vectors,
     "device_digests.json": device_digests_vectors,
+    "address_day_keys.json": address_day_keys_vectors,
 }
 
 
