@@ -298,3 +298,31 @@ def open_address_day_key(address_secret: bytes, wrapped: bytes, *, day: str, key
 def address_digest(day_key: bytes, label: str, *values: str) -> bytes:
     """HMAC-SHA256(day key, bind(label, *values))."""
     return hmac.new(day_key, bind(label, *values), hashlib.sha256).digest()
+
+
+# -- Sections and scopes under a record's metadata key, from docs/decisions/0012 alone ----------
+
+
+def open_metadata_key(record_key: bytes, wrapped: bytes, *, person: str, epoch: int) -> bytes:
+    """Envelope v1 under the record key, aad = bind("metadata-key", person, epoch)."""
+    return open_envelope(record_key, wrapped, bind("metadata-key", person, epoch))
+
+
+def metadata_sub_key(metadata_key: bytes, label: str) -> bytes:
+    """HKDF-SHA256(M, no salt, info = bind(label)): "record-metadata-seal" or "-index"."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=bind(label)).derive(metadata_key)
+
+
+def open_section(metadata_key: bytes, sealed: bytes, *, what: str, person: str, row_id: str) -> str:
+    """Envelope v1 under the seal key, aad = bind(what, person, id); the name, zero-padded to 48."""
+    padded = open_envelope(metadata_sub_key(metadata_key, "record-metadata-seal"), sealed,
+                           bind(what, person, row_id))
+    if len(padded) != 48:
+        raise ValueError("a sealed section is 48 bytes")
+    return padded.rstrip(b"\x00").decode("utf-8")
+
+
+def scope_index(metadata_key: bytes, scope: str) -> str:
+    """hex(HMAC-SHA256(index key, bind("scope", scope)))."""
+    return hmac.new(metadata_sub_key(metadata_key, "record-metadata-index"), bind("scope", scope),
+                    hashlib.sha256).hexdigest()

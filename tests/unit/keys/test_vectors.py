@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from keys import day_keys, envelope, hierarchy, hybrid, passphrase, tokens
+from keys import day_keys, envelope, hierarchy, hybrid, passphrase, record_metadata, tokens
 from keys.binding import bind
 from keys.errors import DecryptionFailed
 from keys.keyring import Keyring
@@ -240,3 +240,44 @@ def test_addresses_are_digested_under_the_day_key() -> None:
     old = load("keyring_purposes.json")
     assert {v["digest"] for v in old["sign_in_addresses"]}.isdisjoint(
         v["digest"] for v in DAY_KEYS["sign_in_addresses"])
+
+
+# -- sections sealed and scopes keyed (docs/decisions/0012) ------------------------------------
+
+METADATA = load("record_metadata.json")
+
+
+def test_a_record_metadata_key_is_wrapped_under_the_record_key() -> None:
+    record_key, wrapped = h(METADATA["record_key"]), h(METADATA["wrapped"])
+    ids = {"person": METADATA["person"], "epoch": METADATA["epoch"]}
+    assert bind("metadata-key", *ids.values()) == h(METADATA["key_aad"])
+    assert envelope.seal_with_nonce(record_key, h(METADATA["metadata_key"]),
+                                    aad=h(METADATA["key_aad"]),
+                                    nonce=h(METADATA["key_nonce"])) == wrapped
+    assert record_metadata.unwrap(record_key, wrapped, **ids) == h(METADATA["metadata_key"])
+    assert ref.open_metadata_key(record_key, wrapped, **ids) == h(METADATA["metadata_key"])
+    with pytest.raises(DecryptionFailed):  # Moved to another epoch.
+        record_metadata.unwrap(record_key, wrapped, person=METADATA["person"], epoch=4)
+
+
+@pytest.mark.parametrize("v", METADATA["sections"], ids=lambda v: v["what"])
+def test_a_section_is_sealed_to_one_length_under_the_seal_key(v: dict[str, Any]) -> None:
+    metadata = record_metadata.RecordMetadata(h(METADATA["metadata_key"]))
+    ids = {"what": v["what"], "person": METADATA["person"], "row_id": v["id"]}
+    sealed = h(v["sealed"])
+    assert envelope.seal_with_nonce(h(METADATA["seal_key"]), h(v["padded"]), aad=h(v["aad"]),
+                                    nonce=h(v["nonce"])) == sealed
+    assert bind(v["what"], METADATA["person"], v["id"]) == h(v["aad"])
+    assert metadata.open_section(sealed, **ids) == v["name"]
+    assert ref.open_section(h(METADATA["metadata_key"]), sealed, **ids) == v["name"]
+    assert len(sealed) == 77
+    assert len(metadata.seal_section("identity", **ids)) == len(sealed)  # Any name, one length.
+    with pytest.raises(DecryptionFailed):  # Moved to another row.
+        metadata.open_section(sealed, what=v["what"], person=METADATA["person"], row_id="other")
+
+
+@pytest.mark.parametrize("v", METADATA["scopes"], ids=lambda v: v["scope"].split(":")[0])
+def test_a_content_key_scope_is_keyed(v: dict[str, Any]) -> None:
+    metadata = record_metadata.RecordMetadata(h(METADATA["metadata_key"]))
+    assert metadata.scope_index(v["scope"]) == v["index"]
+    assert ref.scope_index(h(METADATA["metadata_key"]), v["scope"]) == v["index"]

@@ -650,6 +650,38 @@ def address_day_keys_vectors() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def record_metadata_vectors() -> dict[str, Any]:
+    """Decision 0012: sections sealed and content-key scopes keyed under a metadata key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    def sub_key(label: str) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=bind(label)).derive(meta)
+
+    record_key, meta, epoch = fixed("metadata-record-key", 32), fixed("metadata-key", 32), 3
+    seal_key, index_key = sub_key("record-metadata-seal"), sub_key("record-metadata-index")
+    key_aad = bind("metadata-key", PERSON, epoch)
+    wrapped = envelope.seal_with_nonce(record_key, meta, aad=key_aad,
+                                       nonce=fixed("metadata-key-nonce", 12))
+    sections = []
+    for what, row_id, name in (("entry-section", IDS["entry"], "sensitive_history"),
+                               ("attachment-section", ATTACHMENT, "legal")):
+        padded = name.encode() + bytes(48 - len(name.encode()))
+        aad = bind(what, PERSON, row_id)
+        sections.append({"what": what, "id": row_id, "name": name, "padded": padded.hex(),
+                         "aad": aad.hex(), "nonce": fixed(f"nonce-{what}", 12).hex(),
+                         "sealed": envelope.seal_with_nonce(seal_key, padded, aad=aad,
+                                                            nonce=fixed(f"nonce-{what}", 12)).hex()})
+    scopes = [{"scope": scope, "index": hmac.new(index_key, bind("scope", scope),
+                                                 hashlib.sha256).hexdigest()}
+              for scope in ("section:medicines", f"item:{IDS['entry']}")]
+    return {"person": PERSON, "epoch": epoch, "record_key": record_key.hex(),
+            "metadata_key": meta.hex(), "key_aad": key_aad.hex(),
+            "key_nonce": fixed("metadata-key-nonce", 12).hex(), "wrapped": wrapped.hex(),
+            "seal_key": seal_key.hex(), "index_key": index_key.hex(),
+            "sections": sections, "scopes": scopes}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -671,6 +703,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "attachment_v2.json": attachment_v2_vectors,
     "device_digests.json": device_digests_vectors,
     "address_day_keys.json": address_day_keys_vectors,
+    "record_metadata.json": record_metadata_vectors,
 }
 
 
