@@ -21,6 +21,7 @@ from vault.config import VaultConfig
 # What the front doors show of an entry, re-exported so they reach the vault through consent.
 from vault.entries import EntryView as EntryView
 from vault.models import Member, Person
+from vault.record_metadata import section_of
 from vault.sections import get_section
 
 
@@ -60,14 +61,15 @@ def read_entry(
 
 def read_entry_section(session: Session, actor: Actor, *, person_id: str,
                        entry_id: str) -> str:
-    """Which section an entry of a record the actor may write belongs to; nothing is decrypted.
+    """Which section an entry of a record the actor may write belongs to; only its sealed
+    section is opened, none of what it says.
 
     For a form that must know an entry's boxes before it can read what was sent.
 
     :raises NotFound, NotAllowed:
     """
     person, _ = check(session, actor, person_id, WRITE)
-    return vault_entries.get_entry(session, person, entry_id).section
+    return section_of(actor.keychain, person, vault_entries.get_entry(session, person, entry_id))
 
 
 def list_versions(
@@ -130,10 +132,11 @@ def delete_entry(
 ) -> None:
     person, _ = check(session, actor, person_id, WRITE)
     entry = vault_entries.delete_entry(session, actor.keychain, person, entry_id=entry_id, now=now)
+    section = section_of(actor.keychain, person, entry)
     people.record_event(session, config, person, "entry_deleted",
                         actor_account_id=actor.account_id, now=now,
-                        details={"entry": entry.id, "section": entry.section})
-    _refresh_links(session, actor, person, entry.section, now)
+                        details={"entry": entry.id, "section": section})
+    _refresh_links(session, actor, person, section, now)
 
 
 def _refresh_links(session: Session, actor: Actor, person: Person, section: str,

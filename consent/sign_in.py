@@ -30,6 +30,7 @@ from vault import (
     contacts,
     credentials,
     devices,
+    metadata_upgrade,
     passkeys,
     second_factor,
     slot_upgrade,
@@ -200,8 +201,10 @@ def _second_factor_kinds(session: Session, account_id: str) -> tuple[str, ...]:
 def open_session(session: Session, config: VaultConfig, account: Account, unlocked: Unlocked, *,
                  now: datetime, device_token: str | None, mailer: Mailer | None) -> SignedIn:
     """Open a session for an unlocked account; tell the person of a new device by email."""
-    # Slots sealed before slot tags are checked and tagged now, while the key is in hand.
+    # Slots sealed before slot tags are checked and tagged now, while the key is in hand; so
+    # are the plain sections and scopes of records from before decision 0012 sealed.
     slot_upgrade.tag_untagged_slots(session, config, unlocked)
+    metadata_upgrade.upgrade_records(session, config, unlocked)
     throttle.reset(session, key=_login_key(config, account, ""))
     token, row = credentials.create_session(session, config, unlocked=unlocked, now=now)
     accounts.account_event(session, config, account, "signed_in", now=now)
@@ -328,6 +331,7 @@ def recover_account(
     credentials.end_sessions(session, account_id=fresh.id)
     revoke_every_token(session, config, fresh, now=now)
     slot_upgrade.tag_untagged_slots(session, config, unlocked)
+    metadata_upgrade.upgrade_records(session, config, unlocked)
     throttle.reset(session, key=_login_key(config, fresh, ""))
     throttle.refund(session, key=_address_key(session, config, address, now))
     token, row = credentials.create_session(session, config, unlocked=unlocked, now=now)

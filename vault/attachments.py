@@ -38,6 +38,7 @@ from keys.hierarchy import ATTACHMENT_KEY, attachment_binding
 from vault.errors import AttachmentRejected, InvalidEntry, NotFound
 from vault.keychain import Keychain, item_scope, section_scope
 from vault.models import Attachment, ContentKey, Person, new_id
+from vault.record_metadata import place_in_section, section_of
 from vault.sections import Tier, get_section
 
 ALLOWED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
@@ -230,8 +231,10 @@ def _scope_for(section: str, attachment_id: str, tier: Tier) -> str:
     return item_scope(attachment_id) if tier is Tier.S else section_scope(section)
 
 
-def _ids(person: Person, row: Attachment) -> dict[str, Any]:
-    return {"person": person.id, "attachment": row.id, "section": row.section, "tier": row.tier}
+def _ids(keychain: Keychain, person: Person, row: Attachment) -> dict[str, Any]:
+    """What the file's key and bytes are bound to: its section too, opened from its seal."""
+    return {"person": person.id, "attachment": row.id,
+            "section": section_of(keychain, person, row), "tier": row.tier}
 
 
 def bucket_of(length: int) -> int:
@@ -287,11 +290,11 @@ def _parse_plaintext(plaintext: bytes) -> tuple[dict[str, Any], bytes]:
 
 def _seal(keychain: Keychain, person: Person, row: Attachment, plaintext: bytes) -> None:
     tier = Tier(row.tier)
+    ids = _ids(keychain, person, row)
     content_key = keychain.content_key(
-        person, _scope_for(row.section, row.id, tier), tier, person.epoch, create=True
+        person, _scope_for(ids["section"], row.id, tier), tier, person.epoch, create=True
     )
     data_key = envelope.new_key()
-    ids = _ids(person, row)
     row.key_epoch = person.epoch
     row.wrapped_key = ATTACHMENT_KEY.wrap(content_key, data_key, **ids)
     row.ciphertext = envelope.seal(data_key, plaintext, aad=attachment_binding(**ids))
@@ -300,15 +303,15 @@ def _seal(keychain: Keychain, person: Person, row: Attachment, plaintext: bytes)
 def _open(keychain: Keychain, person: Person, row: Attachment) -> tuple[AttachmentView, bytes]:
     """:raises DecryptionFailed: for a row that was moved or changed; NotFound: no key."""
     tier = Tier(row.tier)
+    ids = _ids(keychain, person, row)
     content_key = keychain.content_key(
-        person, _scope_for(row.section, row.id, tier), tier, row.key_epoch
+        person, _scope_for(ids["section"], row.id, tier), tier, row.key_epoch
     )
-    ids = _ids(person, row)
     data_key = ATTACHMENT_KEY.unwrap(content_key, row.wrapped_key, **ids)
     header, content = _parse_plaintext(
         envelope.open_sealed(data_key, row.ciphertext, aad=attachment_binding(**ids))
     )
-    view = AttachmentView(row.id, person.id, row.section, row.tier, str(header["media_type"]),
+    view = AttachmentView(row.id, person.id, ids["section"], row.tier, str(header["media_type"]),
                           len(content), str(header["filename"]), row.created_at,
                           row.author_account_id)
     return view, content
@@ -334,13 +337,14 @@ def store_attachment(
     media_type, stored = _clean_content(content, max_bytes)
     name = clean_filename(filename)
     # The type and size are in the sealed header only (decision 0009).
-    row = Attachment(id=new_id(), person_id=person.id, section=get_section(section).name,
-                     tier=chosen.value, media_type=None, size=None,
-                     author_account_id=keychain.account_id, created_at=now)
+    row = Attachment(id=new_id(), person_id=person.id, tier=chosen.value, media_type=None,
+                     size=None, author_account_id=keychain.account_id, created_at=now)
+    place_in_section(keychain, person, row, get_section(section).name)
     _seal(keychain, person, row, _plaintext(name, media_type, stored))
     session.add(row)
     session.flush()
-    return AttachmentView(row.id, person.id, row.section, row.tier, media_type, len(stored),
+    return AttachmentView(row.id, person.id, get_section(section).name, row.tier, media_type,
+                          len(stored),
                           name, now, keychain.account_id)
 
 
@@ -358,12 +362,13 @@ def list_attachments(
     """Every live attachment, in section order then by when it was added. :raises UnknownSection:"""
     query = select(Attachment).where(Attachment.person_id == person.id,
                                      Attachment.deleted_at.is_(None))
-    if section is not None:
-        query = query.where(Attachment.section == get_section(section).name)
     rows = session.scalars(query.order_by(Attachment.created_at, Attachment.id)).all()
+    if section is not None:  # Sealed (decision 0012): the database cannot choose by it.
+        wanted = get_section(section).name
+        rows = [row for row in rows if section_of(keychain, person, row) == wanted]
     if not rows:
         return []
-    keychain.preload_content_keys(person)
+    keychain.preload_content_keys(person, item_ids=[row.id for row in rows])
     # The file name is sealed with the content, so listing opens every attachment.
     views = [_open(keychain, person, row)[0] for row in rows]
     rank = {name: get_section(name).number for name in {v.section for v in views}}
@@ -388,6 +393,7 @@ def delete_attachment(
     if Tier(row.tier) is Tier.S:
         # An S attachment has a content key of its own that wraps nothing else; it goes too.
         session.execute(delete(ContentKey).where(
-            ContentKey.person_id == person.id, ContentKey.scope == item_scope(row.id)))
+            ContentKey.person_id == person.id,
+            ContentKey.scope.in_(keychain.stored_scopes(person, item_scope(row.id)))))
     session.flush()
 

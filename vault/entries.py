@@ -21,6 +21,7 @@ from vault import payloads
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain, item_scope, section_scope
 from vault.models import Entry, EntryPart, EntryVersion, Person, new_id
+from vault.record_metadata import place_in_section, section_of
 from vault.sections import SECTION_NAMES, TIER_RANK, Tier, get_section, validate_entry
 
 MAX_PROVENANCE = 500
@@ -92,7 +93,7 @@ def _seal_parts(
                 version=version,
                 tier=tier.value,
                 person_id=person.id,
-                section=section,
+                section=None,  # Bound in the AAD, kept sealed on the entry (decision 0012).
                 key_epoch=person.epoch,
                 wrapped_data_key=DATA_KEY.wrap(content_key, data_key, **ids),
                 ciphertext=envelope.seal(
@@ -105,13 +106,16 @@ def _seal_parts(
     return parts
 
 
-def _open_part(keychain: Keychain, person: Person, part: EntryPart) -> dict[str, Any]:
+def _open_part(keychain: Keychain, person: Person, part: EntryPart,
+               section: str) -> dict[str, Any]:
+    """Open one part; the AAD binds ``section``, its entry's, so a part moved from an entry of
+    another section fails to open."""
     tier = Tier(part.tier)
     content_key = keychain.content_key(
-        person, _scope_for(part.section, part.entry_id, tier), tier, part.key_epoch
+        person, _scope_for(section, part.entry_id, tier), tier, part.key_epoch
     )
     ids: dict[str, Any] = {"person": person.id, "entry": part.entry_id, "version": part.version,
-           "section": part.section, "tier": part.tier}
+           "section": section, "tier": part.tier}
     data_key = DATA_KEY.unwrap(content_key, part.wrapped_data_key, **ids)
     payload: dict[str, Any] = payloads.decode(
         envelope.open_sealed(data_key, part.ciphertext, aad=part_binding(**ids)))
@@ -135,8 +139,9 @@ def create_entry(
         raise InvalidEntry("Choose a section.", field="section")
     clean, tier_map = validate_entry(section, data, tiers)
     prov = _check_provenance(provenance)
-    entry = Entry(id=new_id(), person_id=person.id, section=get_section(section).name,
-                  current_version=1, created_at=now, updated_at=now)
+    entry = Entry(id=new_id(), person_id=person.id, current_version=1, created_at=now,
+                  updated_at=now)
+    place_in_section(keychain, person, entry, get_section(section).name)
     session.add(entry)
     session.flush()
     return _add_version(session, keychain, person, entry, 1, clean, tier_map, prov,
@@ -157,7 +162,7 @@ def update_entry(
 ) -> EntryView:
     """Store a new version of an entry. :raises NotFound, InvalidEntry:"""
     entry = get_entry(session, person, entry_id)
-    clean, tier_map = validate_entry(entry.section, data, tiers)
+    clean, tier_map = validate_entry(section_of(keychain, person, entry), data, tiers)
     prov = _check_provenance(provenance)
     version = entry.current_version + 1
     entry.current_version = version
@@ -183,11 +188,12 @@ def _add_version(
     session.add(EntryVersion(entry_id=entry.id, version=version, person_id=person.id,
                              author_account_id=keychain.account_id, author_role=author_role,
                              created_at=now))
+    section = section_of(keychain, person, entry)
     session.add_all(_seal_parts(keychain, person, entry_id=entry.id, version=version,
-                                section=entry.section, data=data, tiers=tier_map,
+                                section=section, data=data, tiers=tier_map,
                                 provenance=provenance))
     session.flush()
-    return EntryView(entry.id, person.id, entry.section, version, data,
+    return EntryView(entry.id, person.id, section, version, data,
                      {k: v.value for k, v in tier_map.items()}, provenance,
                      keychain.account_id, author_role, now, now)
 
@@ -238,15 +244,16 @@ def _view(
     data: dict[str, Any] = {}
     tiers: dict[str, str] = {}
     provenance = None
+    section = section_of(keychain, person, entry)
     for part in sorted(parts, key=lambda p: TIER_RANK[Tier(p.tier)]):
-        payload = _open_part(keychain, person, part)
+        payload = _open_part(keychain, person, part, section)
         for name, value in payload["fields"].items():
             data[name] = value
             tiers[name] = part.tier
         provenance = provenance or payload.get("provenance")
-    order = [f.name for f in get_section(entry.section).fields]
+    order = [f.name for f in get_section(section).fields]
     data = {name: data[name] for name in order if name in data}
-    return EntryView(entry.id, person.id, entry.section, meta.version, data,
+    return EntryView(entry.id, person.id, section, meta.version, data,
                      {name: tiers[name] for name in data}, provenance,
                      meta.author_account_id, meta.author_role, meta.created_at,
                      entry.updated_at, bool(meta.deleted))
@@ -264,12 +271,13 @@ def list_entries(
     if section is not None:
         get_section(section)
     query = select(Entry).where(Entry.person_id == person.id, Entry.deleted_at.is_(None))
-    if section is not None:
-        query = query.where(Entry.section == section)
     entries = session.scalars(query.order_by(Entry.created_at, Entry.id)).all()
     if not entries:
         return []
-    keychain.preload_content_keys(person)
+    keychain.preload_content_keys(person, item_ids=[e.id for e in entries])
+    # Sections are sealed, so the database cannot choose by them: each is opened here.
+    if section is not None:
+        entries = [e for e in entries if section_of(keychain, person, e) == section]
     ids = [e.id for e in entries]
     metas = {(m.entry_id, m.version): m for m in session.scalars(
         select(EntryVersion).join(Entry, (Entry.id == EntryVersion.entry_id)
@@ -302,7 +310,8 @@ def list_versions(
         .order_by(EntryVersion.version.desc())
     ):
         if meta.deleted:
-            views.append(EntryView(entry.id, person.id, entry.section, meta.version, {}, {},
+            views.append(EntryView(entry.id, person.id, section_of(keychain, person, entry),
+                                   meta.version, {}, {},
                                    None, meta.author_account_id, meta.author_role,
                                    meta.created_at, entry.updated_at, True))
         else:

@@ -27,6 +27,7 @@ from vault.audit import chain_head, person_chain
 from vault.keychain import Keychain
 from vault.models import Entry, Person
 from vault.people import display_name
+from vault.record_metadata import section_of
 
 # What the document says it is; an import refuses any other format or version.
 FORMAT = "tellonce-export"
@@ -60,7 +61,7 @@ def _export_entry(
     versions = vault_entries.list_versions(session, keychain, person, entry.id)
     return {
         "id": entry.id,
-        "section": entry.section,
+        "section": section_of(keychain, person, entry),
         "created_at": entry.created_at.isoformat(),
         "deleted": entry.deleted_at is not None,
         "versions": [

@@ -2,24 +2,29 @@
 
 The chain is: account private key → record key (sealed to the member, per epoch) → content
 keys (wrapped by the record key, per section and tier, or per S item) → data keys (per
-entry version part). P parts use the person's private key, sealed only to the subject.
+entry version part). P parts use the person's private key, sealed only to the subject. The
+record's metadata key, under the record key too, seals each entry's section and keys the
+content keys' scopes (decision 0012).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keys import envelope
+from keys import envelope, record_metadata
 from keys.binding import BindValue
 from keys.errors import DecryptionFailed
 from keys.hierarchy import CONTENT_KEY, PRIVATE_KEY, RECORD_KEY, Sealed
+from keys.record_metadata import RecordMetadata
 from vault import slots
 from vault.accounts import Unlocked
 from vault.config import VaultConfig
 from vault.errors import NotFound
 from vault.models import ContentKey, Person, PrivateKeySlot, RecordKeySlot
-from vault.sections import Tier
+from vault.sections import SECTION_NAMES, Tier
 
 
 def section_scope(section: str) -> str:
@@ -40,20 +45,27 @@ class Keychain:
         self._record: dict[tuple[str, int], bytes] = {}
         self._content: dict[tuple[str, str, str, int], bytes] = {}
         self._private: dict[str, bytes] = {}
+        self._metadata: dict[str, RecordMetadata] = {}
+        # Sections opened in this request, by the entry's or file's id.
+        self.sections: dict[str, str] = {}
 
     @property
     def account_id(self) -> str:
         return self.unlocked.account_id
 
-    def record_key(self, person: Person) -> bytes:
-        """:raises NotFound: when this account holds no slot for the person's epoch."""
-        cache_key = (person.id, person.epoch)
+    def record_key(self, person: Person, epoch: int | None = None) -> bytes:
+        """The record key of ``epoch`` (the current one by default).
+
+        :raises NotFound: when this account holds no slot for that epoch.
+        """
+        epoch = person.epoch if epoch is None else epoch
+        cache_key = (person.id, epoch)
         if cache_key not in self._record:
-            slot = self.session.get(RecordKeySlot, (person.id, self.account_id, person.epoch))
+            slot = self.session.get(RecordKeySlot, (person.id, self.account_id, epoch))
             if slot is None:
                 raise NotFound
             ids: dict[str, BindValue] = {"person": person.id, "member": self.account_id,
-                                         "epoch": person.epoch}
+                                         "epoch": epoch}
             try:
                 self._record[cache_key] = self.open_own(RECORD_KEY, slot.sealed, slot.tag, ids)
             except DecryptionFailed:
@@ -86,6 +98,34 @@ class Keychain:
         return slots.open_own(self.session, self.config, self.unlocked, sealed, tag, info=info,
                               kind=kind)
 
+    def metadata(self, person: Person, *, create: bool = False) -> RecordMetadata | None:
+        """The record's metadata sub-keys; None for a record from before decision 0012, unless
+        ``create``, which gives it its key in this unit of work.
+
+        :raises DecryptionFailed: for a metadata key changed or moved in the database.
+        """
+        if person.id in self._metadata:
+            return self._metadata[person.id]
+        if person.metadata_key_wrapped is None or person.metadata_key_epoch is None:
+            if not create:
+                return None
+            key = envelope.new_key()
+            person.metadata_key_wrapped = record_metadata.wrap(
+                self.record_key(person), key, person=person.id, epoch=person.epoch)
+            person.metadata_key_epoch = person.epoch
+        else:
+            key = record_metadata.unwrap(
+                self.record_key(person, person.metadata_key_epoch), person.metadata_key_wrapped,
+                person=person.id, epoch=person.metadata_key_epoch)
+        self._metadata[person.id] = RecordMetadata(key)
+        return self._metadata[person.id]
+
+    def stored_scopes(self, person: Person, scope: str) -> list[str]:
+        """What a content key of ``scope`` may be stored by: its index, then (for a record
+        not upgraded yet, or a row written meanwhile without it) the scope itself."""
+        metadata = self.metadata(person)
+        return [scope] if metadata is None else [metadata.scope_index(scope), scope]
+
     def content_key(
         self, person: Person, scope: str, tier: Tier, epoch: int, *, create: bool = False
     ) -> bytes:
@@ -95,17 +135,23 @@ class Keychain:
         cache_key = (person.id, scope, tier.value, epoch)
         if cache_key in self._content:
             return self._content[cache_key]
-        row = self.session.get(ContentKey, (person.id, scope, tier.value, epoch))
+        row = None
+        for stored in self.stored_scopes(person, scope):
+            row = self.session.get(ContentKey, (person.id, stored, tier.value, epoch))
+            if row is not None:
+                break
         record_key = self.record_key(person)
         ids: dict[str, BindValue] = {"person": person.id, "scope": scope, "tier": tier.value, "epoch": epoch}
         if row is None:
             if not create:
                 raise NotFound
             key = envelope.new_key()
+            metadata = self.metadata(person, create=True)
+            assert metadata is not None  # noqa: S101 - made just now when it was missing
             self.session.add(
                 ContentKey(
                     person_id=person.id,
-                    scope=scope,
+                    scope=metadata.scope_index(scope),
                     tier=tier.value,
                     epoch=epoch,
                     wrapped=CONTENT_KEY.wrap(record_key, key, **ids),
@@ -117,22 +163,26 @@ class Keychain:
         self._content[cache_key] = key
         return key
 
-    def preload_content_keys(self, person: Person) -> None:
-        """Open every content key of the current epoch in one query (a whole-record read)."""
+    def preload_content_keys(self, person: Person, item_ids: Iterable[str] = ()) -> None:
+        """Open every content key of the current epoch in one query (a whole-record read):
+        those of every section, and of the S items of ``item_ids``; any other is opened when
+        it is used."""
         record_key = self.record_key(person)
+        metadata = self.metadata(person)
+        named = {}
+        if metadata is not None:  # An index names no scope: work out which each stands for.
+            scopes = [section_scope(n) for n in SECTION_NAMES] + [item_scope(i) for i in item_ids]
+            named = {metadata.scope_index(scope): scope for scope in scopes}
         rows = self.session.scalars(
             select(ContentKey).where(
                 ContentKey.person_id == person.id, ContentKey.epoch == person.epoch
             )
         )
         for row in rows:
-            cache_key = (person.id, row.scope, row.tier, row.epoch)
-            if cache_key not in self._content:
-                self._content[cache_key] = CONTENT_KEY.unwrap(
-                    record_key,
-                    row.wrapped,
-                    person=person.id,
-                    scope=row.scope,
-                    tier=row.tier,
-                    epoch=row.epoch,
-                )
+            scope = named.get(row.scope, row.scope)
+            cache_key = (person.id, scope, row.tier, row.epoch)
+            if ":" not in scope or cache_key in self._content:
+                continue
+            self._content[cache_key] = CONTENT_KEY.unwrap(
+                record_key, row.wrapped, person=person.id, scope=scope, tier=row.tier,
+                epoch=row.epoch)

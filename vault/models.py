@@ -155,6 +155,10 @@ class Person(Base):
     audit_public_key_mac: Mapped[bytes] = mapped_column(Bytes)
     audit_public_key_mac_id: Mapped[str] = mapped_column(String(80))
     audit_private_wrapped: Mapped[bytes] = mapped_column(Bytes)
+    # Seals each entry's and file's section and keys content-key scopes (decision 0012);
+    # wrapped under the record key of its epoch. None for a record not upgraded yet.
+    metadata_key_wrapped: Mapped[bytes | None] = mapped_column(Bytes)
+    metadata_key_epoch: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     destroy_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -207,6 +211,8 @@ class ContentKey(Base):
     person_id: Mapped[str] = mapped_column(
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
+    # The scope's HMAC under the record's index key (decision 0012), or on a row of a record
+    # not upgraded yet, the scope itself; the wrap binds the plain scope either way.
     scope: Mapped[str] = mapped_column(String(80), primary_key=True)
     tier: Mapped[str] = mapped_column(String(1), primary_key=True)
     epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -219,7 +225,10 @@ class Entry(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     # Which sections have entries is visible on purpose (SECURITY.md); what they say is not.
-    section: Mapped[str] = mapped_column(String(40))
+    # Sealed under the record's metadata key (decision 0012); the plain name only on a row
+    # of a record not upgraded yet.
+    section: Mapped[str | None] = mapped_column(String(40))
+    section_sealed: Mapped[bytes | None] = mapped_column(Bytes)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -252,7 +261,8 @@ class EntryPart(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     tier: Mapped[str] = mapped_column(String(1), primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    section: Mapped[str] = mapped_column(String(40))
+    # Only on a part from before decision 0012: the AAD binds its entry's section.
+    section: Mapped[str | None] = mapped_column(String(40))
     key_epoch: Mapped[int] = mapped_column(Integer)
     wrapped_data_key: Mapped[bytes] = mapped_column(Bytes)
     ciphertext: Mapped[bytes] = mapped_column(Bytes)
@@ -263,7 +273,9 @@ class Attachment(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
-    section: Mapped[str] = mapped_column(String(40))
+    # As for entries (decision 0012).
+    section: Mapped[str | None] = mapped_column(String(40))
+    section_sealed: Mapped[bytes | None] = mapped_column(Bytes)
     tier: Mapped[str] = mapped_column(String(1))
     key_epoch: Mapped[int] = mapped_column(Integer)
     # Kept only by rows written before decision 0009; newer ones seal both in the header.

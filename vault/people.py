@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keys import envelope, hybrid
+from keys import envelope, hybrid, record_metadata
 from keys.hierarchy import AUDIT_KEY, PRIVATE_KEY, RECORD_KEY, record_metadata_binding
 from vault import audit, payloads, slots
 from vault.accounts import Unlocked
@@ -62,6 +62,9 @@ def create_person(
         record_key, audit_private.raw, person=person.id, epoch=person.epoch
     )
     person.display_name_ct = _seal_display_name(record_key, person, name)
+    person.metadata_key_wrapped = record_metadata.wrap(record_key, envelope.new_key(),
+                                                       person=person.id, epoch=person.epoch)
+    person.metadata_key_epoch = person.epoch
     session.add(person)
     session.flush()
     member = subject.account_id

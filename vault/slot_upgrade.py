@@ -35,6 +35,7 @@ from vault.models import (
 from vault.passkeys import name_info
 from vault.people import audit_public_key
 from vault.second_factor import secret_info
+from vault.sections import SECTION_NAMES
 from vault.slots import carries_marker
 
 Check = Callable[[bytes], bool]
@@ -143,14 +144,20 @@ def _opens_a_p_part(session: Session, person_id: str) -> Check | None:
                                                    EntryPart.tier == "P").limit(1)).first()
     if part is None:
         return None
+    # A part from before decision 0012 names its section; a later one's is sealed on its
+    # entry, so each section is tried: the wrap opens under the one it was made in only.
+    sections = [part.section] if part.section is not None else list(SECTION_NAMES)
 
     def check(p_key: bytes) -> bool:
-        try:
-            DATA_KEY.unwrap(p_key, part.wrapped_data_key, person=person_id, entry=part.entry_id,
-                            version=part.version, section=part.section, tier=part.tier)
-        except DecryptionFailed:
-            return False
-        return True
+        for section in sections:
+            try:
+                DATA_KEY.unwrap(p_key, part.wrapped_data_key, person=person_id,
+                                entry=part.entry_id, version=part.version, section=section,
+                                tier=part.tier)
+            except DecryptionFailed:
+                continue
+            return True
+        return False
 
     return check
 

@@ -8,7 +8,7 @@ import redis
 from sqlalchemy.orm import Session
 
 from consent.history import verify_history
-from consent.integrity import refused_slots
+from consent.integrity import records_not_upgraded, refused_slots
 from keys.keyring import Keyring, file_mode_is_private
 from vault.db import Database
 from vault.migrate import current_revision, head_revision
@@ -139,6 +139,25 @@ def _slots(settings: Settings) -> str | None:
 
 CHECKS: tuple[Check, ...] = (_keyring, _base_url, _cryptography, _database, _sqlite, _redis,
                              _audit, _slots)
+
+
+def _records_not_upgraded(settings: Settings) -> str | None:
+    def pending(session: Session, _keyring: Keyring) -> str | None:
+        count = records_not_upgraded(session)
+        if not count:
+            return None
+        return (f"{count} record(s) still name their sections in the clear: each is sealed "
+                "when its subject next signs in (decision 0012). Nothing needs doing.")
+
+    return _read_only(settings, pending, "The records could not be read.")
+
+
+# What an operator should know, that is not wrong: printed after the checks, never failing.
+NOTES: tuple[Check, ...] = (_records_not_upgraded,)
+
+
+def run_notes(settings: Settings) -> list[str]:
+    return [note for check in NOTES if (note := check(settings))]
 
 
 def run_checks(settings: Settings) -> list[str]:

@@ -25,7 +25,7 @@ from vault.db import Database, discard_after_commit, run_after_commit
 from vault.errors import VaultError
 from vault.migrate import upgrade
 from web.app import build_runtime, create_app, load_keyring
-from web.checks import run_checks
+from web.checks import run_checks, run_notes
 from web.demo import load_demo
 from web.settings import ConfigurationError, Settings, load_settings
 
@@ -197,6 +197,8 @@ def check() -> None:
         click.echo(f"FAIL: {problem}", err=True)
     if problems:
         sys.exit(1)
+    for note in run_notes(_command().settings):
+        click.echo(f"NOTE: {note}")
     click.echo("All checks passed.")
 
 

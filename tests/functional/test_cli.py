@@ -275,8 +275,8 @@ def _short_forms(text: str) -> list[bytes]:
 
 def test_a_demo_database_names_no_one_and_nothing_they_shared(instance: Instance) -> None:
     """Without the keyring, a copy of the database holds no demo login, address, name, link
-    label, passcode or template in any form (0004, 0006). Section names and roles are still
-    plain (decision 0007, proposed), so they are not looked for here."""
+    label, passcode, template or section in any form (0004, 0006, 0012). Roles are still plain
+    (decision 0007, proposed), so they are not looked for here."""
     _init(instance, "test")
     accounts = _demo(instance)
     stored = b"".join(path.read_bytes() for path in files_under(instance.path)
@@ -292,6 +292,15 @@ def test_a_demo_database_names_no_one_and_nothing_they_shared(instance: Instance
         for typed in (link["label"], link["passcode"] or "", link["template"]):
             if len(typed) > 3:  # "gp" is two letters: any binary holds it by chance.
                 assert sum(stored.count(form) for form in _short_forms(typed)) == 0, typed
+    # A section the schema names (a table called "people") is in every database: the rest are
+    # in none, unless a row names one.
+    with closing(sqlite3.connect(instance.database)) as conn:
+        schema = " ".join(sql for (sql,) in conn.execute("SELECT sql FROM sqlite_master") if sql)
+    sections = {e["section"] for spec in DEMO_ACCOUNTS for e in spec["entries"]}
+    looked_for = {name for name in sections if name not in schema}
+    assert {"sensitive_history", "communication", "medicines"} <= looked_for
+    for name in looked_for:
+        assert sum(stored.count(form) for form in _short_forms(name)) == 0, name
     assert {a["login"] for a in accounts} == {spec["login"] for spec in DEMO_ACCOUNTS}
 
 
@@ -356,6 +365,22 @@ def test_check_counts_slots_that_lost_their_tag(instance: Instance) -> None:
     assert fails == [f"FAIL: {cleared} key slot(s) have no slot tag and their account no marker "
                      "from the keyring: they were planted or damaged, and Tell Once refuses to "
                      "use them. Restore them from a backup."]
+
+
+def test_check_notes_records_whose_sections_are_still_plain(instance: Instance) -> None:
+    """A record from before decision 0012 is no failure: it is sealed at the next sign-in."""
+    _init(instance, "test")
+    _demo(instance)
+    passed = instance.run(["check"], "test", base_url=HTTPS)
+    assert passed.exit_code == 0, passed.output
+    assert "NOTE:" not in passed.stdout
+    with closing(sqlite3.connect(instance.database)) as conn, conn:
+        conn.execute("UPDATE people SET metadata_key_wrapped = NULL")
+        people = conn.execute("SELECT count(*) FROM people").fetchone()[0]
+    noted = instance.run(["check"], "test", base_url=HTTPS)
+    assert noted.exit_code == 0, noted.output
+    assert (f"NOTE: {people} record(s) still name their sections in the clear: each is sealed "
+            "when its subject next signs in (decision 0012). Nothing needs doing.") in noted.stdout
 
 
 def test_audit_verify_against_a_head_the_person_kept(

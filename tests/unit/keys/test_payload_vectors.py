@@ -259,7 +259,8 @@ def test_entry_part_v1(v: dict[str, Any]) -> None:
     assert envelope.seal_with_nonce(data_key, h(v["plaintext"]), aad=h(v["aad"]), nonce=h(v["nonce"])) == h(
         v["ciphertext"]
     )
-    assert entries._open_part(_entry_keychain(), _person(ENTRY), _part_row(v)) == v["payload"]
+    row = _part_row(v)
+    assert entries._open_part(_entry_keychain(), _person(ENTRY), row, row.section) == v["payload"]
     assert_refuses(lambda b, **i: DATA_KEY.unwrap(content_key, b, **i), h(v["wrapped_data_key"]), ids)
     assert_refuses(lambda b, **i: envelope.open_sealed(data_key, b, aad=part_binding(**i)),
                    h(v["ciphertext"]), ids)  # fmt: skip

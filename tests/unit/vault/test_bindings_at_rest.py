@@ -136,11 +136,12 @@ def test_a_content_key_moved_to_another_person_fails(client: FlaskClient, runtim
     bob = make_person(client, name="Bob")
     add_entry(client, amy, "communication", {"text": "Amy's words"})
     entry = add_entry(client, bob, "communication", {"text": "Bob's words"})
+    # Each has one content key, of that one section: scopes are keyed per record (decision
+    # 0012), so they are found by whose they are.
     with runtime.db.transaction() as session:
-        amys = session.get(ContentKey, (amy.person_id, "section:communication", "E", 1))
-        wrapped = amys.wrapped
-    _sql(runtime, update(ContentKey).where(ContentKey.person_id == bob.person_id,
-                                           ContentKey.scope == "section:communication")
+        [wrapped] = session.scalars(select(ContentKey.wrapped)
+                                    .where(ContentKey.person_id == amy.person_id)).all()
+    _sql(runtime, update(ContentKey).where(ContentKey.person_id == bob.person_id)
          .values(wrapped=wrapped))
     with pytest.raises(UNREADABLE):
         _read(runtime, bob, entry["id"])
@@ -291,9 +292,11 @@ def test_each_tier_of_an_entry_has_a_content_key_of_its_own(client: FlaskClient,
     _write(client, amy.person_id, "medicines", {"name": "Lamotrigine", "dose": "100 mg"},
            tiers={"name": "E", "dose": "C"})
     with runtime.db.transaction() as session:
-        tiers = session.scalars(select(ContentKey.tier).where(
-            ContentKey.person_id == amy.person_id, ContentKey.scope == "section:medicines"))
-        assert sorted(tiers) == ["C", "E"]
+        keys = session.execute(select(ContentKey.scope, ContentKey.tier).where(
+            ContentKey.person_id == amy.person_id)).all()
+    # Both of the one section's scope (its index, decision 0012), one for each tier.
+    assert len({scope for scope, _ in keys}) == 1
+    assert sorted(tier for _, tier in keys) == ["C", "E"]
 
 
 def test_a_part_moved_to_another_tier_of_the_same_entry_fails(

@@ -1,0 +1,142 @@
+"""Records from before decision 0012 (plain sections and scopes) read as before, and are sealed
+at their subject's next sign-in; after it, no row names a section or a scope in the clear.
+
+A record of today is taken back to the old format by statement, which is exactly what the old
+code wrote: the same rows, with the section in `entries`, `entry_parts` and `attachments`,
+the scope in `content_keys`, and no metadata key (the part and key vectors of 0001 pin it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from consent.policy import actor_for_account
+from tests.factories import PASSPHRASE, Person, add_entry, make_person
+from tests.functional.api.test_attachments import listed, uploaded
+from tests.unit.vault.test_vault_attachments import pdf_bytes
+from vault import accounts
+from vault.keychain import item_scope, section_scope
+from vault.metadata_upgrade import needs_upgrade
+from vault.models import Attachment, ContentKey, Entry, EntryPart
+from vault.models import Person as PersonRow
+from vault.people import require_person
+from vault.sections import SECTION_NAMES
+
+WRITTEN = [("communication", {"text": "Speak slowly, one thing at a time"}, None),
+           ("medicines", {"name": "Lamotrigine", "dose": "100 mg"}, {"dose": "C"}),
+           ("sensitive_history", {"text": "CANARY-S-HISTORY"}, {"text": "S"}),
+           ("journal", {"text": "CANARY-P-JOURNAL"}, None)]
+
+
+def _a_record(client: FlaskClient) -> tuple[Person, list[str], list[str]]:
+    amy = make_person(client)
+    entries = [add_entry(client, amy, section, data, **({"tiers": tiers} if tiers else {}))["id"]
+               for section, data, tiers in WRITTEN]
+    files = [uploaded(client, amy, pdf_bytes(), section="legal", tier=tier)["id"]
+             for tier in ("C", "S")]
+    return amy, entries, files
+
+
+def _everything(client: FlaskClient, amy: Person) -> tuple[Any, Any]:
+    """The whole record and its files, as the API gives them."""
+    record = client.get(f"/api/v1/people/{amy.person_id}/entries", headers=amy.auth)
+    assert record.status_code == 200, record.json
+    return record.json, listed(client, amy)
+
+
+def _take_back_to_before_0012(runtime: Any, amy: Person, entries: list[str],
+                              files: list[str]) -> None:
+    with runtime.db.transaction() as session:
+        account = accounts.find_account(session, runtime.config, amy.login)
+        unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
+        keychain = actor_for_account(session, runtime.config, unlocked).keychain
+        person = require_person(session, amy.person_id)
+        metadata = keychain.metadata(person)
+        assert metadata is not None
+        scopes = [section_scope(n) for n in SECTION_NAMES]
+        scopes += [item_scope(i) for i in entries + files]
+        plain_of = {metadata.scope_index(s): s for s in scopes}
+        for model, ids in ((Entry, entries), (Attachment, files)):
+            for row in session.scalars(select(model).where(model.id.in_(ids))):
+                what = "entry-section" if model is Entry else "attachment-section"
+                name = metadata.open_section(row.section_sealed, what=what, person=person.id,
+                                             row_id=row.id)
+                row.section, row.section_sealed = name, None
+                if model is Entry:
+                    session.execute(update(EntryPart).where(EntryPart.entry_id == row.id)
+                                    .values(section=name))
+        for scope, tier in session.execute(select(ContentKey.scope, ContentKey.tier)
+                                           .where(ContentKey.person_id == person.id)).all():
+            session.execute(update(ContentKey).where(
+                ContentKey.person_id == person.id, ContentKey.scope == scope,
+                ContentKey.tier == tier).values(scope=plain_of[scope]))
+        person.metadata_key_wrapped = person.metadata_key_epoch = None
+
+
+def _plain_names(runtime: Any, amy: Person) -> set[str]:
+    """Every section or scope named in the clear in the record's rows."""
+    with runtime.db.transaction() as session:
+        found = set(session.scalars(select(Entry.section).where(Entry.person_id == amy.person_id)))
+        found |= set(session.scalars(select(EntryPart.section)
+                                     .where(EntryPart.person_id == amy.person_id)))
+        found |= set(session.scalars(select(Attachment.section)
+                                     .where(Attachment.person_id == amy.person_id)))
+        found |= {s for s in session.scalars(select(ContentKey.scope)
+                                             .where(ContentKey.person_id == amy.person_id))
+                  if ":" in s}
+        return found - {None}
+
+
+def test_an_old_record_reads_as_before_and_is_sealed_at_the_next_sign_in(
+        client: FlaskClient, runtime: Any) -> None:
+    amy, entries, files = _a_record(client)
+    before = _everything(client, amy)
+    assert _plain_names(runtime, amy) == set()  # Written today: nothing in the clear.
+
+    _take_back_to_before_0012(runtime, amy, entries, files)
+    assert {"communication", "sensitive_history", "legal",
+            f"item:{entries[2]}"} <= _plain_names(runtime, amy)
+    assert _everything(client, amy) == before  # Read by a token, as before.
+    # Written meanwhile by a token (no sign-in): a new entry gets the record its key, and is
+    # sealed; the old rows stay plain, and every row still reads.
+    late = add_entry(client, amy, "upsets", {"text": "Loud noise"})["id"]
+    meanwhile, _ = _everything(client, amy)
+    assert [e for e in meanwhile if e["id"] != late] == before[0]
+    assert [(e["section"], e["data"]) for e in meanwhile if e["id"] == late] == [
+        ("upsets", {"text": "Loud noise"})]
+    with runtime.db.transaction() as session:
+        assert session.get(Entry, late).section is None
+
+    signed = client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
+    assert signed.status_code == 201
+    assert _plain_names(runtime, amy) == set()
+    record, attachments = _everything(client, amy)
+    assert attachments == before[1]
+    assert [e for e in record if e["id"] != late] == before[0]
+    with runtime.db.transaction() as session:
+        assert not needs_upgrade(session, session.get(PersonRow, amy.person_id))
+
+
+def test_an_upgraded_record_is_not_upgraded_again(client: FlaskClient, runtime: Any) -> None:
+    amy, _, _ = _a_record(client)
+    with runtime.db.transaction() as session:
+        sealed = dict(session.execute(select(Entry.id, Entry.section_sealed)
+                                      .where(Entry.person_id == amy.person_id)).all())
+    client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
+    with runtime.db.transaction() as session:
+        assert dict(session.execute(select(Entry.id, Entry.section_sealed)
+                                    .where(Entry.person_id == amy.person_id)).all()) == sealed
+
+
+def test_a_sealed_section_moved_to_another_entry_is_refused(
+        client: FlaskClient, runtime: Any) -> None:
+    amy, entries, _ = _a_record(client)
+    with runtime.db.transaction() as session:
+        first, second = (session.get(Entry, i) for i in entries[:2])
+        first.section_sealed, second.section_sealed = second.section_sealed, first.section_sealed
+    for path in (f"entries/{entries[0]}", "entries", "entries?section=communication"):
+        response = client.get(f"/api/v1/people/{amy.person_id}/{path}", headers=amy.auth)
+        assert (response.status_code, response.json["error"]) == (500, "damaged"), path

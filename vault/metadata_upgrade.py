@@ -1,0 +1,80 @@
+"""Records from before decision 0012 get their metadata key, at their subject's next sign-in.
+
+Sealing a section and keying a scope need the record key, which only the record's members
+hold: so nothing here can be done by the operator, and each record is upgraded in the
+transaction of the sign-in (or recovery) that opened its key, as slot tags are (0005).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Exists, exists, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from vault.accounts import Unlocked
+from vault.config import VaultConfig
+from vault.keychain import Keychain
+from vault.models import Attachment, ContentKey, Entry, EntryPart, Person, RecordKeySlot
+from vault.record_metadata import place_in_section
+
+
+def _plain_rows(person_id: str | InstrumentedAttribute[str]) -> list[Exists]:
+    """A condition for each kind of row that still names a section or scope in the clear."""
+    return [
+        exists().where(Entry.person_id == person_id, Entry.section.is_not(None)),
+        exists().where(Attachment.person_id == person_id, Attachment.section.is_not(None)),
+        exists().where(EntryPart.person_id == person_id, EntryPart.section.is_not(None)),
+        exists().where(ContentKey.person_id == person_id, ContentKey.scope.contains(":")),
+    ]
+
+
+def needs_upgrade(session: Session, person: Person) -> bool:
+    if person.metadata_key_wrapped is None:
+        return True
+    return any(session.scalar(select(condition)) for condition in _plain_rows(person.id))
+
+
+def count_not_upgraded(session: Session) -> int:
+    """How many records still name a section or scope in the clear (for ``tellonce check``)."""
+    pending = or_(Person.metadata_key_wrapped.is_(None), *_plain_rows(Person.id))
+    return int(session.scalar(select(func.count()).select_from(Person).where(pending)) or 0)
+
+
+def upgrade_records(session: Session, config: VaultConfig, unlocked: Unlocked) -> int:
+    """Upgrade every record whose current record key this account holds; how many were."""
+    people = session.scalars(select(Person).join(
+        RecordKeySlot, (RecordKeySlot.person_id == Person.id)
+        & (RecordKeySlot.epoch == Person.epoch))
+        .where(RecordKeySlot.account_id == unlocked.account_id)).all()
+    keychain = Keychain(session, config, unlocked)
+    upgraded = 0
+    for person in people:
+        if needs_upgrade(session, person):
+            seal_plain_metadata(session, keychain, person)
+            upgraded += 1
+    return upgraded
+
+
+def seal_plain_metadata(session: Session, keychain: Keychain, person: Person) -> None:
+    """Give the record its metadata key (if it has none), seal every plain section, and key
+    every plain scope; what each row says is not touched, and every row still opens."""
+    metadata = keychain.metadata(person, create=True)
+    assert metadata is not None  # noqa: S101 - create=True always gives one
+    rows: list[Entry | Attachment] = [
+        *session.scalars(select(Entry).where(Entry.person_id == person.id,
+                                             Entry.section.is_not(None))),
+        *session.scalars(select(Attachment).where(Attachment.person_id == person.id,
+                                                  Attachment.section.is_not(None)))]
+    for row in rows:
+        assert row.section is not None  # noqa: S101 - selected so
+        place_in_section(keychain, person, row, row.section)
+    # A part's AAD binds its entry's section, which its entry now keeps sealed.
+    session.execute(update(EntryPart).where(EntryPart.person_id == person.id)
+                    .values(section=None).execution_options(synchronize_session=False))
+    plain = session.execute(select(ContentKey.scope, ContentKey.tier, ContentKey.epoch).where(
+        ContentKey.person_id == person.id, ContentKey.scope.contains(":"))).all()
+    for scope, tier, epoch in plain:
+        session.execute(update(ContentKey).where(
+            ContentKey.person_id == person.id, ContentKey.scope == scope,
+            ContentKey.tier == tier, ContentKey.epoch == epoch)
+            .values(scope=metadata.scope_index(scope)).execution_options(synchronize_session=False))
+    session.flush()
