@@ -1,4 +1,5 @@
-"""A record's metadata key: sections sealed and content-key scopes keyed (decision 0012).
+"""A record's metadata key: sections and authors sealed, content-key scopes keyed (decisions
+0012 and 0013).
 
 Which section a person writes in is itself personal (a sensitive history, a legal document),
 so it is sealed with a fresh nonce each time: nothing shows which entries share a section. A
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -20,6 +22,8 @@ from keys.errors import DecryptionFailed
 
 # Every section name is at most 40 bytes: each is sealed as 48, so all seal to one length.
 SECTION_LEN = 48
+# A role and an account id as JSON are at most 66 bytes: every author is sealed as 96.
+AUTHOR_LEN = 96
 
 
 def _sub_key(metadata_key: bytes, label: str) -> bytes:
@@ -57,6 +61,28 @@ class RecordMetadata:
         if len(padded) != SECTION_LEN:
             raise DecryptionFailed
         return padded.rstrip(b"\x00").decode("utf-8")
+
+    def seal_author(self, role: str, account_id: str | None, *, what: str,
+                    ids: tuple[str | int, ...]) -> bytes:
+        """Who wrote a version (``what`` "entry-author", ids person, entry, version), added a
+        file ("attachment-author": person, attachment) or made a link ("link-author")."""
+        raw = json.dumps([role, account_id], separators=(",", ":")).encode("utf-8")
+        if len(raw) > AUTHOR_LEN:
+            raise ValueError("an author is at most 96 bytes")
+        return envelope.seal(self._seal, raw + bytes(AUTHOR_LEN - len(raw)), aad=bind(what, *ids))
+
+    def open_author(self, sealed: bytes, *, what: str,
+                    ids: tuple[str | int, ...]) -> tuple[str, str | None]:
+        """``(role, account id)``. :raises DecryptionFailed: changed, or moved to another row."""
+        padded = envelope.open_sealed(self._seal, sealed, aad=bind(what, *ids))
+        try:
+            role, account_id = json.loads(padded.rstrip(b"\x00"))
+        except ValueError:
+            raise DecryptionFailed from None
+        if len(padded) != AUTHOR_LEN or not isinstance(role, str) or not (
+                account_id is None or isinstance(account_id, str)):
+            raise DecryptionFailed
+        return role, account_id
 
     def scope_index(self, scope: str) -> str:
         """What a content key of ``scope`` is stored and found by."""

@@ -326,3 +326,14 @@ def scope_index(metadata_key: bytes, scope: str) -> str:
     """hex(HMAC-SHA256(index key, bind("scope", scope)))."""
     return hmac.new(metadata_sub_key(metadata_key, "record-metadata-index"), bind("scope", scope),
                     hashlib.sha256).hexdigest()
+
+
+def open_author(metadata_key: bytes, sealed: bytes, *, what: str, ids: list[Any]) -> list[Any]:
+    """Decision 0013: envelope v1 under the seal key, aad = bind(what, *ids); compact JSON
+    [role, account id or null], zero-padded to 96 bytes."""
+    padded = open_envelope(metadata_sub_key(metadata_key, "record-metadata-seal"), sealed,
+                           bind(what, *ids))
+    if len(padded) != 96:
+        raise ValueError("a sealed author is 96 bytes")
+    value: list[Any] = json.loads(padded.rstrip(b"\x00"))
+    return value

@@ -281,3 +281,25 @@ def test_a_content_key_scope_is_keyed(v: dict[str, Any]) -> None:
     metadata = record_metadata.RecordMetadata(h(METADATA["metadata_key"]))
     assert metadata.scope_index(v["scope"]) == v["index"]
     assert ref.scope_index(h(METADATA["metadata_key"]), v["scope"]) == v["index"]
+
+
+# -- authors sealed (docs/decisions/0013) -----------------------------------------------------
+
+AUTHORS = load("record_authors.json")
+
+
+@pytest.mark.parametrize("v", AUTHORS["authors"], ids=lambda v: f"{v['what']}-{v['ids'][-1]}")
+def test_an_author_is_sealed_to_one_length_under_the_seal_key(v: dict[str, Any]) -> None:
+    assert AUTHORS["seal_key"] == METADATA["seal_key"]  # The record's one metadata key.
+    metadata = record_metadata.RecordMetadata(h(AUTHORS["metadata_key"]))
+    ids, sealed = tuple(v["ids"]), h(v["sealed"])
+    assert bind(v["what"], *ids) == h(v["aad"])
+    assert envelope.seal_with_nonce(h(AUTHORS["seal_key"]), h(v["padded"]), aad=h(v["aad"]),
+                                    nonce=h(v["nonce"])) == sealed
+    assert metadata.open_author(sealed, what=v["what"], ids=ids) == (v["role"], v["account"])
+    assert ref.open_author(h(AUTHORS["metadata_key"]), sealed, what=v["what"],
+                           ids=v["ids"]) == [v["role"], v["account"]]
+    assert len(sealed) == 125
+    assert len(metadata.seal_author("subject", None, what=v["what"], ids=ids)) == len(sealed)
+    with pytest.raises(DecryptionFailed):  # Moved to another row.
+        metadata.open_author(sealed, what=v["what"], ids=(*ids[:-1], "other"))

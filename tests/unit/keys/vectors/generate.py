@@ -682,6 +682,29 @@ def record_metadata_vectors() -> dict[str, Any]:
             "sections": sections, "scopes": scopes}  # fmt: skip
 
 
+def record_authors_vectors() -> dict[str, Any]:
+    """Decision 0013: who wrote each version, file and link, sealed under the seal key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    meta = fixed("metadata-key", 32)  # The metadata key of record_metadata.json.
+    seal_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                    info=bind("record-metadata-seal")).derive(meta)
+    cases = [("entry-author", [PERSON, IDS["entry"], 2], "delegate", MEMBER),
+             ("entry-author", [PERSON, IDS["entry"], 1], "imported", None),
+             ("attachment-author", [PERSON, ATTACHMENT], "", ACCOUNT),
+             ("link-author", [PERSON, LINK], "", ACCOUNT)]
+    out = []
+    for what, ids, role, account in cases:
+        raw = json.dumps([role, account], separators=(",", ":")).encode()
+        padded = raw + bytes(96 - len(raw))
+        aad, nonce = bind(what, *ids), fixed(f"nonce-{what}-{ids[-1]}", 12)
+        out.append({"what": what, "ids": ids, "role": role, "account": account,
+                    "padded": padded.hex(), "aad": aad.hex(), "nonce": nonce.hex(),
+                    "sealed": envelope.seal_with_nonce(seal_key, padded, aad=aad, nonce=nonce).hex()})
+    return {"metadata_key": meta.hex(), "seal_key": seal_key.hex(), "authors": out}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -704,6 +727,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "device_digests.json": device_digests_vectors,
     "address_day_keys.json": address_day_keys_vectors,
     "record_metadata.json": record_metadata_vectors,
+    "record_authors.json": record_authors_vectors,
 }
 
 
