@@ -38,7 +38,7 @@ from keys.hierarchy import ATTACHMENT_KEY, attachment_binding
 from vault.errors import AttachmentRejected, InvalidEntry, NotFound
 from vault.keychain import Keychain, item_scope, section_scope
 from vault.models import Attachment, ContentKey, Person, new_id
-from vault.record_metadata import place_in_section, section_of
+from vault.record_metadata import author_of, place_in_section, seal_author, section_of
 from vault.sections import Tier, get_section
 
 ALLOWED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
@@ -313,7 +313,7 @@ def _open(keychain: Keychain, person: Person, row: Attachment) -> tuple[Attachme
     )
     view = AttachmentView(row.id, person.id, ids["section"], row.tier, str(header["media_type"]),
                           len(content), str(header["filename"]), row.created_at,
-                          row.author_account_id)
+                          author_of(keychain, person, row)[1])
     return view, content
 
 
@@ -338,8 +338,9 @@ def store_attachment(
     name = clean_filename(filename)
     # The type and size are in the sealed header only (decision 0009).
     row = Attachment(id=new_id(), person_id=person.id, tier=chosen.value, media_type=None,
-                     size=None, author_account_id=keychain.account_id, created_at=now)
+                     size=None, created_at=now)
     place_in_section(keychain, person, row, get_section(section).name)
+    seal_author(keychain, person, row, account_id=keychain.account_id)
     _seal(keychain, person, row, _plaintext(name, media_type, stored))
     session.add(row)
     session.flush()

@@ -21,7 +21,7 @@ from vault import payloads
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain, item_scope, section_scope
 from vault.models import Entry, EntryPart, EntryVersion, Person, new_id
-from vault.record_metadata import place_in_section, section_of
+from vault.record_metadata import author_of, place_in_section, seal_author, section_of
 from vault.sections import SECTION_NAMES, TIER_RANK, Tier, get_section, validate_entry
 
 MAX_PROVENANCE = 500
@@ -185,9 +185,8 @@ def _add_version(
 ) -> EntryView:
     if author_role not in AUTHOR_ROLES:
         raise ValueError(author_role)
-    session.add(EntryVersion(entry_id=entry.id, version=version, person_id=person.id,
-                             author_account_id=keychain.account_id, author_role=author_role,
-                             created_at=now))
+    row = EntryVersion(entry_id=entry.id, version=version, person_id=person.id, created_at=now)
+    _add_version_row(session, keychain, person, row, author_role)
     section = section_of(keychain, person, entry)
     session.add_all(_seal_parts(keychain, person, entry_id=entry.id, version=version,
                                 section=section, data=data, tiers=tier_map,
@@ -209,11 +208,18 @@ def delete_entry(
     entry.current_version += 1
     entry.updated_at = now
     entry.deleted_at = now
-    session.add(EntryVersion(entry_id=entry.id, version=entry.current_version,
-                             person_id=person.id, author_account_id=keychain.account_id,
-                             author_role=author_role, created_at=now, deleted=1))
+    _add_version_row(session, keychain, person, EntryVersion(
+        entry_id=entry.id, version=entry.current_version, person_id=person.id, created_at=now,
+        deleted=1), author_role)
     session.flush()
     return entry
+
+
+def _add_version_row(session: Session, keychain: Keychain, person: Person, row: EntryVersion,
+                     author_role: str) -> None:
+    """A version's row, its author sealed to it (decision 0013)."""
+    seal_author(keychain, person, row, role=author_role, account_id=keychain.account_id)
+    session.add(row)
 
 
 def get_entry(session: Session, person: Person, entry_id: str, *, deleted: bool = False) -> Entry:
@@ -253,10 +259,10 @@ def _view(
         provenance = provenance or payload.get("provenance")
     order = [f.name for f in get_section(section).fields]
     data = {name: data[name] for name in order if name in data}
+    role, author = author_of(keychain, person, meta)
     return EntryView(entry.id, person.id, section, meta.version, data,
-                     {name: tiers[name] for name in data}, provenance,
-                     meta.author_account_id, meta.author_role, meta.created_at,
-                     entry.updated_at, bool(meta.deleted))
+                     {name: tiers[name] for name in data}, provenance, author, role,
+                     meta.created_at, entry.updated_at, bool(meta.deleted))
 
 
 def read_entry(session: Session, keychain: Keychain, person: Person, entry_id: str) -> EntryView:
@@ -310,9 +316,9 @@ def list_versions(
         .order_by(EntryVersion.version.desc())
     ):
         if meta.deleted:
+            role, author = author_of(keychain, person, meta)
             views.append(EntryView(entry.id, person.id, section_of(keychain, person, entry),
-                                   meta.version, {}, {},
-                                   None, meta.author_account_id, meta.author_role,
+                                   meta.version, {}, {}, None, author, role,
                                    meta.created_at, entry.updated_at, True))
         else:
             views.append(read_version(session, keychain, person, entry, meta.version))

@@ -25,6 +25,7 @@ from vault.db import insert_ignore
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain
 from vault.models import LinkClient, Person, ShareLink, ShareLinkFile, new_id
+from vault.record_metadata import seal_author
 
 PASSCODE_BUDGET = 10
 MAX_LIFETIME = timedelta(days=366)  # "within 12 months", whatever the calendar does.
@@ -72,11 +73,12 @@ def create(
     """Store a new link with its first copy; ``meta`` is sealed under the record key."""
     check_expiry(expires_at, now)
     manifest_id, share_key = share.new_secrets()
-    link = ShareLink(id=new_id(), person_id=person.id, created_by_account_id=keychain.account_id,
-                     lookup=share.lookup(manifest_id), epoch=person.epoch, created_at=now,
+    link = ShareLink(id=new_id(), person_id=person.id, lookup=share.lookup(manifest_id),
+                     epoch=person.epoch, created_at=now,
                      expires_at=expires_at, max_openings=max_openings, openings=0,
                      notify_on_open=notify_on_open, passcode_failures=0,
                      passcode_budget=PASSCODE_BUDGET, copy_updated_at=now)
+    seal_author(keychain, person, link, account_id=keychain.account_id)  # Decision 0013.
     record_key = keychain.record_key(person)
     link.share_key_wrap = SHARE_KEY.wrap(record_key, share_key, share=link.id,
                                          person=person.id, epoch=person.epoch)

@@ -1,6 +1,7 @@
-"""Records from before decision 0012 get their metadata key, at their subject's next sign-in.
+"""Records from before decisions 0012 and 0013 get their metadata key, at their subject's next
+sign-in: sections and authors sealed, scopes keyed.
 
-Sealing a section and keying a scope need the record key, which only the record's members
+Sealing a section or an author and keying a scope need the record key, which only the record's members
 hold: so nothing here can be done by the operator, and each record is upgraded in the
 transaction of the sign-in (or recovery) that opened its key, as slot tags are (0005).
 """
@@ -13,8 +14,17 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from vault.accounts import Unlocked
 from vault.config import VaultConfig
 from vault.keychain import Keychain
-from vault.models import Attachment, ContentKey, Entry, EntryPart, Person, RecordKeySlot
-from vault.record_metadata import place_in_section
+from vault.models import (
+    Attachment,
+    ContentKey,
+    Entry,
+    EntryPart,
+    EntryVersion,
+    Person,
+    RecordKeySlot,
+    ShareLink,
+)
+from vault.record_metadata import Authored, author_of, place_in_section, seal_author
 
 
 def _plain_rows(person_id: str | InstrumentedAttribute[str]) -> list[Exists]:
@@ -24,6 +34,9 @@ def _plain_rows(person_id: str | InstrumentedAttribute[str]) -> list[Exists]:
         exists().where(Attachment.person_id == person_id, Attachment.section.is_not(None)),
         exists().where(EntryPart.person_id == person_id, EntryPart.section.is_not(None)),
         exists().where(ContentKey.person_id == person_id, ContentKey.scope.contains(":")),
+        exists().where(EntryVersion.person_id == person_id, EntryVersion.author_sealed.is_(None)),
+        exists().where(Attachment.person_id == person_id, Attachment.author_sealed.is_(None)),
+        exists().where(ShareLink.person_id == person_id, ShareLink.created_by_sealed.is_(None)),
     ]
 
 
@@ -77,4 +90,19 @@ def seal_plain_metadata(session: Session, keychain: Keychain, person: Person) ->
             ContentKey.person_id == person.id, ContentKey.scope == scope,
             ContentKey.tier == tier, ContentKey.epoch == epoch)
             .values(scope=metadata.scope_index(scope)).execution_options(synchronize_session=False))
+    _seal_plain_authors(session, keychain, person)
     session.flush()
+
+
+def _seal_plain_authors(session: Session, keychain: Keychain, person: Person) -> None:
+    """Decision 0013: who wrote each version, file and link, sealed where it was plain."""
+    rows: list[Authored] = [
+        *session.scalars(select(EntryVersion).where(EntryVersion.person_id == person.id,
+                                                    EntryVersion.author_sealed.is_(None))),
+        *session.scalars(select(Attachment).where(Attachment.person_id == person.id,
+                                                  Attachment.author_sealed.is_(None))),
+        *session.scalars(select(ShareLink).where(ShareLink.person_id == person.id,
+                                                 ShareLink.created_by_sealed.is_(None)))]
+    for row in rows:
+        role, account_id = author_of(keychain, person, row)
+        seal_author(keychain, person, row, role=role, account_id=account_id)

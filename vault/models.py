@@ -243,10 +243,12 @@ class EntryVersion(Base):
     )
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    # Plain only on a version from before decision 0013; sealed on every other.
     author_account_id: Mapped[str | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
-    author_role: Mapped[str] = mapped_column(String(20))
+    author_role: Mapped[str | None] = mapped_column(String(20))
+    author_sealed: Mapped[bytes | None] = mapped_column(Bytes)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Set when this version marks the entry deleted, so deletion is itself a version.
     deleted: Mapped[int] = mapped_column(Integer, default=0)
@@ -281,9 +283,11 @@ class Attachment(Base):
     # Kept only by rows written before decision 0009; newer ones seal both in the header.
     media_type: Mapped[str | None] = mapped_column(String(40))
     size: Mapped[int | None] = mapped_column(Integer)
+    # As for versions (decision 0013).
     author_account_id: Mapped[str | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL")
     )
+    author_sealed: Mapped[bytes | None] = mapped_column(Bytes)
     wrapped_key: Mapped[bytes] = mapped_column(Bytes)
     # The file name and the content are sealed together.
     ciphertext: Mapped[bytes] = mapped_column(Bytes)
@@ -421,8 +425,10 @@ class ShareLink(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
                                            index=True)
+    # Who made it: sealed (decision 0013); plain only on a link from before.
     created_by_account_id: Mapped[str | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_by_sealed: Mapped[bytes | None] = mapped_column(Bytes)
     lookup: Mapped[bytes] = mapped_column(Bytes(32), unique=True)
     epoch: Mapped[int] = mapped_column(Integer)
     share_key_wrap: Mapped[bytes] = mapped_column(Bytes)

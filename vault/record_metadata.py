@@ -1,6 +1,7 @@
-"""Which section an entry or a file is in, sealed under the record's metadata key (0012).
+"""Which section an entry or a file is in (0012), and who wrote each version, file and link
+(0013), sealed under the record's metadata key.
 
-A row of a record written before the decision keeps its plain ``section`` until its subject
+A row of a record written before these decisions keeps its plain columns until its subject
 next signs in (``vault.metadata_upgrade``); readers take both.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from keys.errors import DecryptionFailed
 from vault.keychain import Keychain
-from vault.models import Attachment, Entry, Person
+from vault.models import Attachment, Entry, EntryVersion, Person, ShareLink
 
 ENTRY_SECTION = "entry-section"
 ATTACHMENT_SECTION = "attachment-section"
@@ -43,3 +44,61 @@ def place_in_section(keychain: Keychain, person: Person, row: Entry | Attachment
                                                row_id=row.id)
     row.section = None
     keychain.sections[row.id] = name
+
+
+# -- who wrote each version, file and link (decision 0013) ------------------------------------
+
+Authored = EntryVersion | Attachment | ShareLink
+
+
+def _author_of(row: Authored) -> tuple[str, tuple[str | int, ...]]:
+    if isinstance(row, EntryVersion):
+        return "entry-author", (row.person_id, row.entry_id, row.version)
+    if isinstance(row, Attachment):
+        return "attachment-author", (row.person_id, row.id)
+    return "link-author", (row.person_id, row.id)
+
+
+def _plain_author(row: Authored) -> tuple[str | None, str | None]:
+    if isinstance(row, EntryVersion):
+        return row.author_role, row.author_account_id
+    if isinstance(row, Attachment):
+        return "", row.author_account_id
+    return "", row.created_by_account_id
+
+
+def _sealed_author(row: Authored) -> bytes | None:
+    return row.created_by_sealed if isinstance(row, ShareLink) else row.author_sealed
+
+
+def author_of(keychain: Keychain, person: Person, row: Authored) -> tuple[str, str | None]:
+    """``(role, account id)`` of who wrote the row; a file or a link has no role ("").
+
+    :raises DecryptionFailed: for a sealed author changed, or moved from another row.
+    """
+    sealed = _sealed_author(row)
+    if sealed is None:
+        role, account_id = _plain_author(row)
+        if role is None:
+            raise DecryptionFailed  # Neither sealed nor plain: nothing to believe.
+        return role, account_id
+    metadata = keychain.metadata(person)
+    if metadata is None:
+        raise DecryptionFailed
+    what, ids = _author_of(row)
+    return metadata.open_author(sealed, what=what, ids=ids)
+
+
+def seal_author(keychain: Keychain, person: Person, row: Authored, *, role: str = "",
+                account_id: str | None) -> None:
+    """Seal who wrote the row, and leave no plain author on it. The row's ids must be set."""
+    metadata = keychain.metadata(person, create=True)
+    assert metadata is not None  # noqa: S101 - create=True always gives one
+    what, ids = _author_of(row)
+    sealed = metadata.seal_author(role, account_id, what=what, ids=ids)
+    if isinstance(row, ShareLink):
+        row.created_by_sealed, row.created_by_account_id = sealed, None
+    else:
+        row.author_sealed, row.author_account_id = sealed, None
+        if isinstance(row, EntryVersion):
+            row.author_role = None

@@ -1,5 +1,6 @@
-"""Records from before decision 0012 (plain sections and scopes) read as before, and are sealed
-at their subject's next sign-in; after it, no row names a section or a scope in the clear.
+"""Records from before decisions 0012 and 0013 (plain sections, scopes and authors) read as
+before, and are sealed at their subject's next sign-in; after it, no row names a section, a
+scope or an author in the clear.
 
 A record of today is taken back to the old format by statement, which is exactly what the old
 code wrote: the same rows, with the section in `entries`, `entry_parts` and `attachments`,
@@ -16,13 +17,15 @@ from sqlalchemy import select, update
 from consent.policy import actor_for_account
 from tests.factories import PASSPHRASE, Person, add_entry, make_person
 from tests.functional.api.test_attachments import listed, uploaded
+from tests.functional.api.test_links import make_link
 from tests.unit.vault.test_vault_attachments import pdf_bytes
 from vault import accounts
 from vault.keychain import item_scope, section_scope
 from vault.metadata_upgrade import needs_upgrade
-from vault.models import Attachment, ContentKey, Entry, EntryPart
+from vault.models import Attachment, ContentKey, Entry, EntryPart, EntryVersion, ShareLink
 from vault.models import Person as PersonRow
 from vault.people import require_person
+from vault.record_metadata import author_of
 from vault.sections import SECTION_NAMES
 
 WRITTEN = [("communication", {"text": "Speak slowly, one thing at a time"}, None),
@@ -37,6 +40,7 @@ def _a_record(client: FlaskClient) -> tuple[Person, list[str], list[str]]:
                for section, data, tiers in WRITTEN]
     files = [uploaded(client, amy, pdf_bytes(), section="legal", tier=tier)["id"]
              for tier in ("C", "S")]
+    make_link(client, amy)
     return amy, entries, files
 
 
@@ -73,7 +77,21 @@ def _take_back_to_before_0012(runtime: Any, amy: Person, entries: list[str],
             session.execute(update(ContentKey).where(
                 ContentKey.person_id == person.id, ContentKey.scope == scope,
                 ContentKey.tier == tier).values(scope=plain_of[scope]))
+        _authors_in_the_clear(session, keychain, person)
         person.metadata_key_wrapped = person.metadata_key_epoch = None
+
+
+def _authors_in_the_clear(session: Any, keychain: Any, person: PersonRow) -> None:
+    """Decision 0013's rows as they were before it: authors in plain columns."""
+    for model in (EntryVersion, Attachment, ShareLink):
+        for row in session.scalars(select(model).where(model.person_id == person.id)):
+            role, account_id = author_of(keychain, person, row)
+            if isinstance(row, ShareLink):
+                row.created_by_account_id, row.created_by_sealed = account_id, None
+            else:
+                row.author_account_id, row.author_sealed = account_id, None
+            if isinstance(row, EntryVersion):
+                row.author_role = role
 
 
 def _plain_names(runtime: Any, amy: Person) -> set[str]:
@@ -90,15 +108,27 @@ def _plain_names(runtime: Any, amy: Person) -> set[str]:
         return found - {None}
 
 
+def _plain_authors(runtime: Any, amy: Person) -> int:
+    """How many versions, files and links of the record name their author in the clear."""
+    with runtime.db.transaction() as session:
+        return sum(len(session.scalars(select(model).where(model.person_id == amy.person_id,
+                                                          column.is_not(None))).all())
+                   for model, column in ((EntryVersion, EntryVersion.author_role),
+                                         (Attachment, Attachment.author_account_id),
+                                         (ShareLink, ShareLink.created_by_account_id)))
+
+
 def test_an_old_record_reads_as_before_and_is_sealed_at_the_next_sign_in(
         client: FlaskClient, runtime: Any) -> None:
     amy, entries, files = _a_record(client)
     before = _everything(client, amy)
     assert _plain_names(runtime, amy) == set()  # Written today: nothing in the clear.
+    assert _plain_authors(runtime, amy) == 0
 
     _take_back_to_before_0012(runtime, amy, entries, files)
     assert {"communication", "sensitive_history", "legal",
             f"item:{entries[2]}"} <= _plain_names(runtime, amy)
+    assert _plain_authors(runtime, amy) == len(WRITTEN) + 2 + 1  # Versions, files, the link.
     assert _everything(client, amy) == before  # Read by a token, as before.
     # Written meanwhile by a token (no sign-in): a new entry gets the record its key, and is
     # sealed; the old rows stay plain, and every row still reads.
@@ -113,6 +143,7 @@ def test_an_old_record_reads_as_before_and_is_sealed_at_the_next_sign_in(
     signed = client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
     assert signed.status_code == 201
     assert _plain_names(runtime, amy) == set()
+    assert _plain_authors(runtime, amy) == 0
     record, attachments = _everything(client, amy)
     assert attachments == before[1]
     assert [e for e in record if e["id"] != late] == before[0]
@@ -140,3 +171,17 @@ def test_a_sealed_section_moved_to_another_entry_is_refused(
     for path in (f"entries/{entries[0]}", "entries", "entries?section=communication"):
         response = client.get(f"/api/v1/people/{amy.person_id}/{path}", headers=amy.auth)
         assert (response.status_code, response.json["error"]) == (500, "damaged"), path
+
+
+def test_a_sealed_author_moved_to_another_version_is_refused(
+        client: FlaskClient, runtime: Any) -> None:
+    amy, entries, _ = _a_record(client)
+    changed = client.put(f"/api/v1/people/{amy.person_id}/entries/{entries[0]}",
+                         json={"data": {"text": "Speak slowly"}}, headers=amy.auth)
+    assert changed.status_code == 200, changed.json
+    with runtime.db.transaction() as session:
+        first, second = (session.get(EntryVersion, (entries[0], n)) for n in (1, 2))
+        first.author_sealed, second.author_sealed = second.author_sealed, first.author_sealed
+    response = client.get(f"/api/v1/people/{amy.person_id}/entries/{entries[0]}/versions",
+                          headers=amy.auth)
+    assert (response.status_code, response.json["error"]) == (500, "damaged")
