@@ -84,6 +84,16 @@ class RecordMetadata:
             raise DecryptionFailed
         return role, account_id
 
+    def part_tier(self, tier: str, *, entry: str, version: int) -> str:
+        """What a part's tier is stored as (decision 0014): unlike any other row's."""
+        return self._keyed(bind("part-tier", entry, version, tier))
+
+    def attachment_tier(self, tier: str, *, attachment: str) -> str:
+        return self._keyed(bind("attachment-tier", attachment, tier))
+
+    def _keyed(self, message: bytes) -> str:
+        return hmac.new(self._index, message, hashlib.sha256).hexdigest()
+
     def scope_index(self, scope: str) -> str:
         """What a content key of ``scope`` is stored and found by."""
-        return hmac.new(self._index, bind("scope", scope), hashlib.sha256).hexdigest()
+        return self._keyed(bind("scope", scope))

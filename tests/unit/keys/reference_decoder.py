@@ -337,3 +337,9 @@ def open_author(metadata_key: bytes, sealed: bytes, *, what: str, ids: list[Any]
         raise ValueError("a sealed author is 96 bytes")
     value: list[Any] = json.loads(padded.rstrip(b"\x00"))
     return value
+
+
+def tier_index(metadata_key: bytes, label: str, *ids: Any) -> str:
+    """Decision 0014: hex(HMAC-SHA256(index key, bind(label, *ids, tier)))."""
+    return hmac.new(metadata_sub_key(metadata_key, "record-metadata-index"), bind(label, *ids),
+                    hashlib.sha256).hexdigest()

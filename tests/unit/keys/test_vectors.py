@@ -303,3 +303,25 @@ def test_an_author_is_sealed_to_one_length_under_the_seal_key(v: dict[str, Any])
     assert len(metadata.seal_author("subject", None, what=v["what"], ids=ids)) == len(sealed)
     with pytest.raises(DecryptionFailed):  # Moved to another row.
         metadata.open_author(sealed, what=v["what"], ids=(*ids[:-1], "other"))
+
+
+# -- tiers keyed per row (docs/decisions/0014) -------------------------------------------------
+
+TIERS = load("record_tiers.json")
+
+
+def test_each_row_s_tier_is_keyed_apart() -> None:
+    metadata = record_metadata.RecordMetadata(h(TIERS["metadata_key"]))
+    part, file = TIERS["part"], TIERS["attachment"]
+    for tier in "ECSP":
+        index = metadata.part_tier(tier, entry=part["entry"], version=part["version"])
+        assert index == part["tiers"][tier]
+        assert ref.tier_index(h(TIERS["metadata_key"]), "part-tier", part["entry"],
+                              part["version"], tier) == index
+        assert metadata.attachment_tier(tier, attachment=file["attachment"]) == file["tiers"][tier]
+        assert ref.tier_index(h(TIERS["metadata_key"]), "attachment-tier", file["attachment"],
+                              tier) == file["tiers"][tier]
+    # Four tiers, two rows: eight values, none alike, and none like the next version's.
+    values = [*part["tiers"].values(), *file["tiers"].values()]
+    later = metadata.part_tier("S", entry=part["entry"], version=part["version"] + 1)
+    assert len({*values, later}) == 9

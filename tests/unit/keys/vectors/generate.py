@@ -705,6 +705,26 @@ def record_authors_vectors() -> dict[str, Any]:
     return {"metadata_key": meta.hex(), "seal_key": seal_key.hex(), "authors": out}  # fmt: skip
 
 
+def record_tiers_vectors() -> dict[str, Any]:
+    """Decision 0014: the tier of each part and file, keyed per row under the index key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    meta = fixed("metadata-key", 32)  # The metadata key of record_metadata.json.
+    index_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                     info=bind("record-metadata-index")).derive(meta)
+
+    def index(*ids: Any) -> str:
+        return hmac.new(index_key, bind(*ids), hashlib.sha256).hexdigest()
+
+    entry, version = IDS["entry"], 2
+    return {"metadata_key": meta.hex(), "index_key": index_key.hex(),
+            "part": {"entry": entry, "version": version,
+                     "tiers": {t: index("part-tier", entry, version, t) for t in "ECSP"}},
+            "attachment": {"attachment": ATTACHMENT,
+                           "tiers": {t: index("attachment-tier", ATTACHMENT, t) for t in "ECSP"}}}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -728,6 +748,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "address_day_keys.json": address_day_keys_vectors,
     "record_metadata.json": record_metadata_vectors,
     "record_authors.json": record_authors_vectors,
+    "record_tiers.json": record_tiers_vectors,
 }
 
 
