@@ -38,7 +38,14 @@ from keys.hierarchy import ATTACHMENT_KEY, attachment_binding
 from vault.errors import AttachmentRejected, InvalidEntry, NotFound
 from vault.keychain import Keychain, item_scope, section_scope
 from vault.models import Attachment, ContentKey, Person, new_id
-from vault.record_metadata import author_of, place_in_section, seal_author, section_of
+from vault.record_metadata import (
+    attachment_tier,
+    author_of,
+    keyed_attachment_tier,
+    place_in_section,
+    seal_author,
+    section_of,
+)
 from vault.sections import Tier, get_section
 
 ALLOWED_TYPES = {"application/pdf", "image/jpeg", "image/png"}
@@ -232,9 +239,11 @@ def _scope_for(section: str, attachment_id: str, tier: Tier) -> str:
 
 
 def _ids(keychain: Keychain, person: Person, row: Attachment) -> dict[str, Any]:
-    """What the file's key and bytes are bound to: its section too, opened from its seal."""
+    """What the file's key and bytes are bound to: its section and tier too, opened from
+    their seal and key (decisions 0012, 0014)."""
     return {"person": person.id, "attachment": row.id,
-            "section": section_of(keychain, person, row), "tier": row.tier}
+            "section": section_of(keychain, person, row),
+            "tier": attachment_tier(keychain, person, row).value}
 
 
 def bucket_of(length: int) -> int:
@@ -289,8 +298,8 @@ def _parse_plaintext(plaintext: bytes) -> tuple[dict[str, Any], bytes]:
 
 
 def _seal(keychain: Keychain, person: Person, row: Attachment, plaintext: bytes) -> None:
-    tier = Tier(row.tier)
     ids = _ids(keychain, person, row)
+    tier = Tier(ids["tier"])
     content_key = keychain.content_key(
         person, _scope_for(ids["section"], row.id, tier), tier, person.epoch, create=True
     )
@@ -302,8 +311,8 @@ def _seal(keychain: Keychain, person: Person, row: Attachment, plaintext: bytes)
 
 def _open(keychain: Keychain, person: Person, row: Attachment) -> tuple[AttachmentView, bytes]:
     """:raises DecryptionFailed: for a row that was moved or changed; NotFound: no key."""
-    tier = Tier(row.tier)
     ids = _ids(keychain, person, row)
+    tier = Tier(ids["tier"])
     content_key = keychain.content_key(
         person, _scope_for(ids["section"], row.id, tier), tier, row.key_epoch
     )
@@ -311,7 +320,7 @@ def _open(keychain: Keychain, person: Person, row: Attachment) -> tuple[Attachme
     header, content = _parse_plaintext(
         envelope.open_sealed(data_key, row.ciphertext, aad=attachment_binding(**ids))
     )
-    view = AttachmentView(row.id, person.id, ids["section"], row.tier, str(header["media_type"]),
+    view = AttachmentView(row.id, person.id, ids["section"], ids["tier"], str(header["media_type"]),
                           len(content), str(header["filename"]), row.created_at,
                           author_of(keychain, person, row)[1])
     return view, content
@@ -337,14 +346,15 @@ def store_attachment(
     media_type, stored = _clean_content(content, max_bytes)
     name = clean_filename(filename)
     # The type and size are in the sealed header only (decision 0009).
-    row = Attachment(id=new_id(), person_id=person.id, tier=chosen.value, media_type=None,
-                     size=None, created_at=now)
+    row = Attachment(id=new_id(), person_id=person.id, media_type=None, size=None,
+                     created_at=now)
+    row.tier = keyed_attachment_tier(keychain, person, chosen, attachment=row.id)
     place_in_section(keychain, person, row, get_section(section).name)
     seal_author(keychain, person, row, account_id=keychain.account_id)
     _seal(keychain, person, row, _plaintext(name, media_type, stored))
     session.add(row)
     session.flush()
-    return AttachmentView(row.id, person.id, get_section(section).name, row.tier, media_type,
+    return AttachmentView(row.id, person.id, get_section(section).name, chosen.value, media_type,
                           len(stored),
                           name, now, keychain.account_id)
 
@@ -391,7 +401,7 @@ def delete_attachment(
     row.deleted_at = now
     row.ciphertext = b""
     row.wrapped_key = b""
-    if Tier(row.tier) is Tier.S:
+    if attachment_tier(keychain, person, row) is Tier.S:
         # An S attachment has a content key of its own that wraps nothing else; it goes too.
         session.execute(delete(ContentKey).where(
             ContentKey.person_id == person.id,

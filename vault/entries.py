@@ -21,7 +21,14 @@ from vault import payloads
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain, item_scope, section_scope
 from vault.models import Entry, EntryPart, EntryVersion, Person, new_id
-from vault.record_metadata import author_of, place_in_section, seal_author, section_of
+from vault.record_metadata import (
+    author_of,
+    keyed_part_tier,
+    part_tier,
+    place_in_section,
+    seal_author,
+    section_of,
+)
 from vault.sections import SECTION_NAMES, TIER_RANK, Tier, get_section, validate_entry
 
 MAX_PROVENANCE = 500
@@ -91,7 +98,7 @@ def _seal_parts(
             EntryPart(
                 entry_id=entry_id,
                 version=version,
-                tier=tier.value,
+                tier=keyed_part_tier(keychain, person, tier, entry=entry_id, version=version),
                 person_id=person.id,
                 section=None,  # Bound in the AAD, kept sealed on the entry (decision 0012).
                 key_epoch=person.epoch,
@@ -106,16 +113,15 @@ def _seal_parts(
     return parts
 
 
-def _open_part(keychain: Keychain, person: Person, part: EntryPart,
-               section: str) -> dict[str, Any]:
-    """Open one part; the AAD binds ``section``, its entry's, so a part moved from an entry of
-    another section fails to open."""
-    tier = Tier(part.tier)
+def _open_part(keychain: Keychain, person: Person, part: EntryPart, section: str,
+               tier: Tier) -> dict[str, Any]:
+    """Open one part; the AAD binds ``section``, its entry's, and ``tier``, its own, so a part
+    moved from an entry of another section, or relabelled, fails to open."""
     content_key = keychain.content_key(
         person, _scope_for(section, part.entry_id, tier), tier, part.key_epoch
     )
     ids: dict[str, Any] = {"person": person.id, "entry": part.entry_id, "version": part.version,
-           "section": section, "tier": part.tier}
+           "section": section, "tier": tier.value}
     data_key = DATA_KEY.unwrap(content_key, part.wrapped_data_key, **ids)
     payload: dict[str, Any] = payloads.decode(
         envelope.open_sealed(data_key, part.ciphertext, aad=part_binding(**ids)))
@@ -251,11 +257,13 @@ def _view(
     tiers: dict[str, str] = {}
     provenance = None
     section = section_of(keychain, person, entry)
-    for part in sorted(parts, key=lambda p: TIER_RANK[Tier(p.tier)]):
-        payload = _open_part(keychain, person, part, section)
+    tiered = sorted(((part_tier(keychain, person, part), part) for part in parts),
+                    key=lambda pair: TIER_RANK[pair[0]])
+    for tier, part in tiered:
+        payload = _open_part(keychain, person, part, section, tier)
         for name, value in payload["fields"].items():
             data[name] = value
-            tiers[name] = part.tier
+            tiers[name] = tier.value
         provenance = provenance or payload.get("provenance")
     order = [f.name for f in get_section(section).fields]
     data = {name: data[name] for name in order if name in data}

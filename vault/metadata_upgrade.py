@@ -1,5 +1,5 @@
-"""Records from before decisions 0012 and 0013 get their metadata key, at their subject's next
-sign-in: sections and authors sealed, scopes keyed.
+"""Records from before decisions 0012 to 0014 get their metadata key, at their subject's next
+sign-in: sections and authors sealed, scopes and tiers keyed.
 
 Sealing a section or an author and keying a scope need the record key, which only the record's members
 hold: so nothing here can be done by the operator, and each record is upgraded in the
@@ -8,11 +8,16 @@ transaction of the sign-in (or recovery) that opened its key, as slot tags are (
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Exists, exists, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from keys.errors import KeysError
+from keys.record_metadata import RecordMetadata
 from vault.accounts import Unlocked
 from vault.config import VaultConfig
+from vault.errors import VaultError
 from vault.keychain import Keychain
 from vault.models import (
     Attachment,
@@ -26,6 +31,8 @@ from vault.models import (
 )
 from vault.record_metadata import Authored, author_of, place_in_section, seal_author
 
+log = logging.getLogger(__name__)
+
 
 def _plain_rows(person_id: str | InstrumentedAttribute[str]) -> list[Exists]:
     """A condition for each kind of row that still names a section or scope in the clear."""
@@ -37,6 +44,8 @@ def _plain_rows(person_id: str | InstrumentedAttribute[str]) -> list[Exists]:
         exists().where(EntryVersion.person_id == person_id, EntryVersion.author_sealed.is_(None)),
         exists().where(Attachment.person_id == person_id, Attachment.author_sealed.is_(None)),
         exists().where(ShareLink.person_id == person_id, ShareLink.created_by_sealed.is_(None)),
+        exists().where(EntryPart.person_id == person_id, func.length(EntryPart.tier) == 1),
+        exists().where(Attachment.person_id == person_id, func.length(Attachment.tier) == 1),
     ]
 
 
@@ -61,9 +70,17 @@ def upgrade_records(session: Session, config: VaultConfig, unlocked: Unlocked) -
     keychain = Keychain(session, config, unlocked)
     upgraded = 0
     for person in people:
-        if needs_upgrade(session, person):
-            seal_plain_metadata(session, keychain, person)
-            upgraded += 1
+        if not needs_upgrade(session, person):
+            continue
+        # A record whose key or rows do not open (a slot planted or refused, a row damaged)
+        # is left as it is, whole, for `tellonce check` to report: the sign-in goes on.
+        try:
+            with session.begin_nested():
+                seal_plain_metadata(session, keychain, person)
+        except (KeysError, VaultError):
+            log.warning("A record could not be upgraded: its key or a row does not open.")
+            continue
+        upgraded += 1
     return upgraded
 
 
@@ -91,7 +108,23 @@ def seal_plain_metadata(session: Session, keychain: Keychain, person: Person) ->
             ContentKey.tier == tier, ContentKey.epoch == epoch)
             .values(scope=metadata.scope_index(scope)).execution_options(synchronize_session=False))
     _seal_plain_authors(session, keychain, person)
+    _key_plain_tiers(session, metadata, person)
     session.flush()
+
+
+def _key_plain_tiers(session: Session, metadata: RecordMetadata, person: Person) -> None:
+    """Decision 0014: each part's and file's tier replaced by its index, where it was a letter."""
+    parts = session.execute(select(EntryPart.entry_id, EntryPart.version, EntryPart.tier).where(
+        EntryPart.person_id == person.id, func.length(EntryPart.tier) == 1)).all()
+    for entry_id, version, tier in parts:
+        session.execute(update(EntryPart).where(
+            EntryPart.entry_id == entry_id, EntryPart.version == version, EntryPart.tier == tier)
+            .values(tier=metadata.part_tier(tier, entry=entry_id, version=version))
+            .execution_options(synchronize_session=False))
+    files = session.scalars(select(Attachment).where(Attachment.person_id == person.id,
+                                                     func.length(Attachment.tier) == 1))
+    for row in files:
+        row.tier = metadata.attachment_tier(row.tier, attachment=row.id)
 
 
 def _seal_plain_authors(session: Session, keychain: Keychain, person: Person) -> None:

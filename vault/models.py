@@ -261,7 +261,8 @@ class EntryPart(Base):
         ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tier: Mapped[str] = mapped_column(String(1), primary_key=True)
+    # Keyed per row (decision 0014); one letter only on a part from before.
+    tier: Mapped[str] = mapped_column(String(64), primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     # Only on a part from before decision 0012: the AAD binds its entry's section.
     section: Mapped[str | None] = mapped_column(String(40))
@@ -278,7 +279,7 @@ class Attachment(Base):
     # As for entries (decision 0012).
     section: Mapped[str | None] = mapped_column(String(40))
     section_sealed: Mapped[bytes | None] = mapped_column(Bytes)
-    tier: Mapped[str] = mapped_column(String(1))
+    tier: Mapped[str] = mapped_column(String(64))  # Keyed, as for parts (decision 0014).
     key_epoch: Mapped[int] = mapped_column(Integer)
     # Kept only by rows written before decision 0009; newer ones seal both in the header.
     media_type: Mapped[str | None] = mapped_column(String(40))

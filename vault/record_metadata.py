@@ -1,5 +1,5 @@
-"""Which section an entry or a file is in (0012), and who wrote each version, file and link
-(0013), sealed under the record's metadata key.
+"""Which section an entry or a file is in (0012) and who wrote each version, file and link
+(0013), sealed under the record's metadata key; the tier of each part and file, keyed (0014).
 
 A row of a record written before these decisions keeps its plain columns until its subject
 next signs in (``vault.metadata_upgrade``); readers take both.
@@ -7,9 +7,14 @@ next signs in (``vault.metadata_upgrade``); readers take both.
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Callable
+
 from keys.errors import DecryptionFailed
+from keys.record_metadata import RecordMetadata
 from vault.keychain import Keychain
-from vault.models import Attachment, Entry, EntryVersion, Person, ShareLink
+from vault.models import Attachment, Entry, EntryPart, EntryVersion, Person, ShareLink
+from vault.sections import Tier
 
 ENTRY_SECTION = "entry-section"
 ATTACHMENT_SECTION = "attachment-section"
@@ -102,3 +107,48 @@ def seal_author(keychain: Keychain, person: Person, row: Authored, *, role: str 
         row.author_sealed, row.author_account_id = sealed, None
         if isinstance(row, EntryVersion):
             row.author_role = None
+
+
+# -- the tier of each part and file (decision 0014) -------------------------------------------
+
+
+def keyed_part_tier(keychain: Keychain, person: Person, tier: Tier, *, entry: str,
+                    version: int) -> str:
+    """What a new part's tier is stored as."""
+    metadata = keychain.metadata(person, create=True)
+    assert metadata is not None  # noqa: S101 - create=True always gives one
+    return metadata.part_tier(tier.value, entry=entry, version=version)
+
+
+def part_tier(keychain: Keychain, person: Person, part: EntryPart) -> Tier:
+    """:raises DecryptionFailed: for a stored tier that is none of the four for this row."""
+    return _tier_of(keychain, person, part.tier, lambda m, t: m.part_tier(
+        t, entry=part.entry_id, version=part.version))
+
+
+def keyed_attachment_tier(keychain: Keychain, person: Person, tier: Tier, *,
+                          attachment: str) -> str:
+    metadata = keychain.metadata(person, create=True)
+    assert metadata is not None  # noqa: S101 - create=True always gives one
+    return metadata.attachment_tier(tier.value, attachment=attachment)
+
+
+def attachment_tier(keychain: Keychain, person: Person, row: Attachment) -> Tier:
+    """:raises DecryptionFailed: as ``part_tier``."""
+    return _tier_of(keychain, person, row.tier,
+                    lambda m, t: m.attachment_tier(t, attachment=row.id))
+
+
+def _tier_of(keychain: Keychain, person: Person, stored: str,
+             keyed: Callable[[RecordMetadata, str], str]) -> Tier:
+    if len(stored) == 1:  # A row from before decision 0014.
+        try:
+            return Tier(stored)
+        except ValueError:
+            raise DecryptionFailed from None
+    metadata = keychain.metadata(person)
+    if metadata is not None:
+        for tier in Tier:
+            if hmac.compare_digest(keyed(metadata, tier.value), stored):
+                return tier
+    raise DecryptionFailed

@@ -146,9 +146,9 @@ def _records_not_upgraded(settings: Settings) -> str | None:
         count = records_not_upgraded(session)
         if not count:
             return None
-        return (f"{count} record(s) still name their sections or authors in the clear: each "
-                "is sealed when its subject next signs in (decisions 0012, 0013). Nothing "
-                "needs doing.")
+        return (f"{count} record(s) still name their sections, authors or tiers in the "
+                "clear: each is sealed when its subject next signs in (decisions 0012 to "
+                "0014). Nothing needs doing.")
 
     return _read_only(settings, pending, "The records could not be read.")
 

@@ -379,9 +379,9 @@ def test_check_notes_records_whose_sections_are_still_plain(instance: Instance) 
         people = conn.execute("SELECT count(*) FROM people").fetchone()[0]
     noted = instance.run(["check"], "test", base_url=HTTPS)
     assert noted.exit_code == 0, noted.output
-    assert (f"NOTE: {people} record(s) still name their sections or authors in the clear: "
-            "each is sealed when its subject next signs in (decisions 0012, 0013). Nothing "
-            "needs doing.") in noted.stdout
+    assert (f"NOTE: {people} record(s) still name their sections, authors or tiers in the "
+            "clear: each is sealed when its subject next signs in (decisions 0012 to 0014). "
+            "Nothing needs doing.") in noted.stdout
 
 
 def test_audit_verify_against_a_head_the_person_kept(

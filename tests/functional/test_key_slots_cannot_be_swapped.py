@@ -25,6 +25,7 @@ from keys.hierarchy import ACCOUNT_AUDIT_KEY, CONTENT_KEY, PRIVATE_KEY, RECORD_K
 from keys.slots import untagged_marker_message
 from tests.conftest import BASE_URL
 from tests.factories import PASSPHRASE, Person, add_entry, make_person
+from tests.functional.old_formats import take_back_to_before_0012
 from tests.functional.web.test_pages import sign_up
 from tests.functional.web.test_passkeys import add_passkey
 from tests.webauthn_device import SoftPasskey
@@ -180,7 +181,9 @@ def test_a_planted_passkey_name_is_refused(client: FlaskClient, runtime: Any,
 
 
 def _made_before_tags(runtime: Any, person: Person) -> None:
-    """Turn an account into one made before slot tags: no tags, and the migration's marker."""
+    """Turn an account into one made before slot tags: no tags, and the migration's marker;
+    its record as it was then too (plain sections, scopes, authors and tiers)."""
+    take_back_to_before_0012(runtime, person)
     _sql(runtime,
          update(RecordKeySlot).where(RecordKeySlot.account_id == person.account_id)
          .values(tag=None),

@@ -1,6 +1,6 @@
-"""Records from before decisions 0012 and 0013 (plain sections, scopes and authors) read as
-before, and are sealed at their subject's next sign-in; after it, no row names a section, a
-scope or an author in the clear.
+"""Records from before decisions 0012 to 0014 (plain sections, scopes, authors and tiers) read
+as before, and are sealed at their subject's next sign-in; after it, no row names a section, a
+scope, an author or a tier in the clear.
 
 A record of today is taken back to the old format by statement, which is exactly what the old
 code wrote: the same rows, with the section in `entries`, `entry_parts` and `attachments`,
@@ -14,19 +14,14 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from consent.policy import actor_for_account
 from tests.factories import PASSPHRASE, Person, add_entry, make_person
 from tests.functional.api.test_attachments import listed, uploaded
 from tests.functional.api.test_links import make_link
+from tests.functional.old_formats import take_back_to_before_0012
 from tests.unit.vault.test_vault_attachments import pdf_bytes
-from vault import accounts
-from vault.keychain import item_scope, section_scope
 from vault.metadata_upgrade import needs_upgrade
 from vault.models import Attachment, ContentKey, Entry, EntryPart, EntryVersion, ShareLink
 from vault.models import Person as PersonRow
-from vault.people import require_person
-from vault.record_metadata import author_of
-from vault.sections import SECTION_NAMES
 
 WRITTEN = [("communication", {"text": "Speak slowly, one thing at a time"}, None),
            ("medicines", {"name": "Lamotrigine", "dose": "100 mg"}, {"dose": "C"}),
@@ -51,49 +46,6 @@ def _everything(client: FlaskClient, amy: Person) -> tuple[Any, Any]:
     return record.json, listed(client, amy)
 
 
-def _take_back_to_before_0012(runtime: Any, amy: Person, entries: list[str],
-                              files: list[str]) -> None:
-    with runtime.db.transaction() as session:
-        account = accounts.find_account(session, runtime.config, amy.login)
-        unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
-        keychain = actor_for_account(session, runtime.config, unlocked).keychain
-        person = require_person(session, amy.person_id)
-        metadata = keychain.metadata(person)
-        assert metadata is not None
-        scopes = [section_scope(n) for n in SECTION_NAMES]
-        scopes += [item_scope(i) for i in entries + files]
-        plain_of = {metadata.scope_index(s): s for s in scopes}
-        for model, ids in ((Entry, entries), (Attachment, files)):
-            for row in session.scalars(select(model).where(model.id.in_(ids))):
-                what = "entry-section" if model is Entry else "attachment-section"
-                name = metadata.open_section(row.section_sealed, what=what, person=person.id,
-                                             row_id=row.id)
-                row.section, row.section_sealed = name, None
-                if model is Entry:
-                    session.execute(update(EntryPart).where(EntryPart.entry_id == row.id)
-                                    .values(section=name))
-        for scope, tier in session.execute(select(ContentKey.scope, ContentKey.tier)
-                                           .where(ContentKey.person_id == person.id)).all():
-            session.execute(update(ContentKey).where(
-                ContentKey.person_id == person.id, ContentKey.scope == scope,
-                ContentKey.tier == tier).values(scope=plain_of[scope]))
-        _authors_in_the_clear(session, keychain, person)
-        person.metadata_key_wrapped = person.metadata_key_epoch = None
-
-
-def _authors_in_the_clear(session: Any, keychain: Any, person: PersonRow) -> None:
-    """Decision 0013's rows as they were before it: authors in plain columns."""
-    for model in (EntryVersion, Attachment, ShareLink):
-        for row in session.scalars(select(model).where(model.person_id == person.id)):
-            role, account_id = author_of(keychain, person, row)
-            if isinstance(row, ShareLink):
-                row.created_by_account_id, row.created_by_sealed = account_id, None
-            else:
-                row.author_account_id, row.author_sealed = account_id, None
-            if isinstance(row, EntryVersion):
-                row.author_role = role
-
-
 def _plain_names(runtime: Any, amy: Person) -> set[str]:
     """Every section or scope named in the clear in the record's rows."""
     with runtime.db.transaction() as session:
@@ -108,6 +60,15 @@ def _plain_names(runtime: Any, amy: Person) -> set[str]:
         return found - {None}
 
 
+def _plain_tiers(runtime: Any, amy: Person) -> set[str]:
+    """Every tier the record's parts and files show as a letter."""
+    with runtime.db.transaction() as session:
+        return ({t for t in session.scalars(select(EntryPart.tier).where(
+                    EntryPart.person_id == amy.person_id)) if len(t) == 1}
+                | {t for t in session.scalars(select(Attachment.tier).where(
+                    Attachment.person_id == amy.person_id)) if len(t) == 1})
+
+
 def _plain_authors(runtime: Any, amy: Person) -> int:
     """How many versions, files and links of the record name their author in the clear."""
     with runtime.db.transaction() as session:
@@ -120,15 +81,17 @@ def _plain_authors(runtime: Any, amy: Person) -> int:
 
 def test_an_old_record_reads_as_before_and_is_sealed_at_the_next_sign_in(
         client: FlaskClient, runtime: Any) -> None:
-    amy, entries, files = _a_record(client)
+    amy, entries, _ = _a_record(client)
     before = _everything(client, amy)
     assert _plain_names(runtime, amy) == set()  # Written today: nothing in the clear.
     assert _plain_authors(runtime, amy) == 0
+    assert _plain_tiers(runtime, amy) == set()
 
-    _take_back_to_before_0012(runtime, amy, entries, files)
+    take_back_to_before_0012(runtime, amy)
     assert {"communication", "sensitive_history", "legal",
             f"item:{entries[2]}"} <= _plain_names(runtime, amy)
     assert _plain_authors(runtime, amy) == len(WRITTEN) + 2 + 1  # Versions, files, the link.
+    assert _plain_tiers(runtime, amy) == {"E", "C", "S", "P"}
     assert _everything(client, amy) == before  # Read by a token, as before.
     # Written meanwhile by a token (no sign-in): a new entry gets the record its key, and is
     # sealed; the old rows stay plain, and every row still reads.
@@ -144,6 +107,7 @@ def test_an_old_record_reads_as_before_and_is_sealed_at_the_next_sign_in(
     assert signed.status_code == 201
     assert _plain_names(runtime, amy) == set()
     assert _plain_authors(runtime, amy) == 0
+    assert _plain_tiers(runtime, amy) == set()
     record, attachments = _everything(client, amy)
     assert attachments == before[1]
     assert [e for e in record if e["id"] != late] == before[0]
@@ -183,5 +147,24 @@ def test_a_sealed_author_moved_to_another_version_is_refused(
         first, second = (session.get(EntryVersion, (entries[0], n)) for n in (1, 2))
         first.author_sealed, second.author_sealed = second.author_sealed, first.author_sealed
     response = client.get(f"/api/v1/people/{amy.person_id}/entries/{entries[0]}/versions",
+                          headers=amy.auth)
+    assert (response.status_code, response.json["error"]) == (500, "damaged")
+
+
+def test_a_tier_relabelled_is_refused_and_no_tier_tells_which_is_which(
+        client: FlaskClient, runtime: Any) -> None:
+    amy, entries, _ = _a_record(client)
+    medicines = entries[1]  # Its name is E, its dose C: two parts of one version.
+    with runtime.db.transaction() as session:
+        stored = session.scalars(select(EntryPart.tier)
+                                 .where(EntryPart.entry_id == medicines)).all()
+    assert len(stored) == 2
+    assert all(len(t) == 64 for t in stored)
+    first, second = stored
+    with runtime.db.transaction() as session:  # Each labelled as the other.
+        for old, new in ((first, "x"), (second, first), ("x", second)):
+            session.execute(update(EntryPart).where(EntryPart.entry_id == medicines,
+                                                    EntryPart.tier == old).values(tier=new))
+    response = client.get(f"/api/v1/people/{amy.person_id}/entries/{medicines}",
                           headers=amy.auth)
     assert (response.status_code, response.json["error"]) == (500, "damaged")

@@ -51,7 +51,7 @@ from vault.models import (
     EntryVersion,
     Person,
 )
-from vault.sections import validate_entry
+from vault.sections import Tier, validate_entry
 
 HERE = Path(__file__).parent
 
@@ -130,8 +130,9 @@ class VectorKeychain(Keychain):
             )
             for c in content_keys
         }
-        # Only the content keys are looked up; asking for any other row fails the test.
-        session = SimpleNamespace(get=lambda model, key: rows[key] if model is ContentKey else None)
+        # Only the content keys are looked up, by their index first (decision 0012) and then
+        # by the plain scope these vectors' rows have.
+        session = SimpleNamespace(get=lambda model, key: rows.get(key) if model is ContentKey else None)
         super().__init__(session, None, SimpleNamespace(account_id=None))  # type: ignore[arg-type]
         self._vector_record_key, self._vector_private_key = h(v["record_key"]), private_key
 
@@ -260,7 +261,8 @@ def test_entry_part_v1(v: dict[str, Any]) -> None:
         v["ciphertext"]
     )
     row = _part_row(v)
-    assert entries._open_part(_entry_keychain(), _person(ENTRY), row, row.section) == v["payload"]
+    assert entries._open_part(_entry_keychain(), _person(ENTRY), row, row.section,
+                              Tier(row.tier)) == v["payload"]
     assert_refuses(lambda b, **i: DATA_KEY.unwrap(content_key, b, **i), h(v["wrapped_data_key"]), ids)
     assert_refuses(lambda b, **i: envelope.open_sealed(data_key, b, aad=part_binding(**i)),
                    h(v["ciphertext"]), ids)  # fmt: skip
@@ -271,15 +273,21 @@ def test_entry_parts_written_by_seal_parts(monkeypatch: pytest.MonkeyPatch) -> N
     assert (data, {k: t.value for k, t in tiers.items()}) == (ENTRY["data"], ENTRY["tiers"])
     nonces = {h(p["data_key_aad"]): h(p["data_key_nonce"]) for p in ENTRY["parts"]}
     nonces |= {h(p["aad"]): h(p["nonce"]) for p in ENTRY["parts"]}
+    keychain, person = _entry_keychain(), _person(ENTRY)
+    keychain.metadata(person, create=True)  # Its own randomness, before the vector's.
     FixedRandomness(monkeypatch, [h(p["data_key"]) for p in ENTRY["parts"]], nonces)
     # The vectors are of payload v1; the writer now pads (v2), which the v2 vectors pin.
     monkeypatch.setattr(payloads, "encode", payloads.encode_v1)
-    parts = entries._seal_parts(_entry_keychain(), _person(ENTRY), entry_id=ENTRY["entry"],
+    parts = entries._seal_parts(keychain, person, entry_id=ENTRY["entry"],
                                 version=ENTRY["version"], section=ENTRY["section"], data=data,
                                 tiers=tiers, provenance=ENTRY["provenance"])  # fmt: skip
     written = [(p.tier, p.key_epoch, p.wrapped_data_key.hex(), p.ciphertext.hex()) for p in parts]
+    # The parts are v1's; only the tier column is stored keyed now (decision 0014).
+    metadata = keychain.metadata(person)
+    assert metadata is not None
     assert written == [
-        (v["tier"], v["key_epoch"], v["wrapped_data_key"], v["ciphertext"]) for v in ENTRY["parts"]
+        (metadata.part_tier(v["tier"], entry=ENTRY["entry"], version=ENTRY["version"]),
+         v["key_epoch"], v["wrapped_data_key"], v["ciphertext"]) for v in ENTRY["parts"]
     ]
 
 

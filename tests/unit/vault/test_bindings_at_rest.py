@@ -74,9 +74,10 @@ def test_a_part_moved_to_another_entry_fails(client: FlaskClient, runtime: Any,
 
 
 def _part(runtime: Any, entry_id: str, version: int = 1) -> EntryPart:
+    """The one part of a version written in one tier."""
     with runtime.db.transaction() as session:
-        part = session.get(EntryPart, (entry_id, version, "E"))
-        assert part is not None
+        part = session.scalars(select(EntryPart).where(EntryPart.entry_id == entry_id,
+                                                       EntryPart.version == version)).one()
         session.expunge(part)
         return part
 
@@ -227,16 +228,28 @@ def _write(client: FlaskClient, record: str, section: str, data: dict[str, Any],
     return str(made.json["id"])
 
 
-def _copy_part(runtime: Any, *, source: tuple[str, str], target: tuple[str, str]) -> None:
-    """Put the sealed part of (entry, tier) ``source`` in the row of ``target``."""
+def _stored_tier(runtime: Any, person: Person, record: str, entry_id: str, tier: str) -> str:
+    """What the database calls the tier ``tier`` of an entry's first version: an index bound to
+    the row (decision 0014), which only the record's members can work out."""
     with runtime.db.transaction() as session:
-        moved = session.get(EntryPart, (source[0], 1, source[1]))
+        account = accounts.find_account(session, runtime.config, person.login)
+        unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
+        keychain = actor_for_account(session, runtime.config, unlocked).keychain
+        metadata = keychain.metadata(require_person(session, record))
+        assert metadata is not None
+        return metadata.part_tier(tier, entry=entry_id, version=1)
+
+
+def _copy_part(runtime: Any, person: Person, *, source: tuple[str, str, str],
+               target: tuple[str, str, str]) -> None:
+    """Put the sealed part of (record, entry, tier) ``source`` in the row of ``target``."""
+    with runtime.db.transaction() as session:
+        moved = session.get(EntryPart, (source[1], 1, _stored_tier(runtime, person, *source)))
         assert moved is not None
-        session.execute(update(EntryPart).where(EntryPart.entry_id == target[0],
-                                                EntryPart.version == 1,
-                                                EntryPart.tier == target[1])
-                        .values(ciphertext=moved.ciphertext,
-                                wrapped_data_key=moved.wrapped_data_key))
+        session.execute(update(EntryPart).where(
+            EntryPart.entry_id == target[1], EntryPart.version == 1,
+            EntryPart.tier == _stored_tier(runtime, person, *target))
+            .values(ciphertext=moved.ciphertext, wrapped_data_key=moved.wrapped_data_key))
 
 
 def test_one_members_records_each_open_under_their_own_keys(client: FlaskClient, runtime: Any,
@@ -259,7 +272,7 @@ def test_a_part_moved_to_another_record_of_the_same_member_fails(
     client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
     mine = _write(client, amy.person_id, "communication", {"text": "Amy's words"})
     his = _write(client, ben, "communication", {"text": "Ben's words"})
-    _copy_part(runtime, source=(mine, "E"), target=(his, "E"))
+    _copy_part(runtime, amy, source=(amy.person_id, mine, "E"), target=(ben, his, "E"))
     with pytest.raises(DecryptionFailed):
         _read_in_one_request(runtime, amy, (amy.person_id, mine), (ben, his))
     answer = client.get(f"/api/v1/people/{ben}/entries/{his}")
@@ -307,7 +320,8 @@ def test_a_part_moved_to_another_tier_of_the_same_entry_fails(
     client.post("/api/v1/sessions", json={"login": amy.login, "passphrase": PASSPHRASE})
     entry = _write(client, amy.person_id, "medicines", {"name": "Lamotrigine", "dose": "100 mg"},
                    tiers={"name": "E", "dose": "C"})
-    _copy_part(runtime, source=(entry, "E"), target=(entry, "C"))
+    _copy_part(runtime, amy, source=(amy.person_id, entry, "E"),
+               target=(amy.person_id, entry, "C"))
     with pytest.raises(DecryptionFailed):
         _read_in_one_request(runtime, amy, (amy.person_id, entry))
     answer = client.get(f"/api/v1/people/{amy.person_id}/entries/{entry}")

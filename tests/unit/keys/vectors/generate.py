@@ -721,8 +721,8 @@ def record_tiers_vectors() -> dict[str, Any]:
     return {"metadata_key": meta.hex(), "index_key": index_key.hex(),
             "part": {"entry": entry, "version": version,
                      "tiers": {t: index("part-tier", entry, version, t) for t in "ECSP"}},
-            "attachment": {"attachment": ATTACHMENT,
-                           "tiers": {t: index("attachment-tier", ATTACHMENT, t) for t in "ECSP"}}}  # fmt: skip
+            "attachment": {"attachment": ATTACHMENT, "tiers": {
+                t: index("attachment-tier", ATTACHMENT, t) for t in "ECSP"}}}  # fmt: skip
 
 
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
