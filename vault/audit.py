@@ -2,12 +2,12 @@
 
 Each event is written in the same transaction as the action it records. Its details, which
 may name things about the person, are sealed to the chain's audit public key, so only a
-holder of the record key (or the account key) reads them. Every event carries a MAC under the
-keyring's audit sub-key over every stored column and the previous event's MAC, and the chain's
-head is signed at every append (decision 0004): without the keyring, no one can add, change,
-delete, reorder or truncate events and still pass ``verify_chain``. Events written before
-decision 0004 (v1, ``key_id`` NULL) are SHA-256 links, protected by the first MAC after them
-or by the signed head.
+holder of the record key (or the account key) reads them; since decision 0015 (v3) so is who
+acted. Every event carries a MAC under the keyring's audit sub-key over every stored column and
+the previous event's MAC, and the chain's head is signed at every append (decision 0004):
+without the keyring, no one can add, change, delete, reorder or truncate events and still pass
+``verify_chain``. Events written before decision 0004 (v1, ``key_id`` NULL) are SHA-256 links,
+protected by the first MAC after them or by the signed head; v2 events keep their actor plain.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from vault.errors import ChainBroken
 from vault.models import Account, AuditEvent, AuditHead, Person
 
 GENESIS = b"\x00" * 32
+V3 = 3
 
 
 def person_chain(person_id: str) -> str:
@@ -55,8 +56,14 @@ def _event_hash(prev: bytes, event: AuditEvent) -> bytes:
 
 
 def _event_mac(chain_key: bytes, prev: bytes, event: AuditEvent) -> bytes:
-    """A v2 event's link: HMAC under the audit sub-key its ``key_id`` names (decision 0004)."""
-    material = bind("audit-event-mac", *_columns(event), event.key_id or "")
+    """A v2 event's link: HMAC under the audit sub-key its ``key_id`` names (decision 0004);
+    a v3 event's under a label of its own, with no actor column (decision 0015)."""
+    if event.format == V3:
+        chain, seq, at, kind, _, sealed_digest = _columns(event)
+        material = bind("audit-event-mac-v3", chain, seq, at, kind, sealed_digest,
+                        event.key_id or "")
+    else:
+        material = bind("audit-event-mac", *_columns(event), event.key_id or "")
     return hmac.new(chain_key, prev + material, hashlib.sha256).digest()
 
 
@@ -111,21 +118,19 @@ def append_event(
     now = now.astimezone(UTC)
     head = _lock_head(session, chain)
     seq = head.seq + 1
-    sealed = None
-    if details:
-        payload = payloads.encode(details)
-        sealed = hybrid.seal_to(
-            public_key, payload, info=audit_event_binding(chain=chain, seq=seq)
-        )
+    # Who acted is sealed with the details, always, so neither shows (decision 0015).
+    payload = payloads.encode({"actor": actor_account_id, "details": details or {}})
+    sealed = hybrid.seal_to(public_key, payload, info=audit_event_binding(chain=chain, seq=seq))
     event = AuditEvent(
         chain=chain,
         seq=seq,
         at=now,
         kind=kind,
-        actor_account_id=actor_account_id,
+        actor_account_id=None,
         sealed=sealed,
         prev_hash=head.hash,
         hash=b"",
+        format=V3,
     )
     event.key_id, chain_key = keyring.audit_chain_key()
     event.hash = _event_mac(chain_key, head.hash, event)
@@ -155,21 +160,26 @@ def read_events(
         .order_by(AuditEvent.seq.desc())
         .limit(limit)
     ).all()
-    events = []
-    for row in rows:
-        details: dict[str, Any] = {}
-        if row.sealed is not None:
-            try:
-                raw = hybrid.open_from(
-                    private_key, row.sealed, info=audit_event_binding(chain=chain, seq=row.seq)
-                )
-                details = payloads.decode(raw)
-            except DecryptionFailed:
-                # Details moved from another event: the chain no longer verifies, and the
-                # reader is told so; the rest of the history stays readable.
-                details = {}
-        events.append(ReadableEvent(row.seq, row.at, row.kind, row.actor_account_id, details))
-    return events
+    return [_readable(row, chain, private_key) for row in rows]
+
+
+def _readable(row: AuditEvent, chain: str, private_key: hybrid.PrivateKey) -> ReadableEvent:
+    opened: Any = {}
+    if row.sealed is not None:
+        try:
+            opened = payloads.decode(hybrid.open_from(
+                private_key, row.sealed, info=audit_event_binding(chain=chain, seq=row.seq)))
+        except DecryptionFailed:
+            # Details moved from another event: the chain no longer verifies, and the reader
+            # is told so; the rest of the history stays readable.
+            opened = {}
+    if row.format != V3:
+        return ReadableEvent(row.seq, row.at, row.kind, row.actor_account_id,
+                             opened if isinstance(opened, dict) else {})
+    actor = opened.get("actor") if isinstance(opened, dict) else None
+    details = opened.get("details") if isinstance(opened, dict) else None
+    return ReadableEvent(row.seq, row.at, row.kind, actor if isinstance(actor, str) else None,
+                         details if isinstance(details, dict) else {})
 
 
 def chain_head(session: Session, *, chain: str) -> dict[str, Any]:
@@ -182,10 +192,21 @@ def chain_head(session: Session, *, chain: str) -> dict[str, Any]:
             "signature": b64url(head.signature) if head.signature is not None else None}
 
 
+def _version(event: AuditEvent) -> int:
+    """1, 2 or 3: a chain's versions never go down, so an old link cannot be slipped in."""
+    if event.format == V3:
+        return V3
+    return 1 if event.key_id is None else 2
+
+
 def _check_link(keyring: Keyring, keys: dict[str, bytes], prev: bytes,
                 event: AuditEvent) -> bool:
-    if event.key_id is None:
-        return hmac.compare_digest(_event_hash(prev, event), event.hash)
+    if event.format not in (None, V3):
+        return False
+    if event.format == V3 and event.actor_account_id is not None:
+        return False  # A v3 actor is sealed: one in the column was put there by someone else.
+    if event.key_id is None:  # Only v1 links are unkeyed: a v3 event always has its key.
+        return event.format is None and hmac.compare_digest(_event_hash(prev, event), event.hash)
     if event.key_id not in keys:
         try:
             keys[event.key_id] = keyring.audit_chain_key(event.key_id)[1]
@@ -198,20 +219,21 @@ def verify_chain(session: Session, keyring: Keyring, *, chain: str) -> int:
     """Check every link of ``chain`` and its signed head; return its length.
 
     :raises ChainBroken: naming the first event that fails: a gap, an edit, an event MACed
-        under no key this keyring holds, a v1 event after a v2 one (a downgrade), or a head
+        under no key this keyring holds, an event of an older version after a newer one (a
+        downgrade: v1 after v2, v2 after v3), or a head
         that is not the last event or not signed by this server.
     """
-    prev, expected_seq, seen_v2 = GENESIS, 1, False
+    prev, expected_seq, newest = GENESIS, 1, 1
     keys: dict[str, bytes] = {}  # Chain sub-keys by signing key id, derived once each.
     for event in session.scalars(
         select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)
     ):
         if event.seq != expected_seq or event.prev_hash != prev:
             raise ChainBroken(f"The audit history {chain} breaks at event {expected_seq}.")
-        downgraded = seen_v2 and event.key_id is None
-        if downgraded or not _check_link(keyring, keys, prev, event):
+        version = _version(event)
+        if version < newest or not _check_link(keyring, keys, prev, event):
             raise ChainBroken(f"The audit history {chain} was changed at event {event.seq}.")
-        seen_v2 = seen_v2 or event.key_id is not None
+        newest = version
         prev = event.hash
         expected_seq += 1
     head = session.get(AuditHead, chain)

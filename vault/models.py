@@ -325,6 +325,9 @@ class AuditEvent(Base):
     # named by key_id, so no one without the keyring can recompute it (decision 0004).
     hash: Mapped[bytes] = mapped_column(Bytes(32))
     key_id: Mapped[str | None] = mapped_column(String(60))
+    # 3: the actor is sealed with the details and the column above is empty (decision 0015);
+    # NULL: v1 or v2, told apart by key_id.
+    format: Mapped[int | None] = mapped_column(Integer)
 
 
 class SecondFactor(Base):

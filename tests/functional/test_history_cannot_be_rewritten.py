@@ -140,6 +140,20 @@ def downgrade_every_event_to_v1(session: Session, chain: str) -> int:
     return 0
 
 
+def pass_a_v3_event_off_as_v2(session: Session, chain: str) -> int:
+    """Decision 0015: the actor is sealed; clearing the format to show one in the column."""
+    event = _events(session, chain)[-1]
+    assert event.format == audit.V3
+    event.format, event.actor_account_id = None, event.chain.removeprefix("person:")
+    return event.seq
+
+
+def name_an_actor_beside_the_sealed_one(session: Session, chain: str) -> int:
+    event = _events(session, chain)[-1]
+    event.actor_account_id = "someone-who-did-not-act"
+    return event.seq
+
+
 def delete_the_whole_chain(session: Session, chain: str) -> int:
     session.execute(delete(AuditEvent).where(AuditEvent.chain == chain))
     session.execute(delete(AuditHead).where(AuditHead.chain == chain))
@@ -154,6 +168,8 @@ ATTACKS: dict[Attack, str] = {
     truncate_the_newest: "ends at a head this server did not sign",
     forge_one_at_the_end: "was changed at event {seq}",
     downgrade_every_event_to_v1: "ends at a head this server did not sign",
+    pass_a_v3_event_off_as_v2: "was changed at event {seq}",
+    name_an_actor_beside_the_sealed_one: "was changed at event {seq}",
     delete_the_whole_chain: "is missing",
 }
 
@@ -177,6 +193,19 @@ def test_every_rewrite_without_the_keyring_is_found_and_named(
         history = client.get(f"/api/v1/people/{amy.person_id}/history", headers=amy.auth)
         assert history.status_code == 200
         assert history.json["changed"].startswith(expected)
+
+
+def test_no_event_written_now_names_its_actor_in_the_clear(
+        client: FlaskClient, database: Database, amy: Person) -> None:
+    """Decision 0015: who acted is in the sealed bytes only; the person still reads it."""
+    chain = audit.person_chain(amy.person_id)
+    with database.transaction() as session:
+        events = _events(session, chain)
+        assert {(e.format, e.actor_account_id) for e in events} == {(audit.V3, None)}
+        assert all(e.sealed for e in events)
+    history = client.get(f"/api/v1/people/{amy.person_id}/history", headers=amy.auth).json
+    created = [e for e in history["events"] if e["kind"] == "record_created"]
+    assert [e["actor_account_id"] for e in created] == [amy.account_id]
 
 
 def test_an_intact_history_says_so_and_its_head_is_signed(

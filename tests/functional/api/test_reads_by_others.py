@@ -19,15 +19,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from keys.hierarchy import RECORD_KEY
 from tests.factories import PASSPHRASE, Person, add_entry, make_person
 from vault import accounts, slots
-from vault.audit import person_chain
+from vault.audit import person_chain, read_events
 from vault.keychain import Keychain
-from vault.models import AuditEvent, Member, RecordKeySlot, new_id
+from vault.models import Member, RecordKeySlot, new_id
 from vault.models import Person as PersonRow
+from vault.people import audit_private_key
 
 RECORD = "/api/v1/people/{person_id}"
 # Only the person themselves may copy out their record, see their links and who opened
@@ -89,12 +89,17 @@ def test_reads_by_a_member_are_audited_and_the_subjects_are_not(
     assert reads[0]["details"] == {"what": f"entry:{entry['id']}", "role": "manager"}
 
 
-def _record_reads(runtime: Any, person_id: str) -> list[str | None]:
-    """Who each ``record_read`` event of the person's chain names, in order."""
+def _record_reads(runtime: Any, amy: Person) -> list[str | None]:
+    """Who each ``record_read`` event of Amy's chain names, in order, as Amy reads her history:
+    the actor is sealed with the details (decision 0015)."""
     with runtime.db.transaction() as session:
-        return list(session.scalars(select(AuditEvent.actor_account_id).where(
-            AuditEvent.chain == person_chain(person_id), AuditEvent.kind == "record_read")
-            .order_by(AuditEvent.seq)))
+        subject = accounts.find_account(session, runtime.config, amy.login)
+        unlocked = accounts.unlock_with_passphrase(runtime.config, subject, PASSPHRASE)
+        private = audit_private_key(Keychain(session, runtime.config, unlocked),
+                                    session.get(PersonRow, amy.person_id))
+        events = read_events(session, chain=person_chain(amy.person_id), private_key=private)
+        return [e.actor_account_id for e in sorted(events, key=lambda e: e.seq)
+                if e.kind == "record_read"]
 
 
 def _something_of_everything(client: FlaskClient, amy: Person) -> dict[str, str]:
@@ -141,9 +146,9 @@ def test_every_read_by_a_member_is_audited_and_the_persons_own_are_not(
     sam = sam_signed_in_as_member(runtime, other_client, amy)
     unaudited, answers = [], {}
     for path in _record_reads_in_the_document(client):
-        before = _record_reads(runtime, amy.person_id)
+        before = _record_reads(runtime, amy)
         answers[path] = other_client.get(_filled(path, ids)).status_code
-        added = _record_reads(runtime, amy.person_id)[len(before):]
+        added = _record_reads(runtime, amy)[len(before):]
         if path.removeprefix(RECORD) in SUBJECT_ONLY_READS:
             assert (answers[path], added) == (403, []), path
         elif added != [sam.account_id]:
@@ -155,5 +160,5 @@ def test_every_read_by_a_member_is_audited_and_the_persons_own_are_not(
     for path in _record_reads_in_the_document(client):
         read = client.get(_filled(path, ids), headers=amy.auth)
         assert read.status_code == 200, (path, read.status_code)
-    assert _record_reads(runtime, amy.person_id) == [sam.account_id] * (
+    assert _record_reads(runtime, amy) == [sam.account_id] * (
         len(answers) - len(SUBJECT_ONLY_READS))

@@ -60,9 +60,9 @@ def test_every_page_that_shows_a_member_the_record_audits_it(
     amy, ids, sam = _member_of(client, other_client, runtime)
     unaudited, shown = [], 0
     for rule in _record_rules(app, "GET"):
-        before = _record_reads(runtime, amy.person_id)
+        before = _record_reads(runtime, amy)
         page = other_client.get(_path(rule, ids), query_string={"sections": "medicines"})
-        added = _record_reads(runtime, amy.person_id)[len(before):]
+        added = _record_reads(runtime, amy)[len(before):]
         if WORDS.encode() in page.data:
             shown += 1
             if sam not in added:

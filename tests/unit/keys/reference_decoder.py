@@ -215,9 +215,14 @@ def audit_chain_key(signing_secret: bytes) -> bytes:
 
 
 def audit_event_hash(event: dict[str, Any], *, chain: str, prev: bytes, signing_secret: bytes) -> bytes:
-    """v1 (no key id): SHA-256 over bind("audit", ...); v2: HMAC under the chain key."""
+    """v1 (no key id): SHA-256 over bind("audit", ...); v2: HMAC under the chain key; v3
+    (format 3, decision 0015): HMAC over a label of its own, with no actor column."""
     sealed = bytes.fromhex(event["sealed"]) if event["sealed"] else None
     digest = hashlib.sha256(sealed).digest() if sealed is not None else b""
+    if event.get("format") == 3:  # Decision 0015: the actor is inside the sealed bytes.
+        material = bind("audit-event-mac-v3", chain, event["seq"], event["at"], event["kind"],
+                        digest, event["key_id"])
+        return hmac.new(audit_chain_key(signing_secret), prev + material, hashlib.sha256).digest()
     common = (chain, event["seq"], event["at"], event["kind"], event["actor_account_id"] or "", digest)
     if event["key_id"] is None:
         return hashlib.sha256(prev + bind("audit", *common)).digest()

@@ -638,3 +638,54 @@ def test_attachment_v2_padded_wrongly_is_refused() -> None:
         with pytest.raises(DecryptionFailed):
             attachments._parse_plaintext(blob)
         assert why
+
+
+# -- audit v3 (decision 0015): the actor sealed with the details -------------------------------
+
+AUDIT_V3 = load("audit_v3.json")
+
+
+def test_audit_v3_vector_covers_the_seam_from_v2() -> None:
+    assert [e["format"] for e in AUDIT_V3["events"]] == [None, 3, 3]
+    assert [e["actor"] is None for e in AUDIT_V3["events"]] == [False, False, True]
+    assert AUDIT_V3["events"][2]["details"] == {}  # Sealed all the same.
+
+
+def test_audit_chain_v3_by_the_reference_decoder() -> None:
+    secret, prev = h(AUDIT_V3["signing_secret"]), bytes(32)
+    private = h(AUDIT_V3["audit_private_key"])
+    for e in AUDIT_V3["events"]:
+        assert h(e["prev_hash"]) == prev
+        prev = ref.audit_event_hash(e, chain=AUDIT_V3["chain"], prev=prev, signing_secret=secret)
+        assert prev == h(e["hash"])
+        opened = ref.decode_payload(ref.open_sealed(private, h(e["sealed"]), h(e["info"])))
+        assert opened == (e["details"] if e["format"] is None
+                          else {"actor": e["actor"], "details": e["details"]})
+    assert h(AUDIT_V3["head"]["hash"]) == prev
+    ref.verify_kept_head(AUDIT_V3["head"], secret)
+
+
+def _v3_row(e: dict[str, Any], prev: bytes) -> AuditEvent:
+    return AuditEvent(chain=AUDIT_V3["chain"], seq=e["seq"], at=datetime.fromisoformat(e["at"]),
+                      kind=e["kind"], actor_account_id=e["actor_account_id"],
+                      sealed=h(e["sealed"]), prev_hash=prev, hash=h(e["hash"]),
+                      key_id=e["key_id"], format=e["format"])  # fmt: skip
+
+
+def test_audit_chain_v3_by_the_vaults_own_code() -> None:
+    """The vault's MAC is the vector's for each version, and its reader finds the actor
+    inside a v3 event and in the column of a v2 one."""
+    prev, chain_key = bytes(32), h(AUDIT_V3["chain_key"])
+    private = hybrid.PrivateKey.from_bytes(h(AUDIT_V3["audit_private_key"]))
+    for e in AUDIT_V3["events"]:
+        row = _v3_row(e, prev)
+        assert audit._event_mac(chain_key, prev, row) == h(e["hash"])
+        read = audit._readable(row, AUDIT_V3["chain"], private)
+        assert (read.actor_account_id, read.details) == (e["actor"], e["details"])
+        prev = h(e["hash"])
+    # A v3 event passed off as v2 (its format cleared, its actor put back in the column)
+    # no longer matches its MAC.
+    e = AUDIT_V3["events"][1]
+    downgraded = _v3_row(e, h(e["prev_hash"]))
+    downgraded.format, downgraded.actor_account_id = None, e["actor"]
+    assert audit._event_mac(chain_key, h(e["prev_hash"]), downgraded) != h(e["hash"])

@@ -725,6 +725,48 @@ def record_tiers_vectors() -> dict[str, Any]:
                 t: index("attachment-tier", ATTACHMENT, t) for t in "ECSP"}}}  # fmt: skip
 
 
+def audit_v3_vectors() -> dict[str, Any]:
+    """Decision 0015: the actor sealed with the details; a v2 event, then two v3 events."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    chain = f"person:{PERSON}"
+    private = fixed_private_key("audit-chain-v3")
+    signing_secret, key_id = fixed("audit-v3-signing", 32), "signing-20261207000000-c3d4e5"
+    chain_key = _chain_key(signing_secret)
+    events = [
+        (2, "2026-12-06T10:00:00.000000+00:00", "entry_created", MEMBER, {"entry": IDS["entry"]}),
+        (3, "2026-12-07T09:00:00.000001+00:00", "link_created", MEMBER,
+         {"link": LINK, "template": "gp", "label": "For Dr Okafor"}),
+        (3, "2026-12-07T09:30:00.250000+00:00", "link_opened", None, {}),
+    ]  # fmt: skip
+    prev, out = b"\x00" * 32, []
+    for seq, (fmt, at, kind, actor, details) in enumerate(events, start=1):
+        info = hierarchy.audit_event_binding(chain=chain, seq=seq)
+        sealed_value = details if fmt == 2 else {"actor": actor, "details": details}
+        payload = _payload_v2(sealed_value)
+        sealed = hybrid.seal_to(private.public_key(), payload, info=info)
+        digest = hashlib.sha256(sealed).digest()
+        if fmt == 2:
+            material = bind("audit-event-mac", chain, seq, at, kind, actor or "", digest, key_id)
+        else:
+            material = bind("audit-event-mac-v3", chain, seq, at, kind, digest, key_id)
+        event_hash = hmac.new(chain_key, prev + material, hashlib.sha256).digest()
+        out.append({"seq": seq, "format": None if fmt == 2 else 3, "at": at, "kind": kind,
+                    "actor_account_id": actor if fmt == 2 else None, "actor": actor,
+                    "details": details, "info": info.hex(), "payload": payload.hex(),
+                    "sealed": sealed.hex(), "sealed_sha256": digest.hex(), "key_id": key_id,
+                    "prev_hash": prev.hex(), "material": material.hex(),
+                    "hash": event_hash.hex()})  # fmt: skip
+        prev = event_hash
+    head_message = bind("audit-head", chain, len(events), prev)
+    signature = Ed25519PrivateKey.from_private_bytes(signing_secret).sign(head_message)
+    return {"chain": chain, "audit_private_key": private.raw.hex(),
+            "signing_secret": signing_secret.hex(), "signing_key_id": key_id,
+            "chain_key": chain_key.hex(), "events": out,
+            "head": {"chain": chain, "seq": len(events), "hash": prev.hex(), "key_id": key_id,
+                     "signature": _b64url(signature)}}  # fmt: skip
+
+
 FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "bind.json": bind_vectors,
     "envelope_v1.json": envelope_vectors,
@@ -749,6 +791,7 @@ FILES: dict[str, Callable[[], dict[str, Any]]] = {
     "record_metadata.json": record_metadata_vectors,
     "record_authors.json": record_authors_vectors,
     "record_tiers.json": record_tiers_vectors,
+    "audit_v3.json": audit_v3_vectors,
 }
 
 
