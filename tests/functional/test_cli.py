@@ -273,14 +273,41 @@ def _short_forms(text: str) -> list[bytes]:
     return [text.encode(), text.encode("utf-16-le"), text.encode("utf-16-be")]
 
 
-def test_a_demo_database_names_no_one_and_nothing_they_shared(instance: Instance) -> None:
+RECIPIENT, VIEWER_ADDRESS = "Dr Temitope Okafor-Canary", "203.0.113.77"
+# Every role a writer or a delegate can have (RECORD.md, Delegation; decision 0013).
+ROLES = ("subject", "delegate", "imported", "supporter", "family carer", "Shared Lives carer",
+         "independent advocate", "attorney", "deputy", "parent")
+
+
+def _open_the_demo_links(instance: Instance, monkeypatch: pytest.MonkeyPatch,
+                         links: list[dict[str, Any]]) -> None:
+    """Each demo link opened once by a named recipient, from one address."""
+    app = _app_of(instance, monkeypatch)
+    try:
+        client = app.test_client()
+        for link in links:
+            body = {"recipient": RECIPIENT,
+                    **({"passcode": link["passcode"]} if link["passcode"] else {})}
+            opened = client.post(_shl_payload(link["url"])["url"].removeprefix(HTTPS), json=body,
+                                 base_url=HTTPS, environ_base={"REMOTE_ADDR": VIEWER_ADDRESS})
+            assert opened.status_code == 200, opened.json
+    finally:
+        app.extensions["tellonce"].db.dispose()
+
+
+def test_a_demo_database_names_no_one_and_nothing_they_shared(
+        instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the keyring, a copy of the database holds no demo login, address, name, link
-    label, passcode, template or section in any form (0004, 0006, 0012). Roles are still plain
-    (decision 0007, proposed), so they are not looked for here."""
+    label, passcode, template, recipient, client address, section or role in any form (0004,
+    0006, 0011 to 0015)."""
     _init(instance, "test")
     accounts = _demo(instance)
+    _open_the_demo_links(instance, monkeypatch,
+                         json.loads(instance.run(["demo", "--json"], "test").stdout)["links"])
     stored = b"".join(path.read_bytes() for path in files_under(instance.path)
                       if path != instance.keyring)
+    for long in (RECIPIENT, VIEWER_ADDRESS):
+        assert occurrences(stored, long) == 0, long
     for spec in DEMO_ACCOUNTS:
         legal_name = next(e["data"]["legal_name"] for e in spec["entries"]
                           if e["section"] == "identity")
@@ -297,8 +324,8 @@ def test_a_demo_database_names_no_one_and_nothing_they_shared(instance: Instance
     with closing(sqlite3.connect(instance.database)) as conn:
         schema = " ".join(sql for (sql,) in conn.execute("SELECT sql FROM sqlite_master") if sql)
     sections = {e["section"] for spec in DEMO_ACCOUNTS for e in spec["entries"]}
-    looked_for = {name for name in sections if name not in schema}
-    assert {"sensitive_history", "communication", "medicines"} <= looked_for
+    looked_for = {name for name in {*sections, *ROLES} if name not in schema}
+    assert {"sensitive_history", "communication", "medicines", "delegate"} <= looked_for
     for name in looked_for:
         assert sum(stored.count(form) for form in _short_forms(name)) == 0, name
     assert {a["login"] for a in accounts} == {spec["login"] for spec in DEMO_ACCOUNTS}
