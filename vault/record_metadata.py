@@ -100,13 +100,19 @@ def seal_author(keychain: Keychain, person: Person, row: Authored, *, role: str 
     metadata = keychain.metadata(person, create=True)
     assert metadata is not None  # noqa: S101 - create=True always gives one
     what, ids = _author_of(row)
-    sealed = metadata.seal_author(role, account_id, what=what, ids=ids)
+    store_author_columns(row, sealed=metadata.seal_author(role, account_id, what=what, ids=ids),
+                         account_id=None, role=None)
+
+
+def store_author_columns(row: Authored, *, sealed: bytes | None, account_id: str | None,
+                         role: str | None) -> None:
+    """Where a row keeps its author: sealed (decision 0013), or plain on a row from before."""
     if isinstance(row, ShareLink):
-        row.created_by_sealed, row.created_by_account_id = sealed, None
-    else:
-        row.author_sealed, row.author_account_id = sealed, None
-        if isinstance(row, EntryVersion):
-            row.author_role = None
+        row.created_by_sealed, row.created_by_account_id = sealed, account_id
+        return
+    row.author_sealed, row.author_account_id = sealed, account_id
+    if isinstance(row, EntryVersion):
+        row.author_role = role
 
 
 # -- the tier of each part and file (decision 0014) -------------------------------------------

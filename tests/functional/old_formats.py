@@ -15,7 +15,7 @@ from vault.keychain import item_scope, section_scope
 from vault.models import Attachment, ContentKey, Entry, EntryPart, EntryVersion, ShareLink
 from vault.models import Person as PersonRow
 from vault.people import require_person
-from vault.record_metadata import attachment_tier, author_of, part_tier
+from vault.record_metadata import attachment_tier, author_of, part_tier, store_author_columns
 from vault.sections import SECTION_NAMES
 
 
@@ -70,9 +70,4 @@ def authors_in_the_clear(session: Any, keychain: Any, person: PersonRow) -> None
     for model in (EntryVersion, Attachment, ShareLink):
         for row in session.scalars(select(model).where(model.person_id == person.id)):
             role, account_id = author_of(keychain, person, row)
-            if isinstance(row, ShareLink):
-                row.created_by_account_id, row.created_by_sealed = account_id, None
-            else:
-                row.author_account_id, row.author_sealed = account_id, None
-            if isinstance(row, EntryVersion):
-                row.author_role = role
+            store_author_columns(row, sealed=None, account_id=account_id, role=role)
