@@ -379,7 +379,7 @@ def list_attachments(
         rows = [row for row in rows if section_of(keychain, person, row) == wanted]
     if not rows:
         return []
-    keychain.preload_content_keys(person, item_ids=[row.id for row in rows])
+    keychain.preload_content_keys(person)
     # The file name is sealed with the content, so listing opens every attachment.
     views = [_open(keychain, person, row)[0] for row in rows]
     rank = {name: get_section(name).number for name in {v.section for v in views}}

@@ -288,7 +288,7 @@ def list_entries(
     entries = session.scalars(query.order_by(Entry.created_at, Entry.id)).all()
     if not entries:
         return []
-    keychain.preload_content_keys(person, item_ids=[e.id for e in entries])
+    keychain.preload_content_keys(person)
     # Sections are sealed, so the database cannot choose by them: each is opened here.
     if section is not None:
         entries = [e for e in entries if section_of(keychain, person, e) == section]

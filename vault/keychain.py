@@ -9,8 +9,6 @@ content keys' scopes (decision 0012).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -163,16 +161,17 @@ class Keychain:
         self._content[cache_key] = key
         return key
 
-    def preload_content_keys(self, person: Person, item_ids: Iterable[str] = ()) -> None:
-        """Open every content key of the current epoch in one query (a whole-record read):
-        those of every section, and of the S items of ``item_ids``; any other is opened when
-        it is used."""
+    def preload_content_keys(self, person: Person) -> None:
+        """Load every content key of the current epoch in one query (a whole-record read), and
+        open those of the sections. An S item's key is opened when its part is: its row is in
+        the session already, so that costs no query, and no index is worked out for items
+        that have no key."""
         record_key = self.record_key(person)
         metadata = self.metadata(person)
         named = {}
         if metadata is not None:  # An index names no scope: work out which each stands for.
-            scopes = [section_scope(n) for n in SECTION_NAMES] + [item_scope(i) for i in item_ids]
-            named = {metadata.scope_index(scope): scope for scope in scopes}
+            named = {metadata.scope_index(section_scope(n)): section_scope(n)
+                     for n in SECTION_NAMES}
         rows = self.session.scalars(
             select(ContentKey).where(
                 ContentKey.person_id == person.id, ContentKey.epoch == person.epoch
