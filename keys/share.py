@@ -117,6 +117,19 @@ def pad_copy(plaintext: bytes) -> bytes:
     return plaintext + b" " * (bucket - len(plaintext))
 
 
+def copy_is_padded(token: str) -> bool:
+    """Whether a stored copy was sealed padded (decision 0008), from its length alone: with
+    AES-GCM the ciphertext is as long as the padded plaintext, a power of two."""
+    parts = token.split(".")
+    if len(parts) != 5:
+        return False
+    try:
+        length = len(unb64url(parts[3]))
+    except InvalidKeyMaterial:
+        return False
+    return length >= MIN_COPY_BUCKET and length & (length - 1) == 0
+
+
 def seal_copy(share_key: bytes, plaintext: bytes) -> str:
     """The compact JWE of a shared copy, padded: a fresh 96-bit IV each time, no compression.
 

@@ -393,6 +393,19 @@ def read_attachment(
     return _open(keychain, person, get_attachment(session, person, attachment_id))
 
 
+def pad_old_attachments(session: Session, keychain: Keychain, person: Person) -> int:
+    """Seal again in format v2 (decision 0009) every file sealed before it, so that its length
+    tells only its bucket and its type and size leave their plain columns; how many were."""
+    old = session.scalars(select(Attachment).where(
+        Attachment.person_id == person.id, Attachment.media_type.is_not(None))).all()
+    for row in old:
+        if row.deleted_at is None:  # A deleted file's bytes are gone already.
+            view, content = _open(keychain, person, row)
+            _seal(keychain, person, row, _plaintext(view.filename, view.media_type, content))
+        row.media_type = row.size = None
+    return len(old)
+
+
 def delete_attachment(
     session: Session, keychain: Keychain, person: Person, attachment_id: str, *, now: datetime
 ) -> None:

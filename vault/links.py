@@ -116,6 +116,18 @@ def replace_copy(keychain: Keychain, person: Person, link: ShareLink, copy: byte
     link.stale_since = None
 
 
+def pad_old_copies(session: Session, keychain: Keychain, person: Person) -> int:
+    """Seal again, padded, every copy sealed before decision 0008: the same bytes and date,
+    only their length no longer tells what is shared. How many were."""
+    padded = 0
+    for link in person_links(session, person):
+        if link.copy_jwe and not share.copy_is_padded(link.copy_jwe):
+            link.copy_jwe = share.seal_copy(_share_key(keychain, person, link),
+                                            read_copy(keychain, person, link).rstrip(b" "))
+            padded += 1
+    return padded
+
+
 def mark_stale(link: ShareLink, now: datetime) -> None:
     """The link's copy could not follow the record: it keeps the one it has, from then on."""
     if link.stale_since is None:

@@ -1,5 +1,6 @@
 """Records from before decisions 0012 to 0014 get their metadata key, at their subject's next
-sign-in: sections and authors sealed, scopes and tiers keyed.
+sign-in: sections and authors sealed, scopes and tiers keyed; and their copies and files from
+before 0008 and 0009 sealed again, padded.
 
 Sealing a section or an author and keying a scope need the record key, which only the record's members
 hold: so nothing here can be done by the operator, and each record is upgraded in the
@@ -15,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from keys.errors import KeysError
 from keys.record_metadata import RecordMetadata
+from vault import attachments, links
 from vault.accounts import Unlocked
 from vault.config import VaultConfig
 from vault.errors import VaultError
@@ -46,6 +48,7 @@ def _plain_rows(person_id: str | InstrumentedAttribute[str]) -> list[Exists]:
         exists().where(ShareLink.person_id == person_id, ShareLink.created_by_sealed.is_(None)),
         exists().where(EntryPart.person_id == person_id, func.length(EntryPart.tier) == 1),
         exists().where(Attachment.person_id == person_id, func.length(Attachment.tier) == 1),
+        exists().where(Attachment.person_id == person_id, Attachment.media_type.is_not(None)),
     ]
 
 
@@ -109,6 +112,10 @@ def seal_plain_metadata(session: Session, keychain: Keychain, person: Person) ->
             .values(scope=metadata.scope_index(scope)).execution_options(synchronize_session=False))
     _seal_plain_authors(session, keychain, person)
     _key_plain_tiers(session, metadata, person)
+    # Lengths (decisions 0008, 0009): a record this old may have copies and files sealed
+    # before they were padded; this pass is the one time its keys are in hand for them.
+    links.pad_old_copies(session, keychain, person)
+    attachments.pad_old_attachments(session, keychain, person)
     session.flush()
 
 

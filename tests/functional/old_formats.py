@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from joserfc import jwe
+from joserfc.jwk import OctKey
 from sqlalchemy import select, update
 
 from consent.policy import actor_for_account
+from keys import share
 from tests.factories import PASSPHRASE, Person
 from vault import accounts
+from vault import attachments as vault_attachments
+from vault import links as vault_links
 from vault.keychain import item_scope, section_scope
 from vault.models import Attachment, ContentKey, Entry, EntryPart, EntryVersion, ShareLink
 from vault.models import Person as PersonRow
@@ -21,7 +26,8 @@ from vault.sections import SECTION_NAMES
 
 def take_back_to_before_0012(runtime: Any, amy: Person) -> None:
     """Store the record of ``amy`` as decisions 0012 to 0014 found it: sections, scopes,
-    authors and tiers in the clear, and no metadata key."""
+    authors and tiers in the clear, and no metadata key; its copies and files as 0008 and 0009
+    found them, unpadded."""
     with runtime.db.transaction() as session:
         account = accounts.find_account(session, runtime.config, amy.login)
         unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
@@ -49,9 +55,25 @@ def take_back_to_before_0012(runtime: Any, amy: Person) -> None:
             session.execute(update(ContentKey).where(
                 ContentKey.person_id == person.id, ContentKey.scope == scope,
                 ContentKey.tier == tier).values(scope=plain_of[scope]))
+        lengths_in_the_clear(session, keychain, person)
         authors_in_the_clear(session, keychain, person)
         tiers_in_the_clear(session, keychain, person)
         person.metadata_key_wrapped = person.metadata_key_epoch = None
+
+
+def lengths_in_the_clear(session: Any, keychain: Any, person: PersonRow) -> None:
+    """Copies as sealed before decision 0008 (unpadded), files as before 0009 (format v1,
+    type and size in plain columns)."""
+    for link in session.scalars(select(ShareLink).where(ShareLink.person_id == person.id)):
+        plaintext = vault_links.read_copy(keychain, person, link).rstrip(b" ")
+        key = OctKey.import_key(vault_links._share_key(keychain, person, link))
+        link.copy_jwe = jwe.encrypt_compact(dict(share.JWE_HEADER), plaintext, key,
+                                            registry=share._REGISTRY)
+    for row in session.scalars(select(Attachment).where(Attachment.person_id == person.id)):
+        view, content = vault_attachments.read_attachment(session, keychain, person, row.id)
+        vault_attachments._seal(keychain, person, row, vault_attachments._plaintext_v1(
+            view.filename, view.media_type, content))
+        row.media_type, row.size = view.media_type, view.size
 
 
 def tiers_in_the_clear(session: Any, keychain: Any, person: PersonRow) -> None:

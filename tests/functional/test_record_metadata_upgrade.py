@@ -14,9 +14,10 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from keys import share
 from tests.factories import PASSPHRASE, Person, add_entry, make_person
 from tests.functional.api.test_attachments import listed, uploaded
-from tests.functional.api.test_links import make_link
+from tests.functional.api.test_links import decrypt, make_link, open_link
 from tests.functional.old_formats import take_back_to_before_0012
 from tests.unit.vault.test_vault_attachments import pdf_bytes
 from vault.metadata_upgrade import needs_upgrade
@@ -35,7 +36,6 @@ def _a_record(client: FlaskClient) -> tuple[Person, list[str], list[str]]:
                for section, data, tiers in WRITTEN]
     files = [uploaded(client, amy, pdf_bytes(), section="legal", tier=tier)["id"]
              for tier in ("C", "S")]
-    make_link(client, amy)
     return amy, entries, files
 
 
@@ -69,6 +69,16 @@ def _plain_tiers(runtime: Any, amy: Person) -> set[str]:
                     Attachment.person_id == amy.person_id)) if len(t) == 1})
 
 
+def _lengths_that_tell(runtime: Any, amy: Person) -> int:
+    """How many copies are unpadded, and files keep a plain type or size (0008, 0009)."""
+    with runtime.db.transaction() as session:
+        copies = session.scalars(select(ShareLink.copy_jwe)
+                                 .where(ShareLink.person_id == amy.person_id)).all()
+        files = session.scalars(select(Attachment).where(
+            Attachment.person_id == amy.person_id, Attachment.media_type.is_not(None))).all()
+        return sum(not share.copy_is_padded(c) for c in copies) + len(files)
+
+
 def _plain_authors(runtime: Any, amy: Person) -> int:
     """How many versions, files and links of the record name their author in the clear."""
     with runtime.db.transaction() as session:
@@ -82,8 +92,10 @@ def _plain_authors(runtime: Any, amy: Person) -> int:
 def test_an_old_record_reads_as_before_and_is_sealed_at_the_next_sign_in(
         client: FlaskClient, runtime: Any) -> None:
     amy, entries, _ = _a_record(client)
+    link = make_link(client, amy)
     before = _everything(client, amy)
     assert _plain_names(runtime, amy) == set()  # Written today: nothing in the clear.
+    assert _lengths_that_tell(runtime, amy) == 0
     assert _plain_authors(runtime, amy) == 0
     assert _plain_tiers(runtime, amy) == set()
 
@@ -92,14 +104,17 @@ def test_an_old_record_reads_as_before_and_is_sealed_at_the_next_sign_in(
             f"item:{entries[2]}"} <= _plain_names(runtime, amy)
     assert _plain_authors(runtime, amy) == len(WRITTEN) + 2 + 1  # Versions, files, the link.
     assert _plain_tiers(runtime, amy) == {"E", "C", "S", "P"}
+    assert _lengths_that_tell(runtime, amy) == 1 + 2  # The link's copy, both files.
+    copy_before = open_link(client, link["url"]).json
     assert _everything(client, amy) == before  # Read by a token, as before.
     # Written meanwhile by a token (no sign-in): a new entry gets the record its key, and is
     # sealed; the old rows stay plain, and every row still reads.
-    late = add_entry(client, amy, "upsets", {"text": "Loud noise"})["id"]
+    # In a section no link shows, so no copy is rebuilt (and padded) by this write.
+    late = add_entry(client, amy, "journal", {"text": "A quiet day"})["id"]
     meanwhile, _ = _everything(client, amy)
     assert [e for e in meanwhile if e["id"] != late] == before[0]
     assert [(e["section"], e["data"]) for e in meanwhile if e["id"] == late] == [
-        ("upsets", {"text": "Loud noise"})]
+        ("journal", {"text": "A quiet day"})]
     with runtime.db.transaction() as session:
         assert session.get(Entry, late).section is None
 
@@ -108,6 +123,9 @@ def test_an_old_record_reads_as_before_and_is_sealed_at_the_next_sign_in(
     assert _plain_names(runtime, amy) == set()
     assert _plain_authors(runtime, amy) == 0
     assert _plain_tiers(runtime, amy) == set()
+    assert _lengths_that_tell(runtime, amy) == 0
+    assert decrypt(link["url"], open_link(client, link["url"]).json) == decrypt(
+        link["url"], copy_before)  # The same copy, only padded.
     record, attachments = _everything(client, amy)
     assert attachments == before[1]
     assert [e for e in record if e["id"] != late] == before[0]
