@@ -27,6 +27,10 @@ SESSION_PREFIX = "tos"
 TOKEN_PREFIX = "tot"  # noqa: S105 - a token prefix, not a password
 TOKEN_SCOPES = frozenset({"read", "write", "share", "manage"})
 
+# A token's last use is kept to the minute: a read then writes nothing to the database (a
+# service reading a record many times a minute would otherwise make every read a write).
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
 
 # -- sessions -------------------------------------------------------------------------
 
@@ -231,13 +235,17 @@ def resume_api_token(session: Session, *, token: str, now: datetime) -> tuple[Un
         session.flush()
         raise NotSignedIn
     unlocked = _unlock(secret, "api-token", row.account_key_wrap, row.account_id, row.id)
-    row.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+        row.last_used_at = now
     return unlocked, row
 
 
 def touch_api_token(session: Session, *, token_id: str, now: datetime) -> None:
-    """Mark the token used now, by statement, like ``touch_session``."""
-    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    """Mark the token used now, by statement, like ``touch_session``: to the minute."""
+    session.execute(update(ApiToken).where(
+        ApiToken.id == token_id,
+        ApiToken.last_used_at.is_(None) | (ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION))
+        .values(last_used_at=now))
 
 
 def revoke_api_tokens(session: Session, *, account_id: str, now: datetime) -> int:
