@@ -87,8 +87,12 @@ def count_in_redis(config: VaultConfig, name: bytes, *, now: datetime,
 
 def forget_earlier_days(session: Session, now: datetime) -> int:
     """Delete the database's keys of every day before ``now``'s; how many went."""
+    return _delete_before(session, day_of(now))
+
+
+def _delete_before(session: Session, day: str) -> int:
     return int(session.execute(  # type: ignore[attr-defined]
-        delete(AddressKey).where(AddressKey.day < day_of(now))
+        delete(AddressKey).where(AddressKey.day < day)
         .execution_options(synchronize_session=False)).rowcount)
 
 
@@ -105,8 +109,7 @@ def _from_database(session: Session, config: VaultConfig, day: str) -> tuple[str
         # Whoever inserts first wins; everyone then reads the one that was kept.
         insert_ignore(session, AddressKey, {"day": day, "key_id": key_id,
                                             "wrapped": _new_wrapped(config, day, key_id)})
-        session.execute(delete(AddressKey).where(AddressKey.day < day)
-                        .execution_options(synchronize_session=False))
+        _delete_before(session, day)
         wrapped = session.scalars(select(AddressKey.wrapped).where(*kept)).one()
     return key_id, bytes(wrapped)
 

@@ -96,27 +96,31 @@ class Keychain:
         return slots.open_own(self.session, self.config, self.unlocked, sealed, tag, info=info,
                               kind=kind)
 
-    def metadata(self, person: Person, *, create: bool = False) -> RecordMetadata | None:
-        """The record's metadata sub-keys; None for a record from before decision 0012, unless
-        ``create``, which gives it its key in this unit of work.
+    def metadata(self, person: Person) -> RecordMetadata | None:
+        """The record's metadata sub-keys; None for a record from before decision 0012.
 
         :raises DecryptionFailed: for a metadata key changed or moved in the database.
         """
-        if person.id in self._metadata:
-            return self._metadata[person.id]
-        if person.metadata_key_wrapped is None or person.metadata_key_epoch is None:
-            if not create:
+        if person.id not in self._metadata:
+            if person.metadata_key_wrapped is None or person.metadata_key_epoch is None:
                 return None
+            key = record_metadata.unwrap(
+                self.record_key(person, person.metadata_key_epoch), person.metadata_key_wrapped,
+                person=person.id, epoch=person.metadata_key_epoch)
+            self._metadata[person.id] = RecordMetadata(key)
+        return self._metadata[person.id]
+
+    def metadata_to_write(self, person: Person) -> RecordMetadata:
+        """The record's metadata sub-keys, for sealing: a record from before decision 0012 is
+        given its key first, in this unit of work."""
+        metadata = self.metadata(person)
+        if metadata is None:
             key = envelope.new_key()
             person.metadata_key_wrapped = record_metadata.wrap(
                 self.record_key(person), key, person=person.id, epoch=person.epoch)
             person.metadata_key_epoch = person.epoch
-        else:
-            key = record_metadata.unwrap(
-                self.record_key(person, person.metadata_key_epoch), person.metadata_key_wrapped,
-                person=person.id, epoch=person.metadata_key_epoch)
-        self._metadata[person.id] = RecordMetadata(key)
-        return self._metadata[person.id]
+            metadata = self._metadata[person.id] = RecordMetadata(key)
+        return metadata
 
     def stored_scopes(self, person: Person, scope: str) -> list[str]:
         """What a content key of ``scope`` may be stored by: its index, then (for a record
@@ -144,12 +148,10 @@ class Keychain:
             if not create:
                 raise NotFound
             key = envelope.new_key()
-            metadata = self.metadata(person, create=True)
-            assert metadata is not None  # noqa: S101 - made just now when it was missing
             self.session.add(
                 ContentKey(
                     person_id=person.id,
-                    scope=metadata.scope_index(scope),
+                    scope=self.metadata_to_write(person).scope_index(scope),
                     tier=tier.value,
                     epoch=epoch,
                     wrapped=CONTENT_KEY.wrap(record_key, key, **ids),

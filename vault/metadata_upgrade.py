@@ -90,8 +90,7 @@ def upgrade_records(session: Session, config: VaultConfig, unlocked: Unlocked) -
 def seal_plain_metadata(session: Session, keychain: Keychain, person: Person) -> None:
     """Give the record its metadata key (if it has none), seal every plain section, and key
     every plain scope; what each row says is not touched, and every row still opens."""
-    metadata = keychain.metadata(person, create=True)
-    assert metadata is not None  # noqa: S101 - create=True always gives one
+    metadata = keychain.metadata_to_write(person)
     rows: list[Entry | Attachment] = [
         *session.scalars(select(Entry).where(Entry.person_id == person.id,
                                              Entry.section.is_not(None))),

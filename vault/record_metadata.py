@@ -43,8 +43,7 @@ def section_of(keychain: Keychain, person: Person, row: Entry | Attachment) -> s
 def place_in_section(keychain: Keychain, person: Person, row: Entry | Attachment,
                      name: str) -> None:
     """Seal ``name`` as the row's section, and leave no plain name on it."""
-    metadata = keychain.metadata(person, create=True)
-    assert metadata is not None  # noqa: S101 - create=True always gives one
+    metadata = keychain.metadata_to_write(person)
     row.section_sealed = metadata.seal_section(name, what=_what(row), person=person.id,
                                                row_id=row.id)
     row.section = None
@@ -97,8 +96,7 @@ def author_of(keychain: Keychain, person: Person, row: Authored) -> tuple[str, s
 def seal_author(keychain: Keychain, person: Person, row: Authored, *, role: str = "",
                 account_id: str | None) -> None:
     """Seal who wrote the row, and leave no plain author on it. The row's ids must be set."""
-    metadata = keychain.metadata(person, create=True)
-    assert metadata is not None  # noqa: S101 - create=True always gives one
+    metadata = keychain.metadata_to_write(person)
     what, ids = _author_of(row)
     store_author_columns(row, sealed=metadata.seal_author(role, account_id, what=what, ids=ids),
                          account_id=None, role=None)
@@ -121,8 +119,7 @@ def store_author_columns(row: Authored, *, sealed: bytes | None, account_id: str
 def keyed_part_tier(keychain: Keychain, person: Person, tier: Tier, *, entry: str,
                     version: int) -> str:
     """What a new part's tier is stored as."""
-    metadata = keychain.metadata(person, create=True)
-    assert metadata is not None  # noqa: S101 - create=True always gives one
+    metadata = keychain.metadata_to_write(person)
     return metadata.part_tier(tier.value, entry=entry, version=version)
 
 
@@ -134,8 +131,7 @@ def part_tier(keychain: Keychain, person: Person, part: EntryPart) -> Tier:
 
 def keyed_attachment_tier(keychain: Keychain, person: Person, tier: Tier, *,
                           attachment: str) -> str:
-    metadata = keychain.metadata(person, create=True)
-    assert metadata is not None  # noqa: S101 - create=True always gives one
+    metadata = keychain.metadata_to_write(person)
     return metadata.attachment_tier(tier.value, attachment=attachment)
 
 

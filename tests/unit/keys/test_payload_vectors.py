@@ -274,7 +274,7 @@ def test_entry_parts_written_by_seal_parts(monkeypatch: pytest.MonkeyPatch) -> N
     nonces = {h(p["data_key_aad"]): h(p["data_key_nonce"]) for p in ENTRY["parts"]}
     nonces |= {h(p["aad"]): h(p["nonce"]) for p in ENTRY["parts"]}
     keychain, person = _entry_keychain(), _person(ENTRY)
-    keychain.metadata(person, create=True)  # Its own randomness, before the vector's.
+    keychain.metadata_to_write(person)  # Its own randomness, before the vector's.
     FixedRandomness(monkeypatch, [h(p["data_key"]) for p in ENTRY["parts"]], nonces)
     # The vectors are of payload v1; the writer now pads (v2), which the v2 vectors pin.
     monkeypatch.setattr(payloads, "encode", payloads.encode_v1)
