@@ -7,7 +7,7 @@ export TELLONCE_INSTANCE_PATH ?= instance
 
 ASSETS := web/static/build/tellonce.css
 
-.PHONY: run test test-postgres lint bench clean
+.PHONY: run test test-postgres test-sqlite-system lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(STAMP) $(ASSETS) lint
 ## The suite again on PostgreSQL (CI sets TELLONCE_TEST_DATABASE_URL).
 test-postgres: $(STAMP) $(ASSETS)
 	$(BIN)/pytest -n 2 -q
+
+## The suite again on the system's SQLite (CI sets TELLONCE_SQLITE_BINDING=system): the lock.
+test-sqlite-system: $(STAMP) $(ASSETS)
+	TELLONCE_SQLITE_BINDING=system $(BIN)/pytest -n 2 -q
 
 ## ruff, mypy and import-linter, as .pre-commit-config.yaml runs them on each commit.
 lint: $(STAMP)

@@ -29,9 +29,22 @@ def db_session() -> Session:
     commits or rolls it back when the answer is ready.
     """
     if "db_session" not in g:
-        g.db_session = runtime().db.sessions()
+        db = runtime().db
+        g.db_session = (db.read_sessions if _reads_only() else db.sessions)()
     session: Session = g.db_session
     return session
+
+
+# GETs of the JSON API that write as their work: the export is in the person's history.
+WRITING_READS = frozenset({"api.Export"})
+
+
+def _reads_only() -> bool:
+    """A GET of the JSON API reads a snapshot that waits for no writer, and the database
+    refuses any write in it; a credential that must be written first turns it into a write
+    (``vault.db.begin_writing``)."""
+    return (request.method in ("GET", "HEAD") and request.blueprint == "api"
+            and request.endpoint not in WRITING_READS)
 
 
 def cookie_name(kind: str) -> str:

@@ -24,12 +24,12 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
 from keys.keyring import Keyring
 from keys.passphrase import TEST_PARAMS
-from vault.db import Base, Database
+from vault.db import READING, Base, Database
 from vault.migrate import upgrade
 from web.app import create_app
 from web.settings import Settings
@@ -76,7 +76,7 @@ def database_url(instance_path: Path, _postgres_database: str | None) -> str:
 
 @pytest.fixture(scope="session")
 def _migrated_database(database_url: str) -> Iterator[Database]:
-    db = Database(database_url)
+    db = Database(database_url, os.environ.get("TELLONCE_SQLITE_BINDING", "bundled"))
     upgrade(db.engine)
     yield db
     db.dispose()
@@ -94,11 +94,34 @@ def database(request: pytest.FixtureRequest, _migrated_database: Database) -> It
     isolated = copy.copy(_migrated_database)
     isolated.sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
                                      expire_on_commit=False)
+    isolated.read_sessions = _read_only_savepoints(connection)
     try:
         yield isolated
     finally:
         outer.rollback()
         connection.close()
+
+
+def _read_only_savepoints(connection: Any) -> sessionmaker[Any]:
+    """Read-only units of work inside the test's transaction. On SQLite they are held to it
+    as the server holds them (``PRAGMA query_only``), so a front door that says it only reads
+    and then writes fails here too; PostgreSQL cannot make a savepoint read-only."""
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                           expire_on_commit=False, info={READING: {}})
+    if connection.dialect.name != "sqlite":
+        return factory
+
+    @event.listens_for(factory, "after_begin")
+    def _only_reading(session: Any, _transaction: Any, conn: Any) -> None:
+        if READING in session.info:  # Not once vault.db.begin_writing has turned it.
+            conn.exec_driver_sql("PRAGMA query_only=1")
+
+    @event.listens_for(factory, "after_transaction_end")
+    def _writing_again(_session: Any, transaction: Any) -> None:
+        if transaction.parent is None:
+            connection.exec_driver_sql("PRAGMA query_only=0")
+
+    return factory
 
 
 @pytest.fixture(scope="session")

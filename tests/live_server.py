@@ -18,8 +18,33 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from vault.db import sqlite_binding
+
 STARTUP_SECONDS = 20
 T = TypeVar("T")
+
+
+def server_env() -> dict[str, str]:
+    """The environment for a server a test starts: none of the caller's TELLONCE_ settings,
+    except which SQLite the suite runs on (CI runs it on the system's too)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLONCE_")}
+    if "TELLONCE_SQLITE_BINDING" in os.environ:
+        env["TELLONCE_SQLITE_BINDING"] = os.environ["TELLONCE_SQLITE_BINDING"]
+    return env
+
+
+def suite_sqlite() -> str:
+    """The SQLite binding this run of the suite uses: a test's own connections to a server's
+    database use the same one, so that both keep the same locking (vault/db.py)."""
+    return os.environ.get("TELLONCE_SQLITE_BINDING", "bundled")
+
+
+def serves_one_process(env: dict[str, str]) -> bool:
+    """True when a server with this environment runs one worker: on a SQLite before the
+    WAL fix, which takes the lock for every transaction (vault/db.py)."""
+    if env.get("TELLONCE_DATABASE_URL"):
+        return False
+    return not sqlite_binding(env.get("TELLONCE_SQLITE_BINDING", "bundled")).fixed
 
 
 def free_port() -> int:

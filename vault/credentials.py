@@ -19,6 +19,7 @@ from keys.hierarchy import ACCOUNT_KEY
 from vault import addresses, payloads, slots, throttle
 from vault.accounts import Unlocked, account_event, row_account
 from vault.config import VaultConfig
+from vault.db import begin_writing
 from vault.errors import InvalidAccountDetails, NotFound, NotSignedIn
 from vault.keychain import Keychain
 from vault.models import Account, ApiToken, PendingSignIn, SignInSession, new_id
@@ -85,6 +86,7 @@ def resume_session(
     except InvalidKeyMaterial:
         raise NotSignedIn from None
     digest = tokens.lookup_digest("session", secret)
+    begin_writing(session)  # Every use of a session moves its idle time on.
     row = session.get(SignInSession, digest)
     if row is None:
         raise NotSignedIn
@@ -225,19 +227,31 @@ def resume_api_token(session: Session, *, token: str, now: datetime) -> tuple[Un
         secret = tokens.parse_bearer(TOKEN_PREFIX, token)
     except InvalidKeyMaterial:
         raise NotSignedIn from None
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.id_digest == tokens.lookup_digest("api-token", secret))
-    )
-    if row is None or row.revoked_at is not None:
-        raise NotSignedIn
+    row = _working_token(session, secret)
+    if (now >= row.expires_at or _use_due(row, now)) and begin_writing(session):
+        row = _working_token(session, secret)  # The same row, read again to be written.
     if now >= row.expires_at:
         row.account_key_wrap = b""  # The only way the token reached the key: gone with it.
         session.flush()
         raise NotSignedIn
     unlocked = _unlock(secret, "api-token", row.account_key_wrap, row.account_id, row.id)
-    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+    if _use_due(row, now):
         row.last_used_at = now
     return unlocked, row
+
+
+def _working_token(session: Session, secret: bytes) -> ApiToken:
+    row = session.scalar(
+        select(ApiToken).where(ApiToken.id_digest == tokens.lookup_digest("api-token", secret))
+    )
+    if row is None or row.revoked_at is not None:
+        raise NotSignedIn
+    return row
+
+
+def _use_due(row: ApiToken, now: datetime) -> bool:
+    """A token's last use is kept to the minute, so most reads by token write nothing."""
+    return row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION
 
 
 def touch_api_token(session: Session, *, token_id: str, now: datetime) -> None:

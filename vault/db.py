@@ -1,12 +1,19 @@
 """Database engine, sessions and SQLite safety.
 
 SQLite before 3.51.3 can corrupt a WAL database when two connections write or checkpoint at
-once. On SQLite every transaction therefore holds one lock, process-wide (a re-entrant
-thread lock) and across processes (``flock`` on a lock file beside the database), from the
-moment its connection is checked out of the pool until it is returned; automatic
-checkpoints are off and the holder checkpoints before letting go. A command that writes
-beside a running server waits for the lock, and after ``LOCK_WAIT_SECONDS`` refuses with a
-clear message. PostgreSQL needs none of this.
+once (the WAL-reset bug). The embedded mode therefore prefers the SQLite that the
+``pysqlite3`` wheel bundles (3.51.3 or later), used through SQLAlchemy's own SQLite dialect:
+with it, readers never wait on a writer, several processes may serve, and writers meet only
+SQLite's own write lock (``BEGIN IMMEDIATE``), queued in each process by a thread lock so
+that they wait in turn instead of in SQLite's sleeping busy loop.
+
+On an older SQLite (the system's, when the wheel is missing or ``TELLONCE_SQLITE_BINDING`` is
+``system``) every transaction holds one lock, process-wide (a re-entrant thread lock) and
+across processes (``flock`` on a lock file beside the database), from the moment its
+connection is checked out of the pool until it is returned; automatic checkpoints are off and
+the holder checkpoints, by the WAL's size, before letting go. A command that writes beside a
+running server waits for the lock, and after ``LOCK_WAIT_SECONDS`` refuses with a clear
+message. PostgreSQL needs none of this.
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -29,8 +38,10 @@ from sqlalchemy.pool import QueuePool
 from vault.errors import DatabaseBusy, VaultError
 
 LOCK_WAIT_SECONDS = 30.0
-# Checkpoint when the WAL passes this many pages (about 4 MiB), under the write lock.
+# Checkpoint when the WAL passes this many 4 KiB pages (about 4 MiB): SQLite's own default.
 CHECKPOINT_PAGES = 1000
+# An execution option: the unit of work only reads (a snapshot that waits for no writer).
+READ_ONLY = "tellonce_read_only"
 # Versions at or after this have the WAL fix; older ones need the lock (DESIGN.md, Storage).
 SQLITE_FIXED_VERSION = (3, 51, 3)
 
@@ -80,29 +91,133 @@ class ProcessWriteLock:
                 time.sleep(0.01)
 
 
-def sqlite_version_tuple() -> tuple[int, ...]:
-    return tuple(int(p) for p in sqlite3.sqlite_version.split("."))
+# The two ways to reach SQLite: the one the pysqlite3 wheel bundles, or the system's.
+SQLITE_BINDINGS = ("bundled", "system")
 
 
-def _configure_sqlite(engine: Engine, database_path: Path) -> None:
-    lock = ProcessWriteLock(database_path.with_name(database_path.name + ".lock"))
-    engine.info_lock = lock  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class SqliteBinding:
+    """Which SQLite the embedded mode runs on, and whether it needs the lock."""
+
+    module: ModuleType
+    name: str  # "pysqlite3" or "sqlite3", as the module is imported
+    version: str
+
+    @property
+    def fixed(self) -> bool:
+        """True when this SQLite has the WAL-reset fix, so no lock is needed."""
+        return _version_tuple(self.version) >= SQLITE_FIXED_VERSION
+
+    def describe(self) -> str:
+        how = ("readers never wait, several workers may serve" if self.fixed
+               else "before the WAL fix of 3.51.3: one lock for every transaction, one worker")
+        return f"SQLite {self.version} through {self.name} ({how})"
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def sqlite_binding(choice: str = "bundled") -> SqliteBinding:
+    """The SQLite to use: the bundled one when the wheel is installed, else the system's."""
+    if choice not in SQLITE_BINDINGS:
+        raise VaultError(f"The SQLite binding must be one of {', '.join(SQLITE_BINDINGS)}.")
+    if choice == "bundled":
+        try:
+            from pysqlite3 import dbapi2 as bundled
+        except ImportError:  # No wheel for this platform: the system's SQLite, with the lock.
+            pass
+        else:
+            return SqliteBinding(bundled, "pysqlite3", bundled.sqlite_version)
+    return SqliteBinding(sqlite3, "sqlite3", sqlite3.sqlite_version)
+
+
+def _configure_sqlite(engine: Engine, database_path: Path, binding: SqliteBinding) -> None:
+    engine.info_binding = binding  # type: ignore[attr-defined]
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE itself (pysqlite recipe).
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in (
-            "journal_mode=WAL",
-            "synchronous=FULL",
-            "foreign_keys=ON",
-            "wal_autocheckpoint=0",
-            "busy_timeout=30000",
-            "secure_delete=ON",  # Deleted ciphertext is overwritten, not left in free pages.
-        ):
+        for pragma in _pragmas(binding):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+
+    if binding.fixed:
+        _queue_writers(engine)
+    else:
+        _lock_every_transaction(engine, database_path)
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        # Another process held SQLite's write lock for longer than busy_timeout: say so
+        # plainly, as the lock does, rather than as a database error.
+        error = context.original_exception
+        if (isinstance(error, binding.module.OperationalError)
+                and str(error) == "database is locked"):
+            raise DatabaseBusy from error
+
+
+def _pragmas(binding: SqliteBinding) -> list[str]:
+    pragmas = [
+        "journal_mode=WAL",
+        "synchronous=FULL",
+        "foreign_keys=ON",
+        # A writer from another process waits this long for SQLite's write lock.
+        f"busy_timeout={int(LOCK_WAIT_SECONDS * 1000)}",
+        "secure_delete=ON",  # Deleted ciphertext is overwritten, not left in free pages.
+        # A WAL reset keeps its file; this trims it back once it has grown past the limit.
+        f"journal_size_limit={CHECKPOINT_PAGES * 4096}",
+    ]
+    if not binding.fixed:
+        pragmas.append("wal_autocheckpoint=0")  # The lock holder checkpoints instead.
+    return pragmas
+
+
+def _queue_writers(engine: Engine) -> None:
+    """On a fixed SQLite: a read takes a snapshot and waits for nobody; a write begins with
+    SQLite's write lock (so it never fails half way when it first writes), which this
+    process's writers take in turn through a thread lock."""
+    writers = threading.Lock()
+    engine.info_lock = None  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        record_info = conn.connection.info
+        if conn.get_execution_options().get(READ_ONLY):
+            _set_query_only(conn, record_info, True)
+            conn.exec_driver_sql("BEGIN")
+            return
+        _set_query_only(conn, record_info, False)
+        if not writers.acquire(timeout=LOCK_WAIT_SECONDS):
+            raise DatabaseBusy
+        record_info["tellonce_writing"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            record_info.pop("tellonce_writing", None)
+            writers.release()
+            raise
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop("tellonce_writing", False):
+            writers.release()
+
+
+def _set_query_only(conn: Any, record_info: dict[str, Any], on: bool) -> None:
+    """A read-only unit of work cannot write by mistake: SQLite itself refuses the write."""
+    if record_info.get("tellonce_query_only", False) != on:
+        conn.exec_driver_sql(f"PRAGMA query_only={int(on)}")
+        record_info["tellonce_query_only"] = on
+
+
+def _lock_every_transaction(engine: Engine, database_path: Path) -> None:
+    """Before the WAL fix: one transaction at a time, across threads and processes."""
+    lock = ProcessWriteLock(database_path.with_name(database_path.name + ".lock"))
+    engine.info_lock = lock  # type: ignore[attr-defined]
+    wal = database_path.with_name(database_path.name + "-wal")
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
@@ -116,37 +231,46 @@ def _configure_sqlite(engine: Engine, database_path: Path) -> None:
             return
         try:
             if dbapi_connection is not None:
-                _checkpoint_if_needed(dbapi_connection)
+                _checkpoint_if_grown(dbapi_connection, wal)
         finally:
             lock.release()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the write lock of SQLite itself at the start, so a transaction never fails
-        # half way when it first writes.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Under the lock nobody else is in a transaction: a write begins as one at once.
+        read_only = bool(conn.get_execution_options().get(READ_ONLY))
+        _set_query_only(conn, conn.connection.info, read_only)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _checkpoint_if_needed(dbapi_connection: Any) -> None:
+def _checkpoint_if_grown(dbapi_connection: Any, wal: Path) -> None:
+    """Fold the WAL back once it passes CHECKPOINT_PAGES. Every checkpoint here truncates
+    the WAL, so its file size counts the pages written since: a stat, not a checkpoint, at
+    each checkin."""
+    try:
+        if wal.stat().st_size <= CHECKPOINT_PAGES * 4096:
+            return
+    except FileNotFoundError:
+        return
     try:
         cursor = dbapi_connection.cursor()
-        row = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        # row = (busy, wal pages, checkpointed pages); truncate when it has grown.
-        if row and row[1] > CHECKPOINT_PAGES:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         cursor.close()
     except Exception:  # noqa: S110 - a failed checkpoint is retried at the next checkin.
         pass
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine for ``url``; SQLite gets WAL, FULL sync and the write lock."""
+def make_engine(url: str, sqlite: str = "bundled") -> Engine:
+    """Create the engine for ``url``. SQLite gets WAL, FULL sync, and either queued writers
+    (a fixed SQLite) or the lock (an older one); ``sqlite`` picks the binding."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=QueuePool, pool_size=5, max_overflow=10)
+        binding = sqlite_binding(sqlite)
+        engine = create_engine(url, module=binding.module, poolclass=QueuePool,
+                               pool_size=5, max_overflow=10)
         database = engine.url.database
         if not database or database == ":memory:":
             raise VaultError("Tell Once needs a SQLite file, not an in-memory database.")
-        _configure_sqlite(engine, Path(database))
+        _configure_sqlite(engine, Path(database), binding)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -165,6 +289,28 @@ def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -
         session.execute(pg_insert(model).values(**values).on_conflict_do_nothing())
     else:
         session.execute(sqlite_insert(model).values(**values).on_conflict_do_nothing())
+
+
+# -- reading only ----------------------------------------------------------------------------
+
+# In a read-only unit of work's info: the execution options that turn it into a writing one.
+READING = "tellonce.reading"
+
+
+def begin_writing(session: Session) -> bool:
+    """Turn a read-only unit of work into one that writes; True if it was read-only.
+
+    For a read that finds, before it has done anything else, that it must write after all (a
+    token's last use, a credential found past its end). Its snapshot ends, so what it loaded
+    is loaded again as it is used, and a write transaction begins; on SQLite it waits its turn
+    with every writer.
+    """
+    writing = session.info.pop(READING, None)
+    if writing is None:
+        return False
+    session.rollback()
+    session.connection(execution_options=writing)
+    return True
 
 
 # -- the unit of work ------------------------------------------------------------------------
@@ -226,10 +372,22 @@ class Database:
     doors open theirs in one place each (``web/unit_of_work.py``, ``web/cli.py``).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, sqlite: str = "bundled") -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, sqlite)
         self.sessions = make_session_factory(self.engine)
+        # For a unit of work that only reads: on SQLite a snapshot that waits for no writer;
+        # on both databases a write in it is refused by the database itself.
+        key = READ_ONLY if is_sqlite(self.engine) else "postgresql_readonly"
+        self.read_sessions = sessionmaker(
+            bind=self.engine.execution_options(**{key: True}), expire_on_commit=False,
+            info={READING: {key: False}})
+
+    @property
+    def sqlite(self) -> SqliteBinding | None:
+        """The SQLite in use, or None on PostgreSQL."""
+        binding: SqliteBinding | None = getattr(self.engine, "info_binding", None)
+        return binding
 
     def transaction(self) -> _Transaction:
         return _Transaction(self.sessions)

@@ -33,6 +33,14 @@ def upgrade(engine: Engine, *, keyring: Keyring | None = None) -> None:
         config.attributes["connection"] = conn
         config.attributes["keyring"] = keyring
         command.upgrade(config, "head")
+    if engine.dialect.name == "sqlite":
+        # A revision may have sealed what was plain. The WAL keeps the pages as they were
+        # until it is overwritten: fold it into the database (which overwrites what it
+        # frees, secure_delete) and empty it, so no copy of the file holds the old text.
+        with engine.connect() as conn:
+            # On the driver's connection: a checkpoint cannot run inside a transaction.
+            conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def keyring_for(what: str) -> Keyring:

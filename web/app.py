@@ -89,7 +89,7 @@ def build_runtime(settings: Settings, overrides: dict[str, Any] | None = None) -
     if settings.env != "test" and not meets_minimum(kdf):
         raise ConfigurationError("Argon2id parameters below m=19 MiB, t=2, p=1 are for tests only.")
     config = VaultConfig(keyring=keyring, kdf_params=kdf, redis=_redis(settings))
-    db = overrides.get("DATABASE") or Database(settings.database_url)
+    db = overrides.get("DATABASE") or Database(settings.database_url, settings.sqlite_binding)
     mailer = overrides.get("MAILER")
     if mailer is None and settings.smtp is not None:
         mailer = smtp_mailer(settings.smtp)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from consent.history import verify_history
 from consent.integrity import records_not_upgraded, refused_slots
 from keys.keyring import Keyring, file_mode_is_private
-from vault.db import Database
+from vault.db import CHECKPOINT_PAGES, Database, sqlite_binding
 from vault.migrate import current_revision, head_revision
 from web.settings import Settings
 
@@ -42,7 +42,7 @@ def _base_url(settings: Settings) -> str | None:
 
 
 def _database(settings: Settings) -> str | None:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.sqlite_binding)
     try:
         current = current_revision(db.engine)
     except Exception:
@@ -58,16 +58,20 @@ def _sqlite(settings: Settings) -> str | None:
     if not settings.is_sqlite:
         return None
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.sqlite_binding)
     try:
         with db.engine.connect() as conn:
             mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
             sync = conn.exec_driver_sql("PRAGMA synchronous").scalar()
             auto = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        binding = db.sqlite
     finally:
         db.dispose()
-    if mode != "wal" or sync != 2 or auto != 0:
-        return "SQLite must run with WAL, synchronous=FULL and automatic checkpoints off."
+    # A fixed SQLite checkpoints by itself; before the fix only the lock's holder may.
+    expected_auto = CHECKPOINT_PAGES if binding is not None and binding.fixed else 0
+    if mode != "wal" or sync != 2 or auto != expected_auto:
+        return ("SQLite must run with WAL, synchronous=FULL and checkpoints as vault/db.py "
+                "sets them.")
     folder_mode = settings.instance_path.stat().st_mode & 0o077
     if folder_mode:
         return "The instance folder must be readable by its owner only (mode 700)."
@@ -107,7 +111,7 @@ def _cryptography(_settings: Settings) -> str | None:
 def _read_only(settings: Settings, read: Callable[[Session, Keyring], str | None],
                unreadable: str) -> str | None:
     """Run ``read`` in a session that is closed, and so rolled back, whatever happens."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.sqlite_binding)
     try:
         with db.sessions() as session:
             return read(session, Keyring.load(settings.keyring_path))
@@ -153,8 +157,20 @@ def _records_not_upgraded(settings: Settings) -> str | None:
     return _read_only(settings, pending, "The records could not be read.")
 
 
+def _sqlite_in_use(settings: Settings) -> str | None:
+    """Which SQLite serves, so that an operator knows whether several workers may."""
+    if not settings.is_sqlite:
+        return None
+    binding = sqlite_binding(settings.sqlite_binding)
+    note = f"The database is {binding.describe()}."
+    if not binding.fixed:
+        note += (" Install the pysqlite3 wheel (it bundles a fixed SQLite) and unset "
+                 "TELLONCE_SQLITE_BINDING to serve with several workers.")
+    return note
+
+
 # What an operator should know, that is not wrong: printed after the checks, never failing.
-NOTES: tuple[Check, ...] = (_records_not_upgraded,)
+NOTES: tuple[Check, ...] = (_sqlite_in_use, _records_not_upgraded)
 
 
 def run_notes(settings: Settings) -> list[str]:

@@ -21,7 +21,7 @@ from consent import accounts, history, lifecycle, sharing
 from consent.runtime import Runtime, system_clock
 from keys.errors import KeysError
 from keys.keyring import PURPOSES, Keyring
-from vault.db import Database, discard_after_commit, run_after_commit
+from vault.db import Database, discard_after_commit, run_after_commit, sqlite_binding
 from vault.errors import VaultError
 from vault.migrate import upgrade
 from web.app import build_runtime, create_app, load_keyring
@@ -56,7 +56,7 @@ class Command:
     @property
     def database(self) -> Database:
         if self._db is None:
-            self._db = Database(self.settings.database_url)
+            self._db = Database(self.settings.database_url, self.settings.sqlite_binding)
         return self._db
 
     @property
@@ -137,10 +137,11 @@ def _add_missing_purposes(path: Any) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
-    """Serve with gunicorn. On SQLite, one process (see DESIGN.md, Storage)."""
+    """Serve with gunicorn: several workers, or one on a SQLite before the WAL fix (see
+    DESIGN.md, Storage)."""
     settings = _command().settings
     app = create_app()
-    workers = 1 if settings.is_sqlite else (os.cpu_count() or 1) * 2 + 1
+    workers = _workers(settings)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -160,6 +161,14 @@ def serve(host: str, port: int) -> None:
 
     click.echo(f"Tell Once is serving on http://{host}:{port}")
     Server().run()
+
+
+def _workers(settings: Settings) -> int:
+    """gunicorn's usual two per core and one more; one process on a SQLite that needs the
+    lock, since there every transaction takes it and a second process would only wait."""
+    if settings.is_sqlite and not sqlite_binding(settings.sqlite_binding).fixed:
+        return 1
+    return (os.cpu_count() or 1) * 2 + 1
 
 
 @main.command()

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vault.db import SQLITE_BINDINGS
+
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -34,6 +36,8 @@ class Settings:
     # How many reverse proxies in front of the server set X-Forwarded-For; 0 trusts none.
     trusted_proxies: int = 0
     smtp: SmtpSettings | None = None
+    # Which SQLite the embedded mode uses: "bundled" (pysqlite3's, when installed) or "system".
+    sqlite_binding: str = "bundled"
 
     @property
     def keyring_path(self) -> Path:
@@ -68,8 +72,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     proxies = env_vars.get("TELLONCE_TRUSTED_PROXIES", "0")
     if not proxies.isdigit():
         raise ConfigurationError("TELLONCE_TRUSTED_PROXIES must be a whole number (0 by default).")
+    sqlite_binding = env_vars.get("TELLONCE_SQLITE_BINDING", "bundled")
+    if sqlite_binding not in SQLITE_BINDINGS:
+        raise ConfigurationError(
+            f"TELLONCE_SQLITE_BINDING must be one of {', '.join(SQLITE_BINDINGS)}.")
     return Settings(
         smtp=_smtp(env_vars),
+        sqlite_binding=sqlite_binding,
         trusted_proxies=int(proxies),
         env=env,
         instance_path=instance,

@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session
 
 from consent import sessions
 from consent.runtime import Runtime
-from vault.db import discard_after_commit, keep_even_if_refused, run_after_commit
+from vault.db import (
+    begin_writing,
+    discard_after_commit,
+    keep_even_if_refused,
+    run_after_commit,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -56,6 +61,7 @@ def _refuse(session: Session) -> None:
     # does (the time-out warning counts from it), so its use of the session stays.
     actor = g.get("actor")
     if actor is not None:
+        begin_writing(session)
         sessions.record_activity(session, actor, now=_runtime().now())
         keep_even_if_refused(session)
 

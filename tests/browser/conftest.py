@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.live_server import free_port, fresh_database, serving, tellonce_command
+from tests.live_server import free_port, fresh_database, server_env, serving, tellonce_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -160,7 +160,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory,
     home = tmp_path_factory.mktemp("browser-server")
     port = free_port()
     url = f"http://localhost:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLONCE_")}
+    env = server_env()
     env |= {"TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(home / "instance"),
             "TELLONCE_BASE_URL": url,
             # gunicorn and anything else that writes to the home folder stays in this one.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -26,7 +25,9 @@ from keys.keyring import Keyring
 from tests.canary import files_under, occurrences
 from tests.functional.api.test_links import decrypt
 from tests.ips_checks import check_ips_shape
+from tests.live_server import server_env
 from vault import db
+from vault.db import sqlite_binding
 from web.app import create_app
 from web.cli import main
 from web.demo import DEMO_LINKS
@@ -70,6 +71,13 @@ class Instance:
         result = self.run(["check"], tellonce_env, **extra)
         fails = [line for line in result.stderr.splitlines() if line.startswith("FAIL: ")]
         return result.exit_code, fails
+
+
+def _sqlite(instance: Instance) -> Any:
+    """A connection to the instance's database through the SQLite the server uses: two copies
+    of SQLite in one process must never open the same file (their POSIX locks would clash)."""
+    return sqlite_binding(os.environ.get("TELLONCE_SQLITE_BINDING", "bundled")).module.connect(
+        instance.database)
 
 
 @pytest.fixture
@@ -121,7 +129,7 @@ def test_check_passes_on_a_fresh_production_instance(instance: Instance) -> None
 def test_the_real_command_exits_with_the_checks_verdict(instance: Instance) -> None:
     command = Path(sys.executable).with_name("tellonce")
     assert command.exists(), "the console script web.cli:main is not installed"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLONCE_")}
+    env = server_env()
     env |= {"TELLONCE_ENV": "development", "TELLONCE_INSTANCE_PATH": str(instance.path)}
     init = subprocess.run([command, "init"], env=env, capture_output=True, text=True, timeout=60,
                           check=False)
@@ -238,7 +246,7 @@ def test_demo_is_idempotent_and_issues_fresh_working_tokens(
                    rosie["api_token"])
     assert len({e["section"] for e in entries}) >= 5
     # A second run adds no entries: the same record, not a copy.
-    with closing(sqlite3.connect(instance.database)) as conn:
+    with closing(_sqlite(instance)) as conn:
         per_person = dict(conn.execute(
             "SELECT person_id, count(*) FROM entries GROUP BY person_id").fetchall())
     assert per_person[rosie["person_id"]] == len(entries)
@@ -253,7 +261,7 @@ def test_a_tampered_audit_history_fails_verify_and_check(instance: Instance) -> 
     assert "all verify" in verified.stdout
     assert instance.check("test", base_url=HTTPS) == (0, [])
 
-    with closing(sqlite3.connect(instance.database)) as conn, conn:
+    with closing(_sqlite(instance)) as conn, conn:
         chain, seq = conn.execute(
             "SELECT chain, seq FROM audit_events WHERE chain LIKE 'account:%' "
             "ORDER BY chain, seq LIMIT 1").fetchone()
@@ -321,7 +329,7 @@ def test_a_demo_database_names_no_one_and_nothing_they_shared(
                 assert sum(stored.count(form) for form in _short_forms(typed)) == 0, typed
     # A section the schema names (a table called "people") is in every database: the rest are
     # in none, unless a row names one.
-    with closing(sqlite3.connect(instance.database)) as conn:
+    with closing(_sqlite(instance)) as conn:
         schema = " ".join(sql for (sql,) in conn.execute("SELECT sql FROM sqlite_master") if sql)
     sections = {e["section"] for spec in DEMO_ACCOUNTS for e in spec["entries"]}
     looked_for = {name for name in {*sections, *ROLES} if name not in schema}
@@ -335,7 +343,7 @@ def test_account_rotate_key_gives_a_new_key_and_ends_the_old_tokens(
         instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
     _init(instance, "test")
     rosie = _demo(instance)[0]
-    with closing(sqlite3.connect(instance.database)) as conn:
+    with closing(_sqlite(instance)) as conn:
         (account_id,) = conn.execute("SELECT subject_account_id FROM people WHERE id = ?",
                                      (rosie["person_id"],)).fetchone()
         before = conn.execute("SELECT public_key FROM accounts WHERE id = ?",
@@ -348,7 +356,7 @@ def test_account_rotate_key_gives_a_new_key_and_ends_the_old_tokens(
                                  input=rosie["passphrase"] + "\n", env=instance.env("test"))
     assert rotated.exit_code == 0, rotated.output
     assert "New recovery code (shown once): " in rotated.output
-    with closing(sqlite3.connect(instance.database)) as conn:
+    with closing(_sqlite(instance)) as conn:
         after = conn.execute("SELECT public_key FROM accounts WHERE id = ?",
                              (account_id,)).fetchone()[0]
     assert after != before
@@ -367,7 +375,7 @@ def test_account_rotate_key_refuses_a_planted_slot_and_changes_nothing(
         instance: Instance) -> None:
     _init(instance, "test")
     rosie = _demo(instance)[0]
-    with closing(sqlite3.connect(instance.database)) as conn, conn:
+    with closing(_sqlite(instance)) as conn, conn:
         conn.execute("UPDATE private_key_slots SET tag = NULL WHERE person_id = ?",
                      (rosie["person_id"],))
         before = conn.execute("SELECT public_key FROM accounts").fetchall()
@@ -375,7 +383,7 @@ def test_account_rotate_key_refuses_a_planted_slot_and_changes_nothing(
                             rosie["passphrase"]], "test")
     assert refused.exit_code == 1
     assert "changed outside Tell Once" in refused.output
-    with closing(sqlite3.connect(instance.database)) as conn:
+    with closing(_sqlite(instance)) as conn:
         assert conn.execute("SELECT public_key FROM accounts").fetchall() == before
 
 
@@ -384,7 +392,7 @@ def test_check_counts_slots_that_lost_their_tag(instance: Instance) -> None:
     _init(instance, "test")
     _demo(instance)
     assert instance.check("test", base_url=HTTPS) == (0, [])
-    with closing(sqlite3.connect(instance.database)) as conn, conn:
+    with closing(_sqlite(instance)) as conn, conn:
         conn.execute("UPDATE private_key_slots SET tag = NULL")
         cleared = conn.execute("SELECT count(*) FROM private_key_slots").fetchone()[0]
     code, fails = instance.check("test", base_url=HTTPS)
@@ -400,8 +408,8 @@ def test_check_notes_records_whose_sections_are_still_plain(instance: Instance) 
     _demo(instance)
     passed = instance.run(["check"], "test", base_url=HTTPS)
     assert passed.exit_code == 0, passed.output
-    assert "NOTE:" not in passed.stdout
-    with closing(sqlite3.connect(instance.database)) as conn, conn:
+    assert "still name their sections" not in passed.stdout
+    with closing(_sqlite(instance)) as conn, conn:
         conn.execute("UPDATE people SET metadata_key_wrapped = NULL")
         people = conn.execute("SELECT count(*) FROM people").fetchone()[0]
     noted = instance.run(["check"], "test", base_url=HTTPS)
@@ -427,7 +435,7 @@ def test_audit_verify_against_a_head_the_person_kept(
     verified = instance.run(["audit", "verify", "--against", str(kept)], "test")
     assert verified.exit_code == 0, verified.output
 
-    with closing(sqlite3.connect(instance.database)) as conn, conn:
+    with closing(_sqlite(instance)) as conn, conn:
         conn.execute("DELETE FROM audit_events WHERE chain = ? AND seq >= ?",
                      (head["chain"], head["seq"]))
     broken = instance.run(["audit", "verify", "--against", str(kept)], "test")
@@ -480,18 +488,41 @@ def test_keyring_rotate_keeps_old_keys_and_sign_in_working(tmp_path: Path) -> No
     assert runner.invoke(main, ["keyring", "rotate", "nonsense"], env=env).exit_code != 0
 
 
+def test_check_says_which_sqlite_serves(instance: Instance) -> None:
+    _init(instance, "test")
+    passed = instance.run(["check"], "test", base_url=HTTPS)
+    assert passed.exit_code == 0, passed.output
+    binding = sqlite_binding(os.environ.get("TELLONCE_SQLITE_BINDING", "bundled"))
+    assert f"NOTE: The database is {binding.describe()}." in passed.stdout
+    assert ("several workers may serve" in passed.stdout) == binding.fixed
+
+
+def _holder_of_the_write_lock(database: Path) -> str:
+    """A script that holds what a writer waits for, then lets go after 3 s: SQLite's own
+    write lock on a fixed SQLite, the lock file before the fix (vault/db.py)."""
+    binding = sqlite_binding(os.environ.get("TELLONCE_SQLITE_BINDING", "bundled"))
+    if binding.fixed:
+        return (f"import time\nfrom {binding.module.__name__} import connect\n"
+                f"conn = connect({str(database)!r}, isolation_level=None)\n"
+                "conn.execute('BEGIN IMMEDIATE')\n"
+                "print('held', flush=True)\n"
+                "time.sleep(3)\n")
+    lock_file = database.with_name(database.name + ".lock")
+    return ("import fcntl, os, sys, time\n"
+            f"fd = os.open({str(lock_file)!r}, os.O_RDWR | os.O_CREAT)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(3)\n")
+
+
 def test_a_command_beside_a_busy_writer_says_so_plainly(tmp_path: Path,
                                                         monkeypatch: Any) -> None:
     env = {"TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(tmp_path / "inst")}
     runner = CliRunner()
     assert runner.invoke(main, ["init"], env=env).exit_code == 0
-    lock_file = tmp_path / "inst" / "tellonce.db.lock"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, os, sys, time\n"
-        f"fd = os.open({str(lock_file)!r}, os.O_RDWR | os.O_CREAT)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "print('held', flush=True)\n"
-        "time.sleep(3)\n")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _holder_of_the_write_lock(tmp_path / "inst" / "tellonce.db")],
+        stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "held"

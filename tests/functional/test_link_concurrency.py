@@ -38,7 +38,10 @@ from tests.live_server import (
     children,
     free_port,
     fresh_database,
+    server_env,
+    serves_one_process,
     serving,
+    suite_sqlite,
     tellonce_command,
 )
 from vault.db import Database
@@ -84,7 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
     home = tmp_path_factory.mktemp("link-server")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLONCE_")}
+    env = server_env()
     env |= {"TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(home / "instance"),
             # Links then point at this server, so a test opens them exactly as they are.
             "TELLONCE_BASE_URL": url,
@@ -96,12 +99,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator
         log = home / "server.log"
         with serving(env, port, log, must_stop_cleanly=True) as proc:
             srv = Server(url, proc.pid, env, log, pg_url)
-            # SQLite: the arbiter and one worker (DESIGN.md, "Storage and scale"). PostgreSQL:
-            # several workers, so the checks below hold across processes, not only threads.
-            if pg_url:
-                _wait_for_workers(srv)
-            else:
+            # A SQLite before the WAL fix: the arbiter and one worker (DESIGN.md, "Storage and
+            # scale"). Otherwise several workers, so the checks below hold across processes.
+            if serves_one_process(env):
                 assert len(children(proc.pid)) == 1, srv.log_text()
+            else:
+                _wait_for_workers(srv)
             yield srv
 
 
@@ -298,7 +301,7 @@ def test_a_stopped_link_is_404_on_the_next_request_on_every_worker(server: Serve
 
 def _person_kinds(srv: Server, person_id: str) -> list[str]:
     """The kinds of the person's audit events, in the order the chain has them."""
-    db = Database(load_settings(srv.env).database_url)
+    db = Database(load_settings(srv.env).database_url, suite_sqlite())
     try:
         with db.transaction() as session:
             return list(session.scalars(select(AuditEvent.kind).where(

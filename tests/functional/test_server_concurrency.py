@@ -24,7 +24,16 @@ from sqlalchemy import func, select
 
 from keys.keyring import Keyring
 from tests.factories import PASSPHRASE
-from tests.live_server import burst, children, free_port, fresh_database, serving
+from tests.live_server import (
+    burst,
+    children,
+    free_port,
+    fresh_database,
+    server_env,
+    serves_one_process,
+    serving,
+    suite_sqlite,
+)
 from vault import throttle
 from vault.db import Database
 from vault.models import AuditEvent, SignInThrottle
@@ -43,7 +52,7 @@ class Server:
     pid: int
     instance: Path
     database_url: str
-    is_sqlite: bool
+    one_process: bool
     log: Path
 
     def log_text(self) -> str:
@@ -58,7 +67,7 @@ def server(tmp_path: Path, worker_id: str) -> Iterator[Server]:
 
 def _serve(tmp_path: Path, pg_url: str | None) -> Iterator[Server]:
     instance = tmp_path / "instance"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLONCE_")}
+    env = server_env()
     env |= {"TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(instance),
             # gunicorn puts a control socket under ~/.gunicorn: keep it in this test's folder.
             "HOME": str(tmp_path)}
@@ -70,7 +79,7 @@ def _serve(tmp_path: Path, pg_url: str | None) -> Iterator[Server]:
     # The URL the server itself resolves (web/settings.py), for this test's own reads.
     database_url = load_settings(env).database_url
     with serving(env, port, log, must_stop_cleanly=True) as proc:
-        yield Server(url, proc.pid, instance, database_url, pg_url is None, log)
+        yield Server(url, proc.pid, instance, database_url, serves_one_process(env), log)
 
 
 def _sign_in(srv: Server, login: str, passphrase: str) -> requests.Response:
@@ -89,7 +98,7 @@ def test_a_burst_of_wrong_passphrases_is_counted_audited_and_held_back(server: S
     assert made.status_code == 201, made.text
     account_id = made.json()["account_id"]
     key = Keyring.load(server.instance / "keyring.json").account_login_digest(account_id)
-    db = Database(server.database_url)
+    db = Database(server.database_url, suite_sqlite())
     try:
         answers = _burst(server, login)
         statuses = [a.status_code for a in answers]
@@ -143,16 +152,18 @@ def test_a_burst_of_wrong_passphrases_is_counted_audited_and_held_back(server: S
     finally:
         db.dispose()
 
-    if server.is_sqlite:
-        # On SQLite the server runs one process (DESIGN.md, "Storage and scale"): the
-        # gunicorn arbiter and a single worker.
+    if server.one_process:
+        # On a SQLite before the WAL fix the server runs one process (DESIGN.md, "Storage
+        # and scale"): the gunicorn arbiter and a single worker.
         assert len(children(server.pid)) == 1, server.log_text()
+    else:
+        assert len(children(server.pid)) > 1, server.log_text()
 
 
 def test_sign_ins_sent_at_once_from_one_address_are_each_counted(server: Server) -> None:
     answers = burst(ATTEMPTS, lambda: _sign_in(server, f"nobody{secrets.token_hex(6)}", WRONG))
     assert [a.status_code for a in answers] == [401] * ATTEMPTS, server.log_text()
-    db = Database(server.database_url)
+    db = Database(server.database_url, suite_sqlite())
     try:
         with db.transaction() as session:
             counts = sorted(session.scalars(select(SignInThrottle.failures)))

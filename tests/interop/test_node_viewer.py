@@ -14,7 +14,6 @@ Origin, so the CORS headers a browser viewer needs are not what this checks.)
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from tests.ips_checks import check_ips_shape
-from tests.live_server import free_port, serving, tellonce_command
+from tests.live_server import free_port, server_env, serving, tellonce_command
 
 NODE = shutil.which("node")
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +69,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     port = free_port()
     # localhost, not 127.0.0.1: the links carry this base URL, and the viewer follows them.
     url = f"http://localhost:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELLONCE_")}
+    env = server_env()
     env |= {"TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(home / "instance"),
             "TELLONCE_BASE_URL": url, "HOME": str(home)}
     log = home / "server.log"
