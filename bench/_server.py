@@ -23,15 +23,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(env_name: str = "development") -> Iterator[str]:
-    """Yield the base URL of a server on SQLite with the real Argon2id parameters."""
+def running_server(env_name: str = "development", workers: int | None = None,
+                   threads: int | None = None) -> Iterator[str]:
+    """Yield the base URL of a server on SQLite with the real Argon2id parameters, with
+    ``tellonce serve``'s own number of workers unless one is given."""
     instance = Path(tempfile.mkdtemp(prefix="tellonce-bench-"))
     port = free_port()
     env = {**os.environ, "TELLONCE_ENV": env_name, "TELLONCE_INSTANCE_PATH": str(instance)}
     env.pop("TELLONCE_DATABASE_URL", None)
     tellonce = shutil.which("tellonce") or str(Path(".venv/bin/tellonce").resolve())
     subprocess.run([tellonce, "init"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([tellonce, "serve", "--port", str(port)], env=env,
+    serve = [tellonce, "serve", "--port", str(port)]
+    if workers is not None:
+        serve += ["--workers", str(workers)]
+    if threads is not None:
+        serve += ["--threads", str(threads)]
+    server = subprocess.Popen(serve, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"

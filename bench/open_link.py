@@ -101,14 +101,15 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int,
 
 
 @contextlib.contextmanager
-def server_and_instance() -> Iterator[tuple[str, Path]]:
+def server_and_instance(workers: int | None, threads: int | None
+                        ) -> Iterator[tuple[str, Path]]:
     """running_server, and the instance folder it made, to load rows into its database."""
     # running_server yields only the address; its instance is made by tempfile.mkdtemp, so
     # it lands in a folder of our own where we can find it.
     parent = Path(tempfile.mkdtemp(prefix="tellonce-open-link-"))
     tempfile.tempdir = str(parent)
     try:
-        with running_server() as base:
+        with running_server(workers=workers, threads=threads) as base:
             tempfile.tempdir = None
             (instance,) = parent.iterdir()
             yield base, instance
@@ -239,6 +240,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, help="tellonce serve --workers")
+    parser.add_argument("--threads", type=int, help="tellonce serve --threads")
     parser.add_argument("--links", type=int, default=200,
                         help="links opened in each run; each may be opened 60 times")
     parser.add_argument("--grow", action=argparse.BooleanOptionalAction, default=True,
@@ -249,7 +252,7 @@ def main() -> None:
     # A link answers 60 manifest requests in 10 minutes, then 429 (vault/links.py). Each run
     # opens links no run opened before, round-robin, so none is asked for more than the
     # requests of the run divided by --links: printed, and a run that went over says so.
-    with server_and_instance() as (base, instance):
+    with server_and_instance(args.workers, args.threads) as (base, instance):
         person_id, token = demo_person(instance)
         paths = make_links(base, person_id, token, args.links)
         print(f"Opening {args.links} emergency links of the demo person {DEMO_LOGIN}, "

@@ -77,10 +77,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, help="tellonce serve --workers")
+    parser.add_argument("--threads", type=int, help="tellonce serve --threads")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    with running_server() as base:
+    with running_server(workers=args.workers, threads=args.threads) as base:
         person_id, token = fill_record(base)
         record = wrk(f"{base}/api/v1/people/{person_id}/entries", args.seconds,
                      args.connections, token)

@@ -14,6 +14,7 @@ Formats v1 (docs/decisions/0001-key-hierarchy-and-formats.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from hashlib import sha256
 
 from cryptography.hazmat.primitives import hpke, serialization
@@ -41,20 +42,28 @@ class PublicKey:
     raw: bytes
 
     def _hpke(self) -> hpke.MLKEM768X25519PublicKey:
-        if len(self.raw) != PUBLIC_LEN or self.raw[:1] != FORMAT_V1:
-            raise InvalidKeyMaterial
-        body = self.raw[1:]
-        try:
-            ml = mlkem.MLKEM768PublicKey.from_public_bytes(body[:MLKEM_PUBLIC_LEN])
-            xk = x25519.X25519PublicKey.from_public_bytes(body[MLKEM_PUBLIC_LEN:])
-        except ValueError:
-            raise InvalidKeyMaterial from None
-        return hpke.MLKEM768X25519PublicKey(ml, xk)
+        return _parsed_public(self.raw)
 
     def fingerprint(self) -> str:
         """A short, human-comparable fingerprint: SHA-256 of the key, 5 groups of 4 hex."""
         digest = sha256(self.raw).hexdigest()[:20].upper()
         return " ".join(digest[i : i + 4] for i in range(0, 20, 4))
+
+
+@lru_cache(maxsize=4096)
+def _parsed_public(raw: bytes) -> hpke.MLKEM768X25519PublicKey:
+    """A public key parsed once: every event of a person's history is sealed to the same
+    audit key, and parsing ML-KEM-768's 1,184 bytes is a good part of sealing one. Public
+    keys only; a private key is never kept beyond its use."""
+    if len(raw) != PUBLIC_LEN or raw[:1] != FORMAT_V1:
+        raise InvalidKeyMaterial
+    body = raw[1:]
+    try:
+        ml = mlkem.MLKEM768PublicKey.from_public_bytes(body[:MLKEM_PUBLIC_LEN])
+        xk = x25519.X25519PublicKey.from_public_bytes(body[MLKEM_PUBLIC_LEN:])
+    except ValueError:
+        raise InvalidKeyMaterial from None
+    return hpke.MLKEM768X25519PublicKey(ml, xk)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from keys import hybrid
@@ -28,7 +28,7 @@ from keys.hierarchy import audit_event_binding
 from keys.keyring import Keyring
 from keys.share import b64url, unb64url
 from vault import payloads
-from vault.db import insert_ignore
+from vault.db import insert_ignore, run_prepared
 from vault.errors import ChainBroken
 from vault.models import Account, AuditEvent, AuditHead, Person
 
@@ -88,18 +88,22 @@ def _head_is_signed(keyring: Keyring, chain: str, seq: int, event_hash: bytes,
     return True
 
 
-def _lock_head(session: Session, chain: str) -> AuditHead:
-    # FOR UPDATE serialises appends to one chain across PostgreSQL workers; SQLite's write
-    # lock already serialises every transaction, and ignores it.
-    head = session.execute(
-        select(AuditHead).where(AuditHead.chain == chain).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
+def _lock_head(session: Session, chain: str) -> tuple[int, bytes]:
+    """The chain's head (its length and last hash), locked until the transaction ends.
+
+    Read as columns, never as an object: an append writes the head by statement, so no copy
+    of it may linger in the session. FOR UPDATE serialises appends to one chain across
+    PostgreSQL workers; SQLite's write lock already serialises every writer, and ignores it.
+    """
+    row = run_prepared(session, _LOCK_HEAD, {"the_chain": chain}).one_or_none()
+    if row is None:
         insert_ignore(session, AuditHead, {"chain": chain, "seq": 0, "hash": GENESIS})
-        head = session.execute(
-            select(AuditHead).where(AuditHead.chain == chain).with_for_update()
-        ).scalar_one()
-    return head
+        row = run_prepared(session, _LOCK_HEAD, {"the_chain": chain}).one()
+    return row.seq, row.hash
+
+
+_LOCK_HEAD = (select(AuditHead.seq, AuditHead.hash)
+              .where(AuditHead.chain == bindparam("the_chain")).with_for_update())
 
 
 def append_event(
@@ -112,33 +116,36 @@ def append_event(
     public_key: hybrid.PublicKey,
     details: dict[str, Any] | None = None,
     now: datetime,
-) -> AuditEvent:
-    """Append one event to ``chain``; flushes, never commits."""
+) -> int:
+    """Append one event to ``chain`` and sign its new head; the event's number.
+
+    Two statements and no unit-of-work flush: this is on the path of every link opening.
+    Writes, never commits.
+    """
     # The hash covers the time as the database gives it back: UTC, to the microsecond.
     now = now.astimezone(UTC)
-    head = _lock_head(session, chain)
-    seq = head.seq + 1
+    head_seq, head_hash = _lock_head(session, chain)
+    seq = head_seq + 1
     # Who acted is sealed with the details, always, so neither shows (decision 0015).
     payload = payloads.encode({"actor": actor_account_id, "details": details or {}})
     sealed = hybrid.seal_to(public_key, payload, info=audit_event_binding(chain=chain, seq=seq))
-    event = AuditEvent(
-        chain=chain,
-        seq=seq,
-        at=now,
-        kind=kind,
-        actor_account_id=None,
-        sealed=sealed,
-        prev_hash=head.hash,
-        hash=b"",
-        format=V3,
-    )
-    event.key_id, chain_key = keyring.audit_chain_key()
-    event.hash = _event_mac(chain_key, head.hash, event)
-    head.seq, head.hash = seq, event.hash
-    sign_head(keyring, head)
-    session.add(event)
-    session.flush()
-    return event
+    key_id, chain_key = keyring.audit_chain_key()
+    event = AuditEvent(chain=chain, seq=seq, at=now, kind=kind, actor_account_id=None,
+                       sealed=sealed, prev_hash=head_hash, hash=b"", format=V3, key_id=key_id)
+    event.hash = _event_mac(chain_key, head_hash, event)
+    signing_key_id, signature = keyring.sign(head_message(chain, seq, event.hash))
+    run_prepared(session, _INSERT_EVENT, {
+        "chain": chain, "seq": seq, "at": now, "kind": kind, "actor_account_id": None,
+        "sealed": sealed, "prev_hash": head_hash, "hash": event.hash, "key_id": key_id,
+        "format": V3})
+    run_prepared(session, _MOVE_HEAD, {"the_chain": chain, "seq": seq, "hash": event.hash,
+                                       "key_id": signing_key_id, "signature": signature})
+    return seq
+
+
+# Built once (vault.db.run_prepared): every link opening appends an event.
+_INSERT_EVENT = insert(AuditEvent)
+_MOVE_HEAD = update(AuditHead).where(AuditHead.chain == bindparam("the_chain"))
 
 
 @dataclass(frozen=True)
@@ -182,9 +189,16 @@ def _readable(row: AuditEvent, chain: str, private_key: hybrid.PrivateKey) -> Re
                          details if isinstance(details, dict) else {})
 
 
+def _head_row(session: Session, chain: str) -> Any:
+    """The head as a row of columns (see ``_lock_head``), or None."""
+    return session.execute(
+        select(AuditHead.seq, AuditHead.hash, AuditHead.key_id, AuditHead.signature)
+        .where(AuditHead.chain == chain)).one_or_none()
+
+
 def chain_head(session: Session, *, chain: str) -> dict[str, Any]:
     """The chain's signed head, as the person keeps it (decision 0004)."""
-    head = session.get(AuditHead, chain)
+    head = _head_row(session, chain)
     if head is None:
         return {"chain": chain, "seq": 0, "hash": GENESIS.hex(), "key_id": None,
                 "signature": None}
@@ -236,7 +250,7 @@ def verify_chain(session: Session, keyring: Keyring, *, chain: str) -> int:
         newest = version
         prev = event.hash
         expected_seq += 1
-    head = session.get(AuditHead, chain)
+    head = _head_row(session, chain)
     if head is None and expected_seq == 1:
         raise ChainBroken(f"The audit history {chain} is missing: its events and head are gone.")
     if head is None or head.seq != expected_seq - 1 or head.hash != prev:

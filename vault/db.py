@@ -38,6 +38,8 @@ from sqlalchemy.pool import QueuePool
 from vault.errors import DatabaseBusy, VaultError
 
 LOCK_WAIT_SECONDS = 30.0
+# How often a writer tries again for SQLite's write lock while another process holds it.
+WRITER_POLL_SECONDS = 0.0005
 # Checkpoint when the WAL passes this many 4 KiB pages (about 4 MiB): SQLite's own default.
 CHECKPOINT_PAGES = 1000
 # An execution option: the unit of work only reads (a snapshot that waits for no writer).
@@ -145,7 +147,7 @@ def _configure_sqlite(engine: Engine, database_path: Path, binding: SqliteBindin
         cursor.close()
 
     if binding.fixed:
-        _queue_writers(engine)
+        _queue_writers(engine, binding.module.OperationalError)
     else:
         _lock_every_transaction(engine, database_path)
 
@@ -175,7 +177,7 @@ def _pragmas(binding: SqliteBinding) -> list[str]:
     return pragmas
 
 
-def _queue_writers(engine: Engine) -> None:
+def _queue_writers(engine: Engine, binding_error: type[Exception]) -> None:
     """On a fixed SQLite: a read takes a snapshot and waits for nobody; a write begins with
     SQLite's write lock (so it never fails half way when it first writes), which this
     process's writers take in turn through a thread lock."""
@@ -194,7 +196,7 @@ def _queue_writers(engine: Engine) -> None:
             raise DatabaseBusy
         record_info["tellonce_writing"] = True
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(conn.connection.driver_connection, binding_error)
         except BaseException:
             record_info.pop("tellonce_writing", None)
             writers.release()
@@ -204,6 +206,27 @@ def _queue_writers(engine: Engine) -> None:
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
         if record.info.pop("tellonce_writing", False):
             writers.release()
+
+
+def _begin_immediate(driver: Any, busy: type[Exception]) -> None:
+    """Take SQLite's write lock, trying again every WRITER_POLL_SECONDS while another process
+    holds it. SQLite's own busy handler would wait too, but it backs off to 100 ms sleeps, so
+    a writer behind a writer of a few milliseconds could wait a tenth of a second or more."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except busy as error:
+                if str(error) != "database is locked":
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy from error
+                time.sleep(WRITER_POLL_SECONDS)
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_SECONDS * 1000)}")
 
 
 def _set_query_only(conn: Any, record_info: dict[str, Any], on: bool) -> None:
@@ -289,6 +312,27 @@ def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -
         session.execute(pg_insert(model).values(**values).on_conflict_do_nothing())
     else:
         session.execute(sqlite_insert(model).values(**values).on_conflict_do_nothing())
+
+
+def run_prepared(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """Run a statement built once (with ``bindparam``s) on the unit of work's connection,
+    after flushing what the unit of work holds, as ``session.execute`` would.
+
+    For the few statements on the path of every link opening: built for each call and run
+    through the ORM, a statement costs several times what running it does.
+    """
+    session.flush()
+    return session.connection().execute(statement, params)
+
+
+def upsert_statement(dialect: str, model: type[Base], *, keys: tuple[str, ...],
+                     changes: dict[str, Any], returning: tuple[Any, ...]) -> Any:
+    """INSERT a row, or apply ``changes`` to the one with the same ``keys``: one atomic
+    statement on SQLite and PostgreSQL, returning the ``returning`` columns as the row now
+    is. Built once per dialect; run with the row's values (``run_prepared``)."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (dialect_insert(model).on_conflict_do_update(index_elements=list(keys), set_=changes)
+            .returning(*returning))
 
 
 # -- reading only ----------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import hmac
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from keys import envelope, share, tokens
@@ -21,7 +22,7 @@ from keys.errors import InvalidKeyMaterial
 from keys.hierarchy import SHARE_KEY, record_metadata_binding
 from vault import addresses, payloads
 from vault.config import VaultConfig
-from vault.db import insert_ignore
+from vault.db import insert_ignore, run_prepared, upsert_statement
 from vault.errors import InvalidEntry, NotFound
 from vault.keychain import Keychain
 from vault.models import LinkClient, Person, ShareLink, ShareLinkFile, new_id
@@ -186,11 +187,11 @@ def find_by_manifest_id(session: Session, manifest_id_text: str) -> tuple[ShareL
         manifest_id = share.parse_manifest_id(manifest_id_text)
     except InvalidKeyMaterial:
         return None
-    link = session.scalar(select(ShareLink).where(ShareLink.lookup == share.lookup(manifest_id)))
-    if link is None:
-        return None
-    person = session.get(Person, link.person_id)
-    return (link, person) if person is not None else None
+    # One lookup for both: the link and its person.
+    found = session.execute(
+        select(ShareLink, Person).join(Person, Person.id == ShareLink.person_id)
+        .where(ShareLink.lookup == share.lookup(manifest_id))).one_or_none()
+    return None if found is None else (found[0], found[1])
 
 
 def passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) -> bool:
@@ -279,30 +280,43 @@ def count_client(session: Session, config: VaultConfig, link: ShareLink, *, addr
                                         until=window + WINDOW + timedelta(minutes=1))
     if in_redis is not None and in_redis > WINDOW_REQUESTS:
         return ClientUse(client, in_redis, None, retry_after)
-    insert_ignore(session, LinkClient, {"link_id": link.id, "client": client,
-                                        "window_start": window, "requests": 0, "repeats": 0})
+    row = {"link_id": link.id, "client": client, "window_start": window, "repeats": 0}
     if in_redis is not None:
+        insert_ignore(session, LinkClient, {**row, "requests": 0})
         opening_seq = session.scalar(select(LinkClient.opening_seq).where(
             LinkClient.link_id == link.id, LinkClient.client == client))
         return ClientUse(client, in_redis, opening_seq, retry_after)
-    requests, opening_seq = session.execute(
-        update(LinkClient).where(LinkClient.link_id == link.id, LinkClient.client == client)
-        .values(requests=LinkClient.requests + 1)
-        .returning(LinkClient.requests, LinkClient.opening_seq)).one()
+    # One statement: the client's row made with this request counted, or counted again.
+    requests, opening_seq = run_prepared(session, _counting_client(session),
+                                         {**row, "requests": 1}).one()
     return ClientUse(client, requests, opening_seq, retry_after)
+
+
+@lru_cache(maxsize=2)
+def _counting_client_for(dialect: str) -> Any:
+    return upsert_statement(dialect, LinkClient, keys=("link_id", "client"),
+                            changes={"requests": LinkClient.requests + 1},
+                            returning=(LinkClient.requests, LinkClient.opening_seq))
+
+
+def _counting_client(session: Session) -> Any:
+    return _counting_client_for(session.get_bind().dialect.name)
+
+
+_THE_CLIENT = (LinkClient.link_id == bindparam("the_link"),
+               LinkClient.client == bindparam("the_client"))
+_NOTE_OPENING = update(LinkClient).where(*_THE_CLIENT)
+_COUNT_REPEAT = update(LinkClient).where(*_THE_CLIENT).values(repeats=LinkClient.repeats + 1)
 
 
 def note_client_opening(session: Session, link: ShareLink, use: ClientUse, seq: int) -> None:
     """The client's first opening in its window: its later ones there are counted with it."""
-    session.execute(update(LinkClient)
-                    .where(LinkClient.link_id == link.id, LinkClient.client == use.client)
-                    .values(opening_seq=seq))
+    run_prepared(session, _NOTE_OPENING,
+                 {"the_link": link.id, "the_client": use.client, "opening_seq": seq})
 
 
 def count_client_repeat(session: Session, link: ShareLink, use: ClientUse) -> None:
-    session.execute(update(LinkClient)
-                    .where(LinkClient.link_id == link.id, LinkClient.client == use.client)
-                    .values(repeats=LinkClient.repeats + 1))
+    run_prepared(session, _COUNT_REPEAT, {"the_link": link.id, "the_client": use.client})
 
 
 def pending_repeats(session: Session, person: Person) -> dict[int, int]:
@@ -324,24 +338,34 @@ def take_ended_client_windows(session: Session, now: datetime, *,
                               link: ShareLink | None = None) -> list[tuple[str, int, int]]:
     """Every client window that has ended (of one link, or of all): removed, and for each
     with repeats, (link id, the opening repeated, how many times) for the history."""
-    ended = (LinkClient.window_start <= now - WINDOW,
-             *((LinkClient.link_id == link.id,) if link is not None else ()))
-    rows = session.execute(select(LinkClient.link_id, LinkClient.opening_seq, LinkClient.repeats)
-                           .where(*ended)).all()
-    session.execute(delete(LinkClient).where(*ended).execution_options(synchronize_session=False))
+    if link is None:
+        rows = run_prepared(session, _TAKE_ENDED, {"ended_by": now - WINDOW}).all()
+    else:
+        rows = run_prepared(session, _TAKE_ENDED_OF_LINK,
+                            {"ended_by": now - WINDOW, "the_link": link.id}).all()
     return [(link_id, seq, repeats) for link_id, seq, repeats in rows
             if seq is not None and repeats > 0]
+
+
+_ENDED = LinkClient.window_start <= bindparam("ended_by")
+_TAKEN = (LinkClient.link_id, LinkClient.opening_seq, LinkClient.repeats)
+_TAKE_ENDED = delete(LinkClient).where(_ENDED).returning(*_TAKEN)
+_TAKE_ENDED_OF_LINK = (delete(LinkClient).where(_ENDED, LinkClient.link_id == bindparam("the_link"))
+                       .returning(*_TAKEN))
 
 
 def count_opening(session: Session, link: ShareLink, now: datetime) -> bool:
     """One more opening while the link is live and under any maximum; atomic against
     concurrent openings and against the link being stopped meanwhile."""
-    query = update(ShareLink).where(*_still_live(link, now))
-    if link.max_openings is not None:
-        query = query.where(ShareLink.openings < ShareLink.max_openings)
-    counted: int = session.execute(  # type: ignore[attr-defined]
-        query.values(openings=ShareLink.openings + 1)).rowcount
+    query = _COUNT_OPENING if link.max_openings is None else _COUNT_OPENING_UNDER_MAXIMUM
+    counted: int = run_prepared(session, query, {"the_link": link.id, "now": now}).rowcount
     return counted == 1
+
+
+_STILL_LIVE = (ShareLink.id == bindparam("the_link"), ShareLink.revoked_at.is_(None),
+               ShareLink.disabled_at.is_(None), ShareLink.expires_at > bindparam("now"))
+_COUNT_OPENING = update(ShareLink).where(*_STILL_LIVE).values(openings=ShareLink.openings + 1)
+_COUNT_OPENING_UNDER_MAXIMUM = _COUNT_OPENING.where(ShareLink.openings < ShareLink.max_openings)
 
 
 def file_address(session: Session, link_id: str, opening_seq: int, now: datetime) -> str:

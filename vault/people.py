@@ -118,7 +118,7 @@ def record_event(
         public_key=audit_public_key(config, person),
         details=details,
         now=now,
-    ).seq
+    )
 
 
 def display_name(keychain: Keychain, person: Person) -> str:

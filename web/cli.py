@@ -136,19 +136,23 @@ def _add_missing_purposes(path: Any) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes (default: two per core and one more).")
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Threads in each worker.")
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve with gunicorn: several workers, or one on a SQLite before the WAL fix (see
     DESIGN.md, Storage)."""
     settings = _command().settings
     app = create_app()
-    workers = _workers(settings)
+    workers = _workers(settings, workers)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 8)
+            self.cfg.set("threads", threads)
             # Access logs would carry paths with ids only, but keep them off: the person's
             # history lives in the audit chain, not in a log an operator can read.
             self.cfg.set("accesslog", None)
@@ -163,12 +167,16 @@ def serve(host: str, port: int) -> None:
     Server().run()
 
 
-def _workers(settings: Settings) -> int:
-    """gunicorn's usual two per core and one more; one process on a SQLite that needs the
-    lock, since there every transaction takes it and a second process would only wait."""
+def _workers(settings: Settings, asked: int | None) -> int:
+    """gunicorn's usual two per core and one more, or as many as asked; one process on a
+    SQLite that needs the lock, since there every transaction takes it and a second process
+    would only wait."""
     if settings.is_sqlite and not sqlite_binding(settings.sqlite_binding).fixed:
+        if asked not in (None, 1):
+            raise click.ClickException(
+                "This SQLite is before the WAL fix of 3.51.3, so the server runs one worker.")
         return 1
-    return (os.cpu_count() or 1) * 2 + 1
+    return asked or (os.cpu_count() or 1) * 2 + 1
 
 
 @main.command()

@@ -253,6 +253,26 @@ def test_fifty_wrong_passcodes_at_once_take_exactly_the_budget(server: Server) -
     assert "all verify" in _audit_verifies(server)
 
 
+def test_fifty_openings_at_once_of_a_link_for_five_open_it_five_times(server: Server) -> None:
+    """The maximum holds against openings that read the link before another was counted: the
+    count's own UPDATE checks it (vault.links.count_opening). On PostgreSQL two workers'
+    openings can read the link at once; on SQLite a writer holds the write lock from its
+    first statement, so there it holds by that alone."""
+    owner = _sign_up(server)
+    link = _make_link(server, owner, max_openings=5)
+    manifest = _manifest_url(server, link)
+
+    answers = burst(SENDERS, lambda: _open(manifest))
+
+    statuses = [a.status_code for a in answers]
+    assert set(statuses) <= {200, 404}, (statuses, server.log_text())
+    assert statuses.count(200) == 5, statuses
+    [listed] = _links(server, owner)
+    assert listed["openings"] == 5
+    assert listed["state"] == "used_up"
+    assert "all verify" in _audit_verifies(server)
+
+
 def _open_in_a_row(srv: Server, manifest: str, expected: int) -> set[int]:
     """IN_A_ROW openings, one after another; the workers that answered them, on PostgreSQL."""
     since = _pg_now(srv) if srv.pg_url else None

@@ -291,14 +291,13 @@ def test_a_writer_beside_a_long_transaction_refuses_or_waits(
         monkeypatch.undo()
         assert 0.2 <= clock.slept < 0.2 + 2 * POLL_SECONDS  # Given up within a poll of it.
     else:
-        # SQLite's own write lock, waited for as long as busy_timeout (LOCK_WAIT_SECONDS).
+        # SQLite's own write lock, tried for as long as LOCK_WAIT_SECONDS.
         monkeypatch.setattr(vault_db, "LOCK_WAIT_SECONDS", 0.2)
         impatient_db = Database(url, binding)
-        impatient_db.engine.connect().close()  # Connected (and its pragmas set) while patched.
-        monkeypatch.undo()
         with pytest.raises(DatabaseBusy) as refused, impatient_db.transaction() as s:
             s.add(SignInThrottle(key_digest=b"impatient".ljust(32, b"."), failures=3))
         impatient_db.dispose()
+        monkeypatch.undo()
     assert proc.poll() is None  # The holder has not let go.
     assert "Another Tell Once process is writing" in refused.value.message
     assert refused.value.code == "database_busy"
