@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -22,15 +23,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class Server:
+    base: str
+    pid: int
+    instance: Path
+    env: dict[str, str]
+
+    def worker_peak_memory_mb(self) -> float:
+        """The largest peak resident size (VmHWM) of the server's worker processes."""
+        peaks = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if not entry.name.isdigit() or int((entry / "stat").read_text().rsplit(
+                        ")", 1)[1].split()[1]) != self.pid:
+                    continue
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            kb = next(int(line.split()[1]) for line in status.splitlines()
+                      if line.startswith("VmHWM:"))
+            peaks.append(kb / 1024)
+        return max(peaks, default=float("nan"))
+
+
 @contextlib.contextmanager
-def running_server(env_name: str = "development", workers: int | None = None,
-                   threads: int | None = None) -> Iterator[str]:
-    """Yield the base URL of a server on SQLite with the real Argon2id parameters, with
-    ``tellonce serve``'s own number of workers unless one is given."""
+def serving(env_name: str = "development", workers: int | None = None,
+            threads: int | None = None, database_url: str | None = None) -> Iterator[Server]:
+    """A real ``tellonce serve`` on a fresh instance, with the real Argon2id parameters: on
+    SQLite, or on ``database_url``; ``tellonce serve``'s own number of workers unless one is
+    given."""
     instance = Path(tempfile.mkdtemp(prefix="tellonce-bench-"))
     port = free_port()
     env = {**os.environ, "TELLONCE_ENV": env_name, "TELLONCE_INSTANCE_PATH": str(instance)}
     env.pop("TELLONCE_DATABASE_URL", None)
+    if database_url:
+        env["TELLONCE_DATABASE_URL"] = database_url
     tellonce = shutil.which("tellonce") or str(Path(".venv/bin/tellonce").resolve())
     subprocess.run([tellonce, "init"], env=env, check=True, capture_output=True)
     serve = [tellonce, "serve", "--port", str(port)]
@@ -51,11 +79,19 @@ def running_server(env_name: str = "development", workers: int | None = None,
                 time.sleep(0.1)
         else:
             raise RuntimeError("the server did not start")
-        yield base
+        yield Server(base, server.pid, instance, env)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
+        server.wait(timeout=60)  # gunicorn finishes the requests it holds.
         shutil.rmtree(instance, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_server(env_name: str = "development", workers: int | None = None,
+                   threads: int | None = None) -> Iterator[str]:
+    """Yield the base URL of a server on SQLite (``serving``)."""
+    with serving(env_name, workers, threads) as server:
+        yield server.base
 
 
 def call(base: str, method: str, path: str, body: object = None,

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Connection, Engine, func, select
 
 from api.shl import MANIFEST_PATH
+from bench import _load as load
 from bench._server import call, running_server
 from keys import share
 from vault.audit import GENESIS
@@ -44,60 +45,11 @@ BATCH = 20_000
 # so 100,000 copies of it take 2 GB (4.5 GB with the events), loaded in a couple of minutes.
 DEMO_LOGIN = "helen"
 
-# One Lua script for both endpoints. Each wrk thread walks the paths from its own start, so
-# together the threads go round-robin; every response that is not a 200 is counted.
-LUA = """
-local paths, method, body, step = {%(paths)s}, "%(method)s", %(body)s, %(threads)d
-local headers = {["Content-Type"] = "application/json"}
-local threads = {}
-function setup(thread) thread:set("first", #threads); table.insert(threads, thread) end
-function init(args) n, failed, statuses = 0, 0, {} end
-function request()
-  n = n + 1
-  return wrk.format(method, paths[(first + n * step) %% #paths + 1], headers, body)
-end
-function response(status, headers, body)
-  if status ~= 200 then
-    failed = failed + 1
-    statuses[tostring(status)] = (statuses[tostring(status)] or 0) + 1
-  end
-end
-function done(summary, latency, requests)
-  local failed, counts, statuses = 0, {}, {}
-  for _, thread in ipairs(threads) do
-    failed = failed + thread:get("failed")
-    for status, count in pairs(thread:get("statuses")) do
-      counts[status] = (counts[status] or 0) + count
-    end
-  end
-  for status, count in pairs(counts) do statuses[#statuses + 1] = status .. "x" .. count end
-  local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%s\\n", summary.requests,
-    summary.duration, latency:percentile(50), latency:percentile(99), failed,
-    e.connect + e.read + e.write + e.timeout, table.concat(statuses, ",")))
-end
-"""
-
-
 def wrk(base: str, paths: list[str], seconds: int, connections: int,
         body: str | None = None) -> dict[str, Any]:
     """Rate and latency of requests to ``paths`` in turn: POST ``body`` if given, else GET."""
-    threads = min(2, connections)
-    script = LUA % {"paths": ",".join(json.dumps(p) for p in paths), "threads": threads,
-                    "method": "POST" if body else "GET",
-                    "body": json.dumps(body) if body else "nil"}
-    # A long timeout: wrk leaves requests slower than its 2-second default out of the latencies.
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
-        lua.write(script)
-        lua.flush()
-        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
-                              "--timeout", "60s", "-s", lua.name, base + paths[0]],
-                             check=True, capture_output=True, text=True).stdout
-    fields = next(line for line in out.splitlines() if line.startswith("RESULT")).split()
-    requests, duration_us, p50_us, p99_us, failed, socket_errors = map(int, fields[1:7])
-    return {"requests": requests, "rate": requests / (duration_us / 1e6),
-            "p50_ms": p50_us / 1000, "p99_ms": p99_us / 1000, "failed": failed,
-            "socket_errors": socket_errors, "statuses": fields[7] if len(fields) > 7 else ""}
+    return load.wrk(base, paths, seconds, connections, method="POST" if body else "GET",
+                    body=body)
 
 
 @contextlib.contextmanager

@@ -9,23 +9,16 @@ the same `tellonce serve`, in the same run; the figure that matters is the ratio
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
-import json
 import re
 import shutil
 import subprocess
 import sys
-import urllib.request
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._server import call, running_server
-from vault.sections import SECTIONS
-
-PASSPHRASE = "maple orbit lantern quietly"
-ENTRIES = 100
+from bench._record import ENTRIES, fill_record
+from bench._server import running_server
 
 
 def wrk(url: str, seconds: int, connections: int, token: str | None = None) -> dict[str, float]:
@@ -43,36 +36,6 @@ def wrk(url: str, seconds: int, connections: int, token: str | None = None) -> d
     return {"rate": rate, "p50_ms": median_ms}
 
 
-def fill_record(base: str) -> tuple[str, str]:
-    status, made = call(base, "POST", "/api/v1/accounts", {
-        "login": "bench", "passphrase": PASSPHRASE, "preferred_name": "Bench"})
-    assert status == 201, made
-    person_id = made["person_id"]  # type: ignore[index]
-
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    request = urllib.request.Request(
-        base + "/api/v1/sessions", method="POST", headers={"Content-Type": "application/json"},
-        data=json.dumps({"login": "bench", "passphrase": PASSPHRASE}).encode())
-    response = opener.open(request)
-    # The session cookie is __Host- and Secure; on plain http the bench reads it by hand.
-    cookie = response.headers["Set-Cookie"].split(";")[0]
-    expires = (datetime.now(UTC) + timedelta(days=2)).isoformat()
-    status, token = call(base, "POST", "/api/v1/tokens", {
-        "name": "bench", "scopes": ["read", "write"], "person_ids": [person_id],
-        "expires_at": expires}, headers={"Cookie": cookie})
-    assert status == 201, token
-    bearer = {"Authorization": f"Bearer {token['token']}"}  # type: ignore[index]
-    names = list(SECTIONS)
-    for i in range(ENTRIES):
-        section = names[i % len(names)]
-        text = f"Entry {i}: " + "I like my tea with milk and no sugar. " * 8
-        status, body = call(base, "POST", f"/api/v1/people/{person_id}/entries",
-                            {"section": section, "data": {"text": text}}, headers=bearer)
-        assert status == 201, body
-    return person_id, token["token"]  # type: ignore[index]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
@@ -83,7 +46,8 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
     with running_server(workers=args.workers, threads=args.threads) as base:
-        person_id, token = fill_record(base)
+        filled = fill_record(base)
+        person_id, token = filled.person_id, filled.token
         record = wrk(f"{base}/api/v1/people/{person_id}/entries", args.seconds,
                      args.connections, token)
         health = wrk(f"{base}/healthz", args.seconds, args.connections)

@@ -206,7 +206,10 @@ def refresh_copies(session: Session, actor: Actor, person: Person, *, sections: 
                    now: datetime) -> int:
     """Rebuild the copy of every live link that shows any of ``sections`` (None: all).
 
-    Decrypts the record once for all the links; returns how many copies were rebuilt.
+    Decrypts the record once for all the links; returns how many copies were rebuilt. Every
+    caller has appended to the person's history first, so the chain's head is locked (FOR
+    UPDATE on PostgreSQL): two edits of one record at once build their copies one after the
+    other, the second with the first's change in it.
     """
     live = [link for link in links.person_links(session, person)
             if links.is_live(link, person, now)]

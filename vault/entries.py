@@ -167,7 +167,7 @@ def update_entry(
     now: datetime,
 ) -> EntryView:
     """Store a new version of an entry. :raises NotFound, InvalidEntry:"""
-    entry = get_entry(session, person, entry_id)
+    entry = get_entry(session, person, entry_id, to_change=True)
     clean, tier_map = validate_entry(section_of(keychain, person, entry), data, tiers)
     prov = _check_provenance(provenance)
     version = entry.current_version + 1
@@ -210,7 +210,7 @@ def delete_entry(
     """Mark an entry deleted with a version of its own; earlier versions stay."""
     if author_role not in AUTHOR_ROLES:
         raise ValueError(author_role)
-    entry = get_entry(session, person, entry_id)
+    entry = get_entry(session, person, entry_id, to_change=True)
     entry.current_version += 1
     entry.updated_at = now
     entry.deleted_at = now
@@ -228,9 +228,17 @@ def _add_version_row(session: Session, keychain: Keychain, person: Person, row: 
     session.add(row)
 
 
-def get_entry(session: Session, person: Person, entry_id: str, *, deleted: bool = False) -> Entry:
-    """:raises NotFound: for an entry of another person, or a deleted one."""
-    entry = session.get(Entry, entry_id)
+def get_entry(session: Session, person: Person, entry_id: str, *, deleted: bool = False,
+              to_change: bool = False) -> Entry:
+    """The entry; ``to_change`` locks its row until the transaction ends (on PostgreSQL;
+    SQLite's write lock already holds every writer), so that two edits at once each make a
+    version of their own instead of both taking the same next number.
+
+    :raises NotFound: for an entry of another person, or a deleted one.
+    """
+    entry = (session.get(Entry, entry_id, with_for_update={"key_share": True},
+                         populate_existing=True)
+             if to_change else session.get(Entry, entry_id))
     if entry is None or entry.person_id != person.id:
         raise NotFound
     if entry.deleted_at is not None and not deleted:

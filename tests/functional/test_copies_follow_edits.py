@@ -7,7 +7,9 @@ copies must show exactly what each link's scope allows of the record as it is no
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 from PIL import Image
 
+from consent import sharing
 from tests.factories import Person, make_person
 from tests.functional.api.test_links import decrypt, make_link, open_link, shared_text, write
 from tests.functional.web.test_pages import csrf
@@ -140,3 +143,86 @@ def test_an_import_fills_the_copies_of_links_made_before_it(client: FlaskClient)
                            json=document)
     assert imported.status_code in (200, 201), imported.json
     assert BEFORE in shared_text(decrypt(link["url"], open_link(client, link["url"]).json))
+
+
+@pytest.mark.commits  # Threads of their own, each with its own connection, as workers are.
+def test_edits_at_once_each_make_a_version_and_the_copy_keeps_every_one(app: Any) -> None:
+    """Eight writers edit two entries of one record at once: every edit is a version of its
+    own (none refused, none with another's number), and the link's copy, rebuilt by each,
+    ends with both entries as they now are. On PostgreSQL, without the lock of
+    ``vault.entries.get_entry``, two edits of one entry take the same number and one fails."""
+    setup = app.test_client()
+    amy = make_person(setup)
+    entries = [write(setup, amy, "communication", {"text": f"Entry {n}, first."})
+               for n in range(2)]
+    link = make_link(setup, amy, template="custom", label="Both",
+                     sections={"communication": "full"})
+    writers, edits = 8, 5
+    barrier = threading.Barrier(writers)
+    failures: list[str] = []
+
+    def edit(writer: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        for n in range(edits):
+            entry = entries[(writer + n) % 2]
+            changed = client.put(f"/api/v1/people/{amy.person_id}/entries/{entry['id']}",
+                                 headers=amy.auth,
+                                 json={"data": {"text": f"Writer {writer}, edit {n}."}})
+            if changed.status_code != 200:
+                failures.append(f"{changed.status_code} {changed.get_json(silent=True)}")
+
+    threads = [threading.Thread(target=edit, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures[:3]
+    versions = [setup.get(f"/api/v1/people/{amy.person_id}/entries/{e['id']}/versions",
+                          headers=amy.auth).json for e in entries]
+    assert sorted(len(v) for v in versions) == [1 + writers * edits // 2] * 2
+    now = [setup.get(f"/api/v1/people/{amy.person_id}/entries/{e['id']}",
+                     headers=amy.auth).json["data"]["text"] for e in entries]
+    copy = shared_text(decrypt(link["url"], open_link(setup, link["url"]).json))
+    assert all(text in copy for text in now), (now, copy[:400])
+
+
+@pytest.mark.commits
+def test_two_edits_building_copies_at_once_keep_both_changes(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two edits of two entries are made to build the link's copy at the same moment, if they
+    can. Each appends to the person's history before it rebuilds, which locks the chain's
+    head (PostgreSQL), so the second waits for the first and sees its change; were the
+    history written after, each copy would leave out the other's change, and the one
+    written last would win."""
+    setup = app.test_client()
+    amy = make_person(setup)
+    entries = [write(setup, amy, "communication", {"text": f"Entry {n}, first."})
+               for n in range(2)]
+    link = make_link(setup, amy, template="custom", label="Both",
+                     sections={"communication": "full"})
+    meeting = threading.Barrier(2, timeout=2)
+    build = sharing._copy
+
+    def build_together(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait()  # Both at once, or (held) the first alone after the wait.
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(sharing, "_copy", build_together)
+    statuses: list[int] = []
+
+    def edit(entry: dict[str, Any]) -> None:
+        statuses.append(app.test_client().put(
+            f"/api/v1/people/{amy.person_id}/entries/{entry['id']}", headers=amy.auth,
+            json={"data": {"text": f"{entry['id']} changed."}}).status_code)
+
+    threads = [threading.Thread(target=edit, args=(e,)) for e in entries]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    monkeypatch.undo()
+    assert statuses == [200, 200]
+    copy = shared_text(decrypt(link["url"], open_link(setup, link["url"]).json))
+    assert all(f"{e['id']} changed." in copy for e in entries)
