@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from keys import envelope
@@ -300,16 +300,17 @@ def list_entries(
     # Sections are sealed, so the database cannot choose by them: each is opened here.
     if section is not None:
         entries = [e for e in entries if section_of(keychain, person, e) == section]
-    ids = [e.id for e in entries]
+    # The versions as the entries were read, by number, not "the current one" again: on
+    # PostgreSQL each statement sees what was committed before it, so an edit committed
+    # between these statements would otherwise leave an entry without its version. A
+    # version never changes once written, so these are the entries as first read.
+    current = [(e.id, e.current_version) for e in entries]
     metas = {(m.entry_id, m.version): m for m in session.scalars(
-        select(EntryVersion).join(Entry, (Entry.id == EntryVersion.entry_id)
-                                  & (Entry.current_version == EntryVersion.version))
-        .where(EntryVersion.entry_id.in_(ids)))}
+        select(EntryVersion).where(tuple_(EntryVersion.entry_id, EntryVersion.version)
+                                   .in_(current)))}
     parts: dict[str, list[EntryPart]] = {}
     for part in session.scalars(
-        select(EntryPart).join(Entry, (Entry.id == EntryPart.entry_id)
-                               & (Entry.current_version == EntryPart.version))
-        .where(EntryPart.entry_id.in_(ids))
+        select(EntryPart).where(tuple_(EntryPart.entry_id, EntryPart.version).in_(current))
     ):
         parts.setdefault(part.entry_id, []).append(part)
     views = [

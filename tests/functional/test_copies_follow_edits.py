@@ -21,6 +21,7 @@ from consent import sharing
 from tests.factories import Person, make_person
 from tests.functional.api.test_links import decrypt, make_link, open_link, shared_text, write
 from tests.functional.web.test_pages import csrf
+from vault.keychain import Keychain
 
 Change = Callable[[FlaskClient, Person, dict[str, Any]], None]
 
@@ -226,3 +227,43 @@ def test_two_edits_building_copies_at_once_keep_both_changes(
     assert statuses == [200, 200]
     copy = shared_text(decrypt(link["url"], open_link(setup, link["url"]).json))
     assert all(f"{e['id']} changed." in copy for e in entries)
+
+
+@pytest.mark.commits
+def test_a_whole_record_read_while_an_edit_commits_shows_every_entry(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edit commits between the statements of a whole-record read (made to, here). On
+    PostgreSQL each statement sees what was committed before it, so a read that asked for
+    "the current version" twice found an entry without one, and answered 500."""
+    setup = app.test_client()
+    amy = make_person(setup)
+    entry = write(setup, amy, "communication", {"text": "Before."})
+    at_the_gap, committed = threading.Event(), threading.Event()
+    preload = Keychain.preload_content_keys
+
+    def pause_once(self: Keychain, person: Any) -> None:
+        if threading.current_thread().name == "reader" and not at_the_gap.is_set():
+            at_the_gap.set()
+            committed.wait(timeout=5)  # On a SQLite before the fix, the edit waits for us.
+        preload(self, person)
+
+    monkeypatch.setattr(Keychain, "preload_content_keys", pause_once)
+    answers: dict[str, int] = {}
+
+    def read() -> None:
+        answers["read"] = app.test_client().get(
+            f"/api/v1/people/{amy.person_id}/entries", headers=amy.auth).status_code
+
+    def edit() -> None:
+        at_the_gap.wait(timeout=5)
+        answers["edit"] = app.test_client().put(
+            f"/api/v1/people/{amy.person_id}/entries/{entry['id']}", headers=amy.auth,
+            json={"data": {"text": "After."}}).status_code
+        committed.set()
+
+    threads = [threading.Thread(target=read, name="reader"), threading.Thread(target=edit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == {"read": 200, "edit": 200}
