@@ -144,8 +144,8 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve with gunicorn: several workers, or one on a SQLite before the WAL fix (see
     DESIGN.md, Storage)."""
     settings = _command().settings
-    app = create_app()
     workers = _workers(settings, workers)
+    app = create_app()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

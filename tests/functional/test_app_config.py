@@ -42,6 +42,14 @@ def test_unknown_environment_is_refused() -> None:
         load_settings({"TELLONCE_ENV": "staging"})
 
 
+def test_an_unknown_sqlite_binding_is_refused_by_name() -> None:
+    assert load_settings({}).sqlite_binding == "bundled"
+    assert load_settings({"TELLONCE_SQLITE_BINDING": "system"}).sqlite_binding == "system"
+    with pytest.raises(ConfigurationError, match="TELLONCE_SQLITE_BINDING must be one of "
+                                                 "bundled, system"):
+        load_settings({"TELLONCE_SQLITE_BINDING": "apsw"})
+
+
 def test_defaults_are_the_embedded_mode(tmp_path: Path) -> None:
     settings = load_settings({"TELLONCE_INSTANCE_PATH": str(tmp_path)})
     assert settings.env == "production"

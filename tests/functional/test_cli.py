@@ -497,6 +497,20 @@ def test_check_says_which_sqlite_serves(instance: Instance) -> None:
     assert ("several workers may serve" in passed.stdout) == binding.fixed
 
 
+def test_serve_refuses_several_workers_on_a_sqlite_before_the_fix(instance: Instance) -> None:
+    """Before any server starts: the lock would make a second worker only wait."""
+    _init(instance, "test")
+    if sqlite_binding("system").fixed:
+        pytest.skip("the system's SQLite is fixed here")
+    refused = instance.run(["serve", "--workers", "3"], "test", sqlite_binding="system")
+    assert refused.exit_code == 1
+    assert "This SQLite is before the WAL fix of 3.51.3, so the server runs one worker." in (
+        refused.output)
+    wrong = instance.run(["serve", "--workers", "0"], "test")
+    assert wrong.exit_code == 2
+    assert "--workers" in wrong.output
+
+
 def _holder_of_the_write_lock(database: Path) -> str:
     """A script that holds what a writer waits for, then lets go after 3 s: SQLite's own
     write lock on a fixed SQLite, the lock file before the fix (vault/db.py)."""

@@ -146,6 +146,17 @@ def test_an_import_fills_the_copies_of_links_made_before_it(client: FlaskClient)
     assert BEFORE in shared_text(decrypt(link["url"], open_link(client, link["url"]).json))
 
 
+def _two_entries_and_a_link(client: FlaskClient) -> tuple[Person, list[dict[str, Any]],
+                                                          dict[str, Any]]:
+    """A record with two entries of one section, and a live link that shows them."""
+    amy = make_person(client)
+    entries = [write(client, amy, "communication", {"text": f"Entry {n}, first."})
+               for n in range(2)]
+    link = make_link(client, amy, template="custom", label="Both",
+                     sections={"communication": "full"})
+    return amy, entries, link
+
+
 @pytest.mark.commits  # Threads of their own, each with its own connection, as workers are.
 def test_edits_at_once_each_make_a_version_and_the_copy_keeps_every_one(app: Any) -> None:
     """Eight writers edit two entries of one record at once: every edit is a version of its
@@ -153,11 +164,7 @@ def test_edits_at_once_each_make_a_version_and_the_copy_keeps_every_one(app: Any
     ends with both entries as they now are. On PostgreSQL, without the lock of
     ``vault.entries.get_entry``, two edits of one entry take the same number and one fails."""
     setup = app.test_client()
-    amy = make_person(setup)
-    entries = [write(setup, amy, "communication", {"text": f"Entry {n}, first."})
-               for n in range(2)]
-    link = make_link(setup, amy, template="custom", label="Both",
-                     sections={"communication": "full"})
+    amy, entries, link = _two_entries_and_a_link(setup)
     writers, edits = 8, 5
     barrier = threading.Barrier(writers)
     failures: list[str] = []
@@ -197,11 +204,7 @@ def test_two_edits_building_copies_at_once_keep_both_changes(
     history written after, each copy would leave out the other's change, and the one
     written last would win."""
     setup = app.test_client()
-    amy = make_person(setup)
-    entries = [write(setup, amy, "communication", {"text": f"Entry {n}, first."})
-               for n in range(2)]
-    link = make_link(setup, amy, template="custom", label="Both",
-                     sections={"communication": "full"})
+    amy, entries, link = _two_entries_and_a_link(setup)
     meeting = threading.Barrier(2, timeout=2)
     build = sharing._copy
 
