@@ -182,7 +182,6 @@ def _queue_writers(engine: Engine, binding_error: type[Exception]) -> None:
     SQLite's write lock (so it never fails half way when it first writes), which this
     process's writers take in turn through a thread lock."""
     writers = threading.Lock()
-    engine.info_lock = None  # type: ignore[attr-defined]
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
