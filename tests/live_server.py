@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from vault.db import sqlite_binding
 
 STARTUP_SECONDS = 20
+TEST_WORKERS = 2
 T = TypeVar("T")
 
 
@@ -73,7 +74,8 @@ def serving(env: dict[str, str], port: int, log: Path, *,
     assert init.returncode == 0, init.stdout + init.stderr
     with log.open("w") as log_file:
         # A session of its own, so the whole process group can be killed if SIGTERM is not enough.
-        proc = subprocess.Popen(tellonce_command("serve", "--host", "127.0.0.1", "--port", str(port)),
+        proc = subprocess.Popen(tellonce_command("serve", "--host", "127.0.0.1", "--port", str(port),
+                                                 *_workers(env)),
                                 env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
@@ -82,6 +84,12 @@ def serving(env: dict[str, str], port: int, log: Path, *,
     finally:
         stopped = stop(proc)
     assert stopped or not must_stop_cleanly, "tellonce serve did not stop within 10 s of SIGTERM"
+
+
+def _workers(env: dict[str, str]) -> list[str]:
+    """Two workers where several may serve: enough for every check across processes, and on
+    two cores, beside the other tests, five boot and stop too slowly to be fair."""
+    return [] if serves_one_process(env) else ["--workers", str(TEST_WORKERS)]
 
 
 def _wait_until_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:

@@ -203,14 +203,20 @@ def passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) -> 
     return hmac.compare_digest(digest, link.passcode_digest)
 
 
-def _still_live(link: ShareLink, now: datetime) -> tuple[Any, ...]:
-    """The conditions, for a counter's UPDATE, that the link is still live as it is counted.
-
-    A request read the link before another may have stopped it; every counter re-checks, so
-    nothing is counted, and nothing served, once a link is stopped, disabled or ended.
-    """
-    return (ShareLink.id == link.id, ShareLink.revoked_at.is_(None),
-            ShareLink.disabled_at.is_(None), ShareLink.expires_at > now)
+# The conditions, for a counter's UPDATE, that the link is still live as it is counted. A
+# request read the link before another may have stopped it; every counter re-checks, so
+# nothing is counted, and nothing served, once a link is stopped, disabled or ended. The
+# counters are on the path of every opening, so their statements are built once
+# (vault.db.run_prepared) and take the link's id and the time as parameters.
+_STILL_LIVE = (ShareLink.id == bindparam("the_link"), ShareLink.revoked_at.is_(None),
+               ShareLink.disabled_at.is_(None), ShareLink.expires_at > bindparam("now"))
+_RESERVE_TRY = (update(ShareLink)
+                .where(*_STILL_LIVE, ShareLink.passcode_failures < ShareLink.passcode_budget)
+                .values(passcode_failures=ShareLink.passcode_failures + 1)
+                .returning(ShareLink.passcode_failures))
+_REFUND_TRY = (update(ShareLink)
+               .where(ShareLink.id == bindparam("the_link"), ShareLink.passcode_failures > 0)
+               .values(passcode_failures=ShareLink.passcode_failures - 1))
 
 
 def reserve_passcode_try(session: Session, link: ShareLink, now: datetime) -> int | None:
@@ -221,19 +227,13 @@ def reserve_passcode_try(session: Session, link: ShareLink, now: datetime) -> in
     that arrives while the last wrong one is in flight is never served after the budget is
     spent.
     """
-    failures = session.scalar(
-        update(ShareLink)
-        .where(*_still_live(link, now), ShareLink.passcode_failures < ShareLink.passcode_budget)
-        .values(passcode_failures=ShareLink.passcode_failures + 1)
-        .returning(ShareLink.passcode_failures))
+    failures = run_prepared(session, _RESERVE_TRY, {"the_link": link.id, "now": now}).scalar()
     return None if failures is None else link.passcode_budget - failures
 
 
 def refund_passcode_try(session: Session, link: ShareLink) -> None:
     """Give back the try a right passcode took: only wrong ones spend the budget."""
-    session.execute(update(ShareLink)
-                    .where(ShareLink.id == link.id, ShareLink.passcode_failures > 0)
-                    .values(passcode_failures=ShareLink.passcode_failures - 1))
+    run_prepared(session, _REFUND_TRY, {"the_link": link.id})
 
 
 def disable(session: Session, link: ShareLink, now: datetime) -> None:
@@ -362,8 +362,6 @@ def count_opening(session: Session, link: ShareLink, now: datetime) -> bool:
     return counted == 1
 
 
-_STILL_LIVE = (ShareLink.id == bindparam("the_link"), ShareLink.revoked_at.is_(None),
-               ShareLink.disabled_at.is_(None), ShareLink.expires_at > bindparam("now"))
 _COUNT_OPENING = update(ShareLink).where(*_STILL_LIVE).values(openings=ShareLink.openings + 1)
 _COUNT_OPENING_UNDER_MAXIMUM = _COUNT_OPENING.where(ShareLink.openings < ShareLink.max_openings)
 
