@@ -9,31 +9,14 @@ the same `tellonce serve`, in the same run; the figure that matters is the ratio
 from __future__ import annotations
 
 import argparse
-import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import _load as load
 from bench._record import ENTRIES, fill_record
 from bench._server import running_server
-
-
-def wrk(url: str, seconds: int, connections: int, token: str | None = None) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if token:
-        command += ["-H", f"Authorization: Bearer {token}"]
-    out = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    median_ms = float(p50.group(1)) * scale[p50.group(2)] if p50 else float("nan")
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise RuntimeError(f"{errors.group(1)} requests failed: {out}")
-    return {"rate": rate, "p50_ms": median_ms}
 
 
 def main() -> None:
@@ -43,14 +26,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="tellonce serve --workers")
     parser.add_argument("--threads", type=int, help="tellonce serve --threads")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install wrk")
+    load.require_wrk()
     with running_server(workers=args.workers, threads=args.threads) as base:
         filled = fill_record(base)
-        person_id, token = filled.person_id, filled.token
-        record = wrk(f"{base}/api/v1/people/{person_id}/entries", args.seconds,
-                     args.connections, token)
-        health = wrk(f"{base}/healthz", args.seconds, args.connections)
+        record = load.wrk(base, [f"/api/v1/people/{filled.person_id}/entries"], args.seconds,
+                          args.connections, headers=filled.bearer)
+        health = load.wrk(base, ["/healthz"], args.seconds, args.connections)
+    for figures in (record, health):
+        if figures["failed"] or figures["socket_errors"]:
+            sys.exit(f"{figures['failed']} requests failed ({figures['statuses']}), "
+                     f"{figures['socket_errors']} socket errors")
     print(f"GET /healthz (baseline): {health['rate']:8.1f} req/s, p50 {health['p50_ms']:.2f} ms")
     print(f"GET whole record ({ENTRIES} entries): {record['rate']:8.1f} req/s, "
           f"p50 {record['p50_ms']:.2f} ms")

@@ -130,15 +130,13 @@ def append_event(
     payload = payloads.encode({"actor": actor_account_id, "details": details or {}})
     sealed = hybrid.seal_to(public_key, payload, info=audit_event_binding(chain=chain, seq=seq))
     key_id, chain_key = keyring.audit_chain_key()
-    event = AuditEvent(chain=chain, seq=seq, at=now, kind=kind, actor_account_id=None,
-                       sealed=sealed, prev_hash=head_hash, hash=b"", format=V3, key_id=key_id)
-    event.hash = _event_mac(chain_key, head_hash, event)
-    signing_key_id, signature = keyring.sign(head_message(chain, seq, event.hash))
-    run_prepared(session, _INSERT_EVENT, {
-        "chain": chain, "seq": seq, "at": now, "kind": kind, "actor_account_id": None,
-        "sealed": sealed, "prev_hash": head_hash, "hash": event.hash, "key_id": key_id,
-        "format": V3})
-    run_prepared(session, _MOVE_HEAD, {"the_chain": chain, "seq": seq, "hash": event.hash,
+    row = {"chain": chain, "seq": seq, "at": now, "kind": kind, "actor_account_id": None,
+           "sealed": sealed, "prev_hash": head_hash, "key_id": key_id, "format": V3}
+    # The MAC is worked out from the event as the verifier will read it back.
+    event_hash = _event_mac(chain_key, head_hash, AuditEvent(**row))
+    signing_key_id, signature = keyring.sign(head_message(chain, seq, event_hash))
+    run_prepared(session, _INSERT_EVENT, {**row, "hash": event_hash})
+    run_prepared(session, _MOVE_HEAD, {"the_chain": chain, "seq": seq, "hash": event_hash,
                                        "key_id": signing_key_id, "signature": signature})
     return seq
 

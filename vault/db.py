@@ -238,7 +238,6 @@ def _set_query_only(conn: Any, record_info: dict[str, Any], on: bool) -> None:
 def _lock_every_transaction(engine: Engine, database_path: Path) -> None:
     """Before the WAL fix: one transaction at a time, across threads and processes."""
     lock = ProcessWriteLock(database_path.with_name(database_path.name + ".lock"))
-    engine.info_lock = lock  # type: ignore[attr-defined]
     wal = database_path.with_name(database_path.name + "-wal")
 
     @event.listens_for(engine, "checkout")
