@@ -21,14 +21,22 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from consent.share_content import WRITTEN_BY, SharedItem, shared_record, utc_text
+import orjson
+
+from consent.share_content import (
+    WRITTEN_BY,
+    SharedItem,
+    record_around,
+    record_sections,
+    shared_record,
+    utc_text,
+)
 from vault.sections import SECTIONS, TIER_RANK, Field, FieldType, Tier
 
 __all__ = [
@@ -37,8 +45,12 @@ __all__ = [
     "NHS_NUMBER_SYSTEM",
     "RECORD_CONTENT_TYPE",
     "TIER_SYSTEM",
+    "PreparedBundle",
     "build_bundle",
+    "bundle_json",
+    "prepare_bundle",
     "shared_record",
+    "write_json",
 ]
 
 LOINC = "http://loinc.org"
@@ -128,8 +140,7 @@ class _Built:
 
     uuid: str
     part: str
-    heading: str
-    lines: tuple[tuple[str, str], ...]
+    fragment: str  # What its Composition section's narrative says about it.
     resource: dict[str, Any]
 
 
@@ -597,14 +608,15 @@ def _finished(
     resource_uuid: str, part: str, tier: Tier, heading: str, lines: tuple[tuple[str, str], ...],
     resource: dict[str, Any],
 ) -> _Built:
+    fragment = _fragment(heading, lines)
     full = {
         "resourceType": resource["resourceType"],
         "id": resource_uuid,
         "meta": {"security": _security(tier)},
-        "text": _narrative(_fragment(heading, lines)),
+        "text": _narrative(fragment),
         **resource,
     }
-    return _Built(resource_uuid, part, heading, lines, full)
+    return _Built(resource_uuid, part, fragment, full)
 
 
 def _build_item(item: SharedItem, patient: dict[str, str]) -> list[_Built]:
@@ -612,17 +624,21 @@ def _build_item(item: SharedItem, patient: dict[str, str]) -> list[_Built]:
     return [_finish(item, piece, _item_uuid(item, piece.kind)) for piece in pieces]
 
 
-def _person(items: Sequence[SharedItem], bundle_uuid: str) -> _Built:
-    """The Patient, from the identity item when the share includes one."""
+def _identified(items: Sequence[SharedItem]) -> _Built | None:
+    """The Patient from the identity item, when the share includes one."""
     identity = [item for item in items if item.section == "identity"]
     if not identity:
-        # It carries no field, so it is E.
-        return _finished(_uuid("bundle", bundle_uuid, "patient"), "", Tier.E,
-                         "This shared copy does not say who the person is", (), {"resourceType": "Patient"})
+        return None
     # The identity section holds one entry. Were there ever more, the latest describes the person;
     # every one of them still travels in the whole record.
     item = identity[-1]
     return _finish(item, _Piece("main", "", _exported(item), _patient(item)), _item_uuid(item, "main"))
+
+
+def _unidentified(bundle_uuid: str) -> _Built:
+    # It carries no field, so it is E.
+    return _finished(_uuid("bundle", bundle_uuid, "patient"), "", Tier.E,
+                     "This shared copy does not say who the person is", (), {"resourceType": "Patient"})
 
 
 def _absent(key: str, absent: tuple[str, str, str], patient: dict[str, str], bundle_uuid: str) -> _Built:
@@ -641,20 +657,20 @@ def _absent(key: str, absent: tuple[str, str, str], patient: dict[str, str], bun
 
 
 def _record(
-    items: Sequence[SharedItem], *, label: str, made_at: datetime, patient: dict[str, str],
-    bundle_uuid: str, tier: Tier,
+    prepared: PreparedBundle, *, label: str, made_at: datetime, patient: dict[str, str],
+    bundle_uuid: str,
 ) -> _Built:
     """The whole readable record, in the project's own JSON, as a DocumentReference."""
-    record = shared_record(items, label=label, made_at=made_at)
-    data = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    record = record_around(prepared.record_sections, label=label, made_at=made_at)
     heading = "The whole shared record, for viewers that read Tell Once's own format"
     lines = (("Parts of the record", "; ".join(s["title"] for s in record["sections"]) or "none"),)
     attachment = {"contentType": RECORD_CONTENT_TYPE, "title": "Tell Once shared record",
-                  "data": base64.b64encode(data).decode()}
+                  "data": base64.b64encode(write_json(record)).decode()}
     resource = _resource("DocumentReference", status="current", type={"text": "Tell Once shared record"},
                          subject=patient, date=utc_text(made_at), content=[{"attachment": attachment}])
     # It holds every shared field, so it carries the highest tier among them.
-    return _finished(_uuid("bundle", bundle_uuid, "record"), "record", tier, heading, lines, resource)
+    return _finished(_uuid("bundle", bundle_uuid, "record"), "record", prepared.tier, heading, lines,
+                     resource)
 
 
 def _section(key: str, group: Sequence[_Built]) -> dict[str, Any]:
@@ -662,7 +678,7 @@ def _section(key: str, group: Sequence[_Built]) -> dict[str, Any]:
     return _compact(
         title=part.title,
         code=_loinc(part.code, part.display) if part.code else None,
-        text=_narrative("".join(_fragment(b.heading, b.lines) for b in group)),
+        text=_narrative("".join(b.fragment for b in group)),
         entry=[_ref(b.uuid) for b in group],
     )
 
@@ -691,38 +707,92 @@ def _composition(
     }
 
 
-def build_bundle(
-    items: Sequence[SharedItem], *, label: str, made_at: datetime, bundle_id: str
-) -> dict[str, Any]:
-    """The FHIR R4 IPS document bundle of the shared items, as plain JSON-able data.
+def write_json(data: Any) -> bytes:
+    """JSON as every copy is written: keys sorted, no spaces, UTF-8 (not ASCII escapes).
 
-    :raises ValueError: if ``bundle_id`` is not a UUID or ``made_at`` is naive.
+    orjson writes what ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+    writes, several times faster (a test holds them equal); a copy is written for every live
+    link its section's edit touches.
     """
-    bundle_uuid = str(uuid.UUID(bundle_id))
-    person = _person(items, bundle_uuid)
-    patient = _ref(person.uuid)
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+
+
+@dataclass(frozen=True)
+class PreparedBundle:
+    """What the bundles of every link sharing the same items have in common, built once.
+
+    Links of one scope differ only in their bundle id, label and time, so an edit builds the
+    items' resources and the record's sections once, and ``bundle_json`` puts each link's own
+    parts around them. Without the identity item the Patient's id comes from the bundle id, so
+    every item resource holds the one ``patient`` reference, which ``bundle_json`` sets for
+    each bundle before it writes it.
+    """
+
+    items: tuple[SharedItem, ...]
+    identified: _Built | None
+    patient: dict[str, str]
+    groups: dict[str, tuple[_Built, ...]]
+    tier: Tier
+    record_sections: list[dict[str, Any]]
+
+
+def prepare_bundle(items: Sequence[SharedItem]) -> PreparedBundle:
+    """The resources of ``items``, for ``bundle_json`` to write into any number of bundles."""
+    identified = _identified(items)
+    patient = _ref(identified.uuid) if identified else {"reference": ""}
     groups: dict[str, list[_Built]] = {key: [] for key in _PARTS}
     for item in items:
         if item.section != "identity":
             for built in _build_item(item, patient):
                 groups[built.part].append(built)
+    return PreparedBundle(
+        items=tuple(items), identified=identified, patient=patient,
+        groups={key: tuple(group) for key, group in groups.items()},
+        tier=_highest(t for item in items for t in item.tiers.values()),
+        record_sections=record_sections(items),
+    )
+
+
+def bundle_json(prepared: PreparedBundle, *, label: str, made_at: datetime, bundle_id: str) -> bytes:
+    """The FHIR R4 IPS document bundle of one link, written as JSON (``write_json``).
+
+    :raises ValueError: if ``bundle_id`` is not a UUID or ``made_at`` is naive.
+    """
+    bundle_uuid = str(uuid.UUID(bundle_id))
+    person = prepared.identified or _unidentified(bundle_uuid)
+    # The items' resources hold this very dict: set here, written below, before any other bundle.
+    prepared.patient["reference"] = f"urn:uuid:{person.uuid}"
+    patient = _ref(person.uuid)
+    groups = {key: list(group) for key, group in prepared.groups.items()}
     for key, part in _PARTS.items():
         if part.absent and not groups[key]:
             groups[key].append(_absent(key, part.absent, patient, bundle_uuid))
-    tier = _highest(t for item in items for t in item.tiers.values())
-    groups["record"].append(_record(items, label=label, made_at=made_at, patient=patient,
-                                    bundle_uuid=bundle_uuid, tier=tier))
+    groups["record"].append(_record(prepared, label=label, made_at=made_at, patient=patient,
+                                    bundle_uuid=bundle_uuid))
     composition = _composition(
         bundle_uuid, title=f"Tell Once record shared with {label}", made_at=made_at, patient=patient,
-        tier=tier, sections=[_section(key, group) for key, group in groups.items() if group],
+        tier=prepared.tier, sections=[_section(key, group) for key, group in groups.items() if group],
     )
     resources = [composition, person.resource, *(b.resource for group in groups.values() for b in group)]
-    return {
+    return write_json({
         "resourceType": "Bundle",
         "id": bundle_uuid,
-        "meta": {"security": _security(tier)},
+        "meta": {"security": _security(prepared.tier)},
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{bundle_uuid}"},
         "type": "document",
         "timestamp": utc_text(made_at),
         "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
-    }
+    })
+
+
+def build_bundle(
+    items: Sequence[SharedItem], *, label: str, made_at: datetime, bundle_id: str
+) -> dict[str, Any]:
+    """The FHIR R4 IPS document bundle of the shared items, as plain JSON-able data: what
+    ``bundle_json`` writes, read back.
+
+    :raises ValueError: if ``bundle_id`` is not a UUID or ``made_at`` is naive.
+    """
+    built: dict[str, Any] = orjson.loads(
+        bundle_json(prepare_bundle(items), label=label, made_at=made_at, bundle_id=bundle_id))
+    return built

@@ -21,6 +21,8 @@ __all__ = [
     "RECORD_VERSION",
     "WRITTEN_BY",
     "SharedItem",
+    "record_around",
+    "record_sections",
     "select_items",
     "shared_record",
     "utc_text",
@@ -130,16 +132,27 @@ def utc_text(moment: datetime) -> str:
 
 def shared_record(items: Sequence[SharedItem], *, label: str, made_at: datetime) -> dict[str, Any]:
     """The project's own JSON of the shared items, readable by a viewer that knows no schema."""
+    return record_around(record_sections(items), label=label, made_at=made_at)
+
+
+def record_sections(items: Sequence[SharedItem]) -> list[dict[str, Any]]:
+    """The shared record's sections: the same for every link that shares these items."""
     by_section: dict[str, list[SharedItem]] = {}
     for item in items:
         by_section.setdefault(item.section, []).append(item)
     order = sorted(by_section, key=lambda name: (name != _FIRST, SECTIONS[name].number))
+    return [_record_section(SECTIONS[name], by_section[name]) for name in order]
+
+
+def record_around(sections: list[dict[str, Any]], *, label: str,
+                  made_at: datetime) -> dict[str, Any]:
+    """The shared record of ``record_sections``, for one link: its label and when it was made."""
     return {
         "format": RECORD_FORMAT,
         "version": RECORD_VERSION,
         "label": label,
         "made_at": utc_text(made_at),
-        "sections": [_record_section(SECTIONS[name], by_section[name]) for name in order],
+        "sections": sections,
     }
 
 

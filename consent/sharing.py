@@ -8,7 +8,6 @@ so a GP reading the link on the next request sees the change (DESIGN.md, "Shared
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from consent import notices
 from consent.errors import FileNotLive, LinkNotLive, TooOften, WrongPasscode
-from consent.ips import build_bundle
+from consent.ips import PreparedBundle, bundle_json, prepare_bundle
 from consent.notices import Mailer
 from consent.policy import SHARE, SUBJECT_ONLY, Actor, check, confirm_if_needed
 from consent.share_content import SharedItem, select_items
@@ -137,10 +136,14 @@ def _scope_of(meta: Mapping[str, Any]) -> ShareScope:
                       ceiling=Tier(meta["ceiling"]), s_items=frozenset(meta["s_items"]))
 
 
-def _copy(items: list[SharedItem], *, label: str, link_id: str, now: datetime) -> bytes:
-    bundle = build_bundle(items, label=label, made_at=now, bundle_id=link_id)
-    return json.dumps(bundle, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode()
+def _scope_key(meta: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Equal for two links exactly when they share the same items: their copies differ only
+    in the bundle id, label and time."""
+    return (tuple(sorted(meta["sections"].items())), meta["ceiling"], tuple(sorted(meta["s_items"])))
+
+
+def _copy(prepared: PreparedBundle, *, label: str, link_id: str, now: datetime) -> bytes:
+    return bundle_json(prepared, label=label, made_at=now, bundle_id=link_id)
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,8 @@ def preview_link(session: Session, actor: Actor, *, person_id: str,
     # Only the person makes a link (create_link), so only they see what one would show. As
     # READ, it let any member read the whole record here with no record_read in its history.
     person, _ = check(session, actor, person_id, SUBJECT_ONLY)
-    entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
+    entries = vault_entries.list_entries(session, actor.keychain, person,
+                                         sections=scope.sections)
     every_item = ShareScope(sections=scope.sections, ceiling=scope.ceiling,
                             s_items=frozenset(entry.id for entry in entries))
     sensitive = [item for item in select_items(entries, every_item)
@@ -183,7 +187,8 @@ def create_link(
     scope = check_choices(choices, now=now)
     confirm_if_needed(session, config, actor, permission=SHARE, passphrase=passphrase,
                       address=address, now=now)
-    entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
+    entries = vault_entries.list_entries(session, actor.keychain, person,
+                                         sections=scope.sections)
     meta = _meta(choices, scope)
     link = links.create(session, config, actor.keychain, person, meta=meta, copy=b"",
                         expires_at=choices.expires_at, passcode=choices.passcode,
@@ -192,8 +197,8 @@ def create_link(
     # The copy's bundle id is the link's own, so it is known only once the row exists.
     try:
         links.replace_copy(actor.keychain, person, link,
-                           _copy(select_items(entries, scope), label=meta["label"],
-                                 link_id=link.id, now=now), now)
+                           _copy(prepare_bundle(select_items(entries, scope)),
+                                 label=meta["label"], link_id=link.id, now=now), now)
     except CopyTooLarge:
         raise _invalid(TOO_MUCH_FOR_A_LINK, "sections") from None
     people.record_event(session, config, person, "link_created",
@@ -206,25 +211,33 @@ def refresh_copies(session: Session, actor: Actor, person: Person, *, sections: 
                    now: datetime) -> int:
     """Rebuild the copy of every live link that shows any of ``sections`` (None: all).
 
-    Decrypts the record once for all the links; returns how many copies were rebuilt. Every
-    caller has appended to the person's history first, so the chain's head is locked (FOR
-    UPDATE on PostgreSQL): two edits of one record at once build their copies one after the
-    other, the second with the first's change in it.
+    Decrypts the sections those links show, once for all of them, and builds the resources of
+    each distinct scope once; returns how many copies were rebuilt. Every caller has appended
+    to the person's history first, so the chain's head is locked (FOR UPDATE on PostgreSQL):
+    two edits of one record at once build their copies one after the other, the second with
+    the first's change in it.
     """
-    live = [link for link in links.person_links(session, person)
-            if links.is_live(link, person, now)]
-    if not live:
+    due = []
+    for link in links.person_links(session, person):
+        if links.is_live(link, person, now):
+            meta = links.meta(actor.keychain, person, link)
+            if sections is None or sections & set(meta["sections"]):
+                due.append((link, meta))
+    if not due:
         return 0
-    entries = vault_entries.list_entries(session, actor.keychain, person, section=None)
+    entries = vault_entries.list_entries(
+        session, actor.keychain, person,
+        sections=set().union(*(meta["sections"] for _, meta in due)))
+    prepared: dict[tuple[Any, ...], PreparedBundle] = {}
     rebuilt = 0
-    for link in live:
-        meta = links.meta(actor.keychain, person, link)
-        if sections is not None and not sections & set(meta["sections"]):
-            continue
-        items = select_items(entries, _scope_of(meta))
+    for link, meta in due:
+        key = _scope_key(meta)
+        if key not in prepared:
+            prepared[key] = prepare_bundle(select_items(entries, _scope_of(meta)))
         try:
             links.replace_copy(actor.keychain, person, link,
-                               _copy(items, label=meta["label"], link_id=link.id, now=now), now)
+                               _copy(prepared[key], label=meta["label"], link_id=link.id,
+                                     now=now), now)
         except CopyTooLarge:
             # The record grew past what one link holds: the link keeps serving the copy it
             # has, with its date, and says so to the person; the edit itself stands.

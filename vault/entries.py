@@ -8,6 +8,7 @@ data, so a part moved to another entry, version, person or tier fails to open.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -287,19 +288,29 @@ def read_entry(session: Session, keychain: Keychain, person: Person, entry_id: s
 
 
 def list_entries(
-    session: Session, keychain: Keychain, person: Person, *, section: str | None = None
+    session: Session, keychain: Keychain, person: Person, *, section: str | None = None,
+    sections: Collection[str] | None = None,
 ) -> list[EntryView]:
-    """Current versions of every live entry, in section order then by creation."""
+    """Current versions of every live entry, in section order then by creation: of one
+    ``section``, of any of ``sections``, or (neither given) of all.
+
+    Only the entries asked for are decrypted: a link's copy needs its own sections alone.
+    """
     if section is not None:
-        get_section(section)
+        sections = (section,)
+    for name in sections or ():
+        get_section(name)
     query = select(Entry).where(Entry.person_id == person.id, Entry.deleted_at.is_(None))
     entries = session.scalars(query.order_by(Entry.created_at, Entry.id)).all()
     if not entries:
         return []
     keychain.preload_content_keys(person)
     # Sections are sealed, so the database cannot choose by them: each is opened here.
-    if section is not None:
-        entries = [e for e in entries if section_of(keychain, person, e) == section]
+    if sections is not None:
+        wanted = frozenset(sections)
+        entries = [e for e in entries if section_of(keychain, person, e) in wanted]
+        if not entries:
+            return []
     # The versions as the entries were read, by number, not "the current one" again: on
     # PostgreSQL each statement sees what was committed before it, so an edit committed
     # between these statements would otherwise leave an entry without its version. A

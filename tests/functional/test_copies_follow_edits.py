@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from jwcrypto import jwe, jwk
 from PIL import Image
 
 from consent import sharing
-from tests.factories import Person, make_person
+from consent.ips import bundle_json, prepare_bundle
+from consent.policy import actor_for_account
+from consent.share_content import select_items
+from consent.templates import TEMPLATES, Inclusion, ShareScope
+from keys import share
+from tests.factories import PASSPHRASE, Person, make_person
 from tests.functional.api.test_links import decrypt, make_link, open_link, shared_text, write
 from tests.functional.web.test_pages import csrf
+from vault import accounts
+from vault import entries as vault_entries
 from vault.keychain import Keychain
+from vault.people import require_person
+from vault.sections import Tier
 
 Change = Callable[[FlaskClient, Person, dict[str, Any]], None]
 
@@ -115,6 +127,66 @@ def test_each_change_shows_in_the_gp_link_on_the_next_request(
         assert words not in never  # C is above the emergency link's ceiling, whatever changes.
 
 
+def _opened_bytes(client: FlaskClient, link: dict[str, Any]) -> bytes:
+    """The link's copy as its recipient decrypts it, with jwcrypto: the exact bytes."""
+    key = share.parse_shlink(link["url"])["key"]
+    token = jwe.JWE()
+    token.deserialize(open_link(client, link["url"]).json["files"][0]["embedded"],
+                      key=jwk.JWK(kty="oct", k=key))
+    return bytes(token.payload)
+
+
+def _fresh_copy(runtime: Any, amy: Person, scope: ShareScope, *, label: str, link_id: str,
+                made_at: datetime) -> bytes:
+    """What a build of this scope alone gives from the record as it is now, padded."""
+    with runtime.db.transaction() as session:
+        account = accounts.find_account(session, runtime.config, amy.login)
+        unlocked = accounts.unlock_with_passphrase(runtime.config, account, PASSPHRASE)
+        keychain = actor_for_account(session, runtime.config, unlocked).keychain
+        person = require_person(session, amy.person_id)
+        items = select_items(vault_entries.list_entries(session, keychain, person), scope)
+    return share.pad_copy(bundle_json(prepare_bundle(items), label=label, made_at=made_at,
+                                      bundle_id=link_id))
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_copy_is_byte_for_byte_a_fresh_build_of_its_scope(
+    client: FlaskClient, runtime: Any, route: str
+) -> None:
+    """After each kind of change, the copy of a link of every template is exactly what a
+    build of that template's scope alone gives: building a scope once for many links, and
+    decrypting only the sections they show, changes no byte."""
+    change = ROUTES[route][0]
+    amy = make_person(client)
+    entry = write(client, amy, "daily_living", {"text": BEFORE}, tiers={"text": "C"})
+    secret = write(client, amy, "daily_living", {"text": "Mine alone, unless I tick it."},
+                   tiers={"text": "S"})
+    write(client, amy, "medicines", {"name": "Sodium valproate", "dose": "500 mg"})
+    write(client, amy, "communication", {"text": "Speak slowly, and wait for me."})
+    scopes = {name: ShareScope.from_template(TEMPLATES[name]) for name in TEMPLATES}
+    # Links with the same sections that differ only in how much, the ceiling or a ticked
+    # item: each is a scope of its own, never built as another's.
+    variants = {"C full": ("full", "C", ()), "E full": ("full", "E", ()),
+                "C summary": ("summary", "C", ()), "C ticked": ("full", "C", (secret["id"],))}
+    for name, (how, ceiling, ticked) in variants.items():
+        scopes[name] = ShareScope(sections={"daily_living": Inclusion(how)},
+                                  ceiling=Tier(ceiling), s_items=frozenset(ticked))
+    made = {name: make_link(client, amy, template=name, label=f"For {name}")
+            for name in TEMPLATES}
+    made |= {name: make_link(client, amy, template="custom", label=f"For {name}",
+                             sections={"daily_living": how}, ceiling=ceiling,
+                             s_items=list(ticked))
+             for name, (how, ceiling, ticked) in variants.items()}
+    _sign_in_pages(client, amy)
+    change(client, amy, entry)
+    for name, link in made.items():
+        opened = _opened_bytes(client, link)
+        made_at = datetime.fromisoformat(json.loads(opened)["timestamp"])
+        fresh = _fresh_copy(runtime, amy, scopes[name], label=f"For {name}",
+                            link_id=link["id"], made_at=made_at)
+        assert opened == fresh, (route, name)
+
+
 def test_a_deleted_record_closes_its_links_and_undo_opens_them(client: FlaskClient) -> None:
     amy = make_person(client)
     link = make_link(client, amy)
@@ -144,6 +216,41 @@ def test_an_import_fills_the_copies_of_links_made_before_it(client: FlaskClient)
                            json=document)
     assert imported.status_code in (200, 201), imported.json
     assert BEFORE in shared_text(decrypt(link["url"], open_link(client, link["url"]).json))
+
+
+def test_one_edit_rebuilds_each_scope_from_all_its_own_sections(client: FlaskClient) -> None:
+    """An edit builds each distinct scope once and decrypts only what the live links show:
+    each copy still holds every section of its own scope, its own label, and nothing more."""
+    amy = make_person(client)
+    said = write(client, amy, "communication", {"text": BEFORE})
+    write(client, amy, "medicines", {"name": "Sodium valproate"})
+
+    def custom(label: str, *sections: str) -> dict[str, Any]:
+        return make_link(client, amy, template="custom", label=label,
+                         sections=dict.fromkeys(sections, "full"))
+
+    speech = custom("Speech", "communication")
+    pharmacies = [custom(f"Pharmacy {n}", "communication", "medicines") for n in (1, 2)]
+    medicines_only = custom("Medicines", "medicines")
+    gp = make_link(client, amy, template="gp", label="GP")
+    api_edit(client, amy, said)
+
+    def copy(link: dict[str, Any]) -> str:
+        return shared_text(decrypt(link["url"], open_link(client, link["url"]).json))
+
+    def words(link: dict[str, Any]) -> dict[str, bool]:
+        text = copy(link)
+        return {w: w in text for w in (BEFORE, AFTER, "Sodium valproate", "Pharmacy 1",
+                                        "Pharmacy 2")}
+
+    nothing = dict.fromkeys((BEFORE, AFTER, "Sodium valproate", "Pharmacy 1", "Pharmacy 2"),
+                            False)
+    assert words(speech) == {**nothing, AFTER: True}
+    for n, pharmacy in enumerate(pharmacies, start=1):
+        assert words(pharmacy) == {**nothing, AFTER: True, "Sodium valproate": True,
+                                   f"Pharmacy {n}": True}
+    assert words(medicines_only) == {**nothing, "Sodium valproate": True}
+    assert words(gp) == {**nothing, AFTER: True, "Sodium valproate": True}
 
 
 def _two_entries_and_a_link(client: FlaskClient) -> tuple[Person, list[dict[str, Any]],

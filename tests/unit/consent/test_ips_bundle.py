@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from consent.ips import build_bundle
+from consent.ips import build_bundle, bundle_json, prepare_bundle, write_json
 from consent.share_content import SharedItem, select_items, shared_record
 from consent.templates import TEMPLATES, Inclusion, ShareScope
 from tests.ips_checks import check_ips_shape
@@ -119,6 +120,56 @@ def test_an_empty_record_still_makes_a_valid_summary() -> None:
     assert not resources(bundle, "Patient")[0].get("name")
 
 
+OTHER_BUNDLE_ID = "0e3b6a1c-9c4d-4f59-8f1e-2d3c4b5a6978"
+
+
+def _points_at_its_own_patient(bundle: dict[str, Any]) -> bool:
+    [patient] = [e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    return all(ref == {"reference": patient} for resource in resources(bundle)
+               for key in ("subject", "patient") if (ref := resource.get(key)) is not None)
+
+
+@pytest.mark.parametrize("with_identity", [True, False], ids=["identified", "unidentified"])
+@pytest.mark.parametrize("login", DEMO_LOGINS)
+def test_one_prepared_bundle_writes_each_links_own_bundle(login: str, with_identity: bool) -> None:
+    """An edit builds the items of a scope once for all its links (consent.sharing): each link's
+    bundle is exactly the one built for it alone, whichever bundles were written before it."""
+    sections = {name: Inclusion.FULL for name in SECTIONS if SECTIONS[name].fixed_tier is not Tier.P}
+    if not with_identity:
+        del sections["identity"]
+    items = select_items(demo_views(login), ShareScope(sections=sections, ceiling=Tier.C))
+    prepared = prepare_bundle(items)
+    written = [(bundle_id, label, bundle_json(prepared, label=label, made_at=MADE_AT, bundle_id=bundle_id))
+               for bundle_id, label in ((BUNDLE_ID, "GP"), (OTHER_BUNDLE_ID, "Ward 7"), (BUNDLE_ID, "GP"))]
+    for bundle_id, label, data in written:
+        alone = bundle_json(prepare_bundle(items), label=label, made_at=MADE_AT, bundle_id=bundle_id)
+        assert data == alone
+        assert _points_at_its_own_patient(json.loads(data))
+    assert written[0][2] != written[1][2]
+
+
+_JSON_TEXT = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["</script>", "\u2028\u2029", "\x00\x1f\x7f", "é ü 汉字 😀", '"quoted" \\ back', "\n\t\r"])
+# Whole numbers only: a record holds no floats (vault.sections validates every number).
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _JSON_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_JSON_TEXT, inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(_JSON)
+def test_copies_are_written_as_the_standard_library_writes_them(value: Any) -> None:
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert write_json(value) == expected
+
+
+def test_a_whole_demo_bundle_is_written_as_the_standard_library_writes_it() -> None:
+    bundle = template_bundle("rosie", "gp")
+    expected = json.dumps(bundle, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert write_json(bundle) == expected
+
+
 def test_the_bundle_is_deterministic() -> None:
     entries = demo_views("dennis")
     first = json.dumps(template_bundle("dennis", "hospital_ward"), sort_keys=True)
@@ -132,7 +183,7 @@ def test_entry_resource_ids_follow_the_entry_and_its_version() -> None:
     items = select_items(entries, share_scope)
     first = build_bundle(items, label="GP", made_at=MADE_AT, bundle_id=BUNDLE_ID)
     later = build_bundle(items, label="GP", made_at=datetime(2027, 1, 1, tzinfo=MADE_AT.tzinfo),
-                         bundle_id="0e3b6a1c-9c4d-4f59-8f1e-2d3c4b5a6978")
+                         bundle_id=OTHER_BUNDLE_ID)
     meds = {r["id"] for r in resources(first, "MedicationStatement")}
     assert meds == {r["id"] for r in resources(later, "MedicationStatement")}
     edited = [dataclasses.replace(i, version=i.version + 1) for i in items]
