@@ -148,11 +148,13 @@ def test_the_bundled_sqlite_is_fixed() -> None:
     assert bundled.fixed, bundled.describe()
 
 
-def test_connections_use_wal_and_full_sync(fresh_db: tuple[Database, str], binding: str) -> None:
+def test_connections_use_wal_and_their_sync(fresh_db: tuple[Database, str], binding: str) -> None:
     db, _ = fresh_db
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        # Fixed: NORMAL, with the commits synced in groups (GroupSync). The lock: FULL.
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == (
+            1 if binding == "bundled" else 2)
         version = conn.exec_driver_sql("SELECT sqlite_version()").scalar()
         automatic = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
     assert version == sqlite_binding(binding).version
@@ -368,3 +370,77 @@ class _SteppedClock:
     def sleep(self, seconds: float) -> None:
         self.slept += seconds
         self.now += seconds
+
+
+@pytest.fixture
+def syncs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float]]:
+    """Each WAL sync of GroupSync, as (began, ended); each takes 20 ms, as a slow disk's
+    would, so that writers meet while one is under way."""
+    seen: list[tuple[float, float]] = []
+    real = vault_db.GroupSync._sync
+
+    def slow(self: vault_db.GroupSync) -> None:
+        began = time.monotonic()
+        time.sleep(0.02)
+        real(self)
+        seen.append((began, time.monotonic()))
+
+    monkeypatch.setattr(vault_db.GroupSync, "_sync", slow)
+    return seen
+
+
+def _fixed_only(binding: str) -> None:
+    if binding != "bundled":
+        pytest.skip("before the fix SQLite syncs each commit itself (synchronous=FULL)")
+
+
+def test_a_write_is_synced_before_its_commit_returns_and_a_read_is_not(
+    fresh_db: tuple[Database, str], binding: str, syncs: list[tuple[float, float]]
+) -> None:
+    _fixed_only(binding)
+    db, _ = fresh_db
+    with db.read_sessions() as session, session.begin():
+        session.scalar(select(func.count()).select_from(SignInThrottle))
+    assert syncs == []
+    with db.transaction() as s:
+        s.add(SignInThrottle(key_digest=b"one".ljust(32, b"."), failures=1))
+        s.flush()
+        written = time.monotonic()
+    assert len(syncs) == 1
+    assert syncs[0][0] >= written  # After the commit, and over before the caller went on.
+
+
+def test_writers_at_once_share_syncs_and_each_waits_for_one_begun_after_its_commit(
+    fresh_db: tuple[Database, str], binding: str, syncs: list[tuple[float, float]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Group commit: many commits, fewer syncs, and no writer goes on before a sync that
+    began once its own commit was made has ended."""
+    _fixed_only(binding)
+    db, _ = fresh_db
+    waits: dict[int, tuple[float, float]] = {}
+    real_wait = vault_db.GroupSync.wait
+
+    def timed(self: vault_db.GroupSync) -> None:
+        began = time.monotonic()  # The commit is made: the connection is being checked in.
+        real_wait(self)
+        waits[threading.get_ident()] = (began, time.monotonic())
+
+    monkeypatch.setattr(vault_db.GroupSync, "wait", timed)
+    writers = 8
+    barrier = threading.Barrier(writers)
+
+    def write(n: int) -> None:
+        barrier.wait()
+        with db.transaction() as s:
+            s.add(SignInThrottle(key_digest=b"group" + bytes([n]) * 27, failures=n))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(waits) == writers
+    assert len(syncs) < writers
+    for committed, went_on in waits.values():
+        assert any(committed <= began and ended <= went_on for began, ended in syncs)
