@@ -14,7 +14,12 @@ database's block ends with the peak memory of its largest worker and the CPU wrk
 A run whose floor is below 2,000 requests per second is marked not valid: the machine was too
 busy, or too small, for its ratios to mean anything.
 
+With ``--peer``, a Solid pod (the Community Solid Server, from npm, on its file backend) then
+serves a resource as large as an opening's answer, alone on the machine as Tell Once was, and
+the table ends with how many times a pod's plain read Tell Once opens a link (bench/_peer.py).
+
     .venv/bin/python bench/table.py [--seconds 8] [--connections 16] [--postgres URL | --no-postgres]
+                                    [--peer]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +43,8 @@ import psycopg
 
 from api.shl import MANIFEST_PATH
 from bench import _load as load
+from bench._peer import VERSION as PEER_VERSION
+from bench._peer import solid_pod
 from bench._record import fill_record
 from bench._server import Server, call, serving
 from keys import share
@@ -76,6 +84,14 @@ def _links(server: Server, person_id: str, bearer: dict[str, str], count: int,
     return paths
 
 
+def _answer_bytes(base: str, path: str) -> int:
+    request = urllib.request.Request(base + path, method="POST",
+                                     data=json.dumps({"recipient": "Bench"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return len(answer.read())
+
+
 def _row(name: str, figures: dict[str, Any], floor: float) -> str:
     bad = ""
     if figures["failed"] or figures["socket_errors"]:
@@ -113,6 +129,8 @@ def measure(server: Server, seconds: int, connections: int) -> list[tuple[str, d
         ("(e) edit an entry, no live link", run(edited, method="PUT", body=edit,
                                                 headers=record.bearer)),
     ]
+    # How much an opening answers, for a peer's resource of the same size (--peer).
+    rows[1][1]["answer_bytes"] = _answer_bytes(server.base, plain[0])
     _links(server, record.person_id, record.bearer, LIVE_LINKS, template="custom",
            sections={EDITED_SECTION: "full"})
     rows.append((f"(e) edit an entry, {LIVE_LINKS} live links",
@@ -140,6 +158,19 @@ def print_block(title: str, server: Server, rows: list[tuple[str, dict[str, Any]
     return valid
 
 
+def print_peer(rows: dict[str, dict[str, Any]], seconds: int, connections: int) -> bool:
+    """A Solid pod's plain read of what an opening answers, against the SQLite block's (b)."""
+    opening = rows["(b) open a link, no passcode"]
+    with solid_pod(opening["answer_bytes"]) as (base, path):
+        pod = load.wrk(base, [path], seconds, connections)
+    print(f"\nA Solid pod (Community Solid Server {PEER_VERSION}, file backend), alone on the "
+          f"machine, reading a resource of {opening['answer_bytes']:,} bytes (an opening's answer)")
+    print(_row("(p) GET of the resource", pod, pod["rate"]).replace("  1.000", ""))
+    print(f"  (b) Tell Once opens a link at {opening['rate'] / pod['rate']:.1f}x the pod's plain "
+          "read (target 10x)")
+    return not (pod["failed"] or pod["socket_errors"])
+
+
 @contextlib.contextmanager
 def postgres_database(admin_url: str) -> Iterator[str | None]:
     """A fresh database beside ``admin_url``'s for one run, dropped after; None if none
@@ -165,6 +196,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES,
                         help="a PostgreSQL database whose server may hold one more")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--peer", action="store_true",
+                        help="then a Solid pod's plain read of a resource of the same size")
     args = parser.parse_args()
     load.require_wrk()
     machine = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
@@ -172,8 +205,10 @@ def main() -> None:
           f"wrk -c{args.connections} for {args.seconds} s a row")
     valid = True
     with serving() as server:
-        valid &= print_block("SQLite (embedded)", server,
-                             measure(server, args.seconds, args.connections))
+        rows = measure(server, args.seconds, args.connections)
+        valid &= print_block("SQLite (embedded)", server, rows)
+    if args.peer:
+        valid &= print_peer(dict(rows), args.seconds, args.connections)
     if not args.no_postgres:
         with postgres_database(args.postgres) as url:
             if url is None:

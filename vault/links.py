@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from keys import envelope, share, tokens
 from keys.errors import InvalidKeyMaterial
@@ -150,7 +150,10 @@ def is_live(link: ShareLink, person: Person | None, now: datetime, *,
 
 
 def person_links(session: Session, person: Person) -> list[ShareLink]:
+    """The person's links, newest first. Their copies (tens of KiB each) are loaded only if
+    read: an edit replaces them, and a list shows none."""
     return list(session.scalars(select(ShareLink).where(ShareLink.person_id == person.id)
+                                .options(defer(ShareLink.copy_jwe))
                                 .order_by(ShareLink.created_at.desc())))
 
 
