@@ -7,7 +7,7 @@ export TELLONCE_INSTANCE_PATH ?= instance
 
 ASSETS := web/static/build/tellonce.css
 
-.PHONY: run test test-postgres test-sqlite-system lint bench clean
+.PHONY: run test test-postgres test-sqlite-system lint bench plots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/table.py
 	$(BIN)/python bench/signin.py
+
+## The plots of docs/performance.md: throughput against concurrency and against scale.
+plots: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/plots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules web/static/build

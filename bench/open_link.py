@@ -103,8 +103,9 @@ def insert_all(db: Connection, table: str, columns: list[str], rows: Iterator[tu
         db.exec_driver_sql(sql, batch)
 
 
-def copy_links(db: Connection, person_id: str, open_count: int) -> list[str]:
-    """Copies of one of the person's links up to GROWN_LINKS; paths of ``open_count`` of them.
+def copy_links(db: Connection, person_id: str, open_count: int,
+               up_to: int = GROWN_LINKS) -> list[str]:
+    """Copies of one of the person's links up to ``up_to``; paths of ``open_count`` of them.
 
     Each copy has a fresh id and manifest id, so the manifest opens it like the real one; its
     share_key_wrap and meta_sealed stay bound to the row it came from, which the manifest
@@ -116,7 +117,7 @@ def copy_links(db: Connection, person_id: str, open_count: int) -> list[str]:
     source = {**dict(zip(columns, found.one(), strict=True)),
               "openings": 0}
     have = db.exec_driver_sql("SELECT count(*) FROM share_links").scalar_one()
-    manifest_ids = [os.urandom(share.SECRET_LEN) for _ in range(GROWN_LINKS - have)]
+    manifest_ids = [os.urandom(share.SECRET_LEN) for _ in range(up_to - have)]
     insert_all(db, "share_links", columns, (
         tuple({**source, "id": new_id(), "lookup": share.lookup(m)}.values())
         for m in manifest_ids))
@@ -124,8 +125,8 @@ def copy_links(db: Connection, person_id: str, open_count: int) -> list[str]:
     return [MANIFEST_PATH + share.b64url(m) for m in manifest_ids[::step][:open_count]]
 
 
-def copy_events(db: Connection, person_id: str) -> None:
-    """Copies of the person's events, in chains of made-up people, up to GROWN_EVENTS.
+def copy_events(db: Connection, person_id: str, up_to: int = GROWN_EVENTS) -> None:
+    """Copies of the person's events, in chains of made-up people, up to ``up_to``.
 
     Their hashes are random but link up, with a head for each chain; they do not verify
     (`tellonce audit verify` would refuse them), which no opening ever checks.
@@ -141,7 +142,7 @@ def copy_events(db: Connection, person_id: str) -> None:
     heads: list[tuple[Any, ...]] = []
 
     def events() -> Iterator[tuple[Any, ...]]:
-        for _ in range(-((have - GROWN_EVENTS) // EVENTS_PER_CHAIN)):  # Rounded up.
+        for _ in range(-((have - up_to) // EVENTS_PER_CHAIN)):  # Rounded up.
             chain, prev = f"person:{new_id()}", GENESIS
             for seq, at in enumerate(times, 1):
                 kind, actor, sealed = next(templates)
@@ -153,6 +154,16 @@ def copy_events(db: Connection, person_id: str) -> None:
     insert_all(db, "audit_events", ["chain", "seq", "at", "kind", "actor_account_id", "sealed",
                                     "prev_hash", "hash"], events())
     insert_all(db, "audit_heads", ["chain", "seq", "hash"], iter(heads))
+
+
+def fold_the_wal(engine: Engine) -> None:
+    """Checkpoint what the load wrote, as an operator would after a bulk import: otherwise
+    the requests measured next would fold gigabytes of WAL back into the database."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        raw.close()
 
 
 def counts(engine: Engine) -> tuple[int, int]:
@@ -217,10 +228,10 @@ def main() -> None:
             sys.exit(0 if all_200(first) else "Some requests failed: see !!! above.")
         start = time.perf_counter()
         # SQL rather than the API, which would take hours; SQLite only, like running_server.
-        # One transaction; returning its connection checkpoints the WAL, before wrk starts.
         with engine.begin() as db:
             paths = copy_links(db, person_id, args.links)
             copy_events(db, person_id)
+        fold_the_wal(engine)
         print(f"Grown in {time.perf_counter() - start:.0f} s; opening {args.links} of the new links")
         grown = measure(base, engine, paths, args)
     ratios = {key: (grown["open"][key] / grown["health"][key])
