@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session, defer
 
 from keys import envelope, share, tokens
@@ -211,8 +211,11 @@ def passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) -> 
 # nothing is counted, and nothing served, once a link is stopped, disabled or ended. The
 # counters are on the path of every opening, so their statements are built once
 # (vault.db.run_prepared) and take the link's id and the time as parameters.
+# A link is live while not stopped, disabled or ended, and its person's record not deleted:
+# checked in each write's own statement, whatever was read before it.
 _STILL_LIVE = (ShareLink.id == bindparam("the_link"), ShareLink.revoked_at.is_(None),
-               ShareLink.disabled_at.is_(None), ShareLink.expires_at > bindparam("now"))
+               ShareLink.disabled_at.is_(None), ShareLink.expires_at > bindparam("now"),
+               exists().where(Person.id == ShareLink.person_id, Person.hidden_at.is_(None)))
 _RESERVE_TRY = (update(ShareLink)
                 .where(*_STILL_LIVE, ShareLink.passcode_failures < ShareLink.passcode_budget)
                 .values(passcode_failures=ShareLink.passcode_failures + 1)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from consent import records, sharing
@@ -22,10 +22,11 @@ from consent.errors import LinkNotLive, TooOften, WrongPasscode
 from consent.sharing import LinkAddresses, LinkChoices
 from keys import share
 from tests.unit.consent.conftest import NOW, Someone, token_actor
+from vault import links as vault_links
 from vault.config import VaultConfig
 from vault.errors import InvalidEntry
 from vault.links import PASSCODE_BUDGET, WINDOW_REQUESTS
-from vault.models import AuditEvent, LinkClient, ShareLink
+from vault.models import AuditEvent, LinkClient, Person, ShareLink
 
 MakeSomeone = Callable[..., Someone]
 ADDRESSES = LinkAddresses.at("https://tellonce.test", viewer_path="/view", manifest_path="/shl/")
@@ -163,3 +164,27 @@ def test_one_client_polling_stops_the_link_for_itself_alone_and_is_one_entry(
     # With Redis the requests were counted there alone; without it, here.
     counted_here = set(session.scalars(select(LinkClient.requests)))
     assert counted_here == ({0} if counting else {1})
+
+
+@pytest.mark.parametrize("passcode", [None, PASSCODE])
+def test_a_record_deleted_after_its_link_was_found_is_not_opened(
+        session: Session, config: VaultConfig, make_someone: MakeSomeone,
+        monkeypatch: pytest.MonkeyPatch, passcode: str | None) -> None:
+    """The record is deleted between the lookup and the count, as a deletion committed by
+    another request between two statements would be (PostgreSQL reads each statement afresh):
+    the count checks the record again in its own statement, so nothing is opened or spent."""
+    amy = make_someone("amy")
+    manifest_id = _link(session, config, amy, passcode=passcode)
+    find = vault_links.find_by_manifest_id
+
+    def found_then_deleted(s: Session, text: str) -> tuple[ShareLink, Person] | None:
+        found = find(s, text)
+        s.execute(update(Person).where(Person.id == amy.person_id).values(hidden_at=NOW)
+                  .execution_options(synchronize_session=False))  # What was loaded stays.
+        return found
+
+    monkeypatch.setattr(vault_links, "find_by_manifest_id", found_then_deleted)
+    with pytest.raises(LinkNotLive):
+        _open(session, config, manifest_id, passcode)
+    row = _row(session)
+    assert (row.openings, row.passcode_failures) == (0, 0)
