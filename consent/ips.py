@@ -728,7 +728,6 @@ class PreparedBundle:
     each bundle before it writes it.
     """
 
-    items: tuple[SharedItem, ...]
     identified: _Built | None
     patient: dict[str, str]
     groups: dict[str, tuple[_Built, ...]]
@@ -746,7 +745,7 @@ def prepare_bundle(items: Sequence[SharedItem]) -> PreparedBundle:
             for built in _build_item(item, patient):
                 groups[built.part].append(built)
     return PreparedBundle(
-        items=tuple(items), identified=identified, patient=patient,
+        identified=identified, patient=patient,
         groups={key: tuple(group) for key, group in groups.items()},
         tier=_highest(t for item in items for t in item.tiers.values()),
         record_sections=record_sections(items),

@@ -142,10 +142,6 @@ def _scope_key(meta: Mapping[str, Any]) -> tuple[Any, ...]:
     return (tuple(sorted(meta["sections"].items())), meta["ceiling"], tuple(sorted(meta["s_items"])))
 
 
-def _copy(prepared: PreparedBundle, *, label: str, link_id: str, now: datetime) -> bytes:
-    return bundle_json(prepared, label=label, made_at=now, bundle_id=link_id)
-
-
 @dataclass(frozen=True)
 class Preview:
     """What a link would show, and the sensitive items the person could tick for it."""
@@ -197,8 +193,9 @@ def create_link(
     # The copy's bundle id is the link's own, so it is known only once the row exists.
     try:
         links.replace_copy(actor.keychain, person, link,
-                           _copy(prepare_bundle(select_items(entries, scope)),
-                                 label=meta["label"], link_id=link.id, now=now), now)
+                           bundle_json(prepare_bundle(select_items(entries, scope)),
+                                       label=meta["label"], made_at=now, bundle_id=link.id),
+                           now)
     except CopyTooLarge:
         raise _invalid(TOO_MUCH_FOR_A_LINK, "sections") from None
     people.record_event(session, config, person, "link_created",
@@ -236,8 +233,8 @@ def refresh_copies(session: Session, actor: Actor, person: Person, *, sections: 
             prepared[key] = prepare_bundle(select_items(entries, _scope_of(meta)))
         try:
             links.replace_copy(actor.keychain, person, link,
-                               _copy(prepared[key], label=meta["label"], link_id=link.id,
-                                     now=now), now)
+                               bundle_json(prepared[key], label=meta["label"], made_at=now,
+                                           bundle_id=link.id), now)
         except CopyTooLarge:
             # The record grew past what one link holds: the link keeps serving the copy it
             # has, with its date, and says so to the person; the edit itself stands.

@@ -5,8 +5,7 @@ share key; which addresses those are is the server's to say (``consent.sharing``
 module's. ``ID`` (256 random bits) is looked up by its SHA-256 only;
 the key travels after ``#``, so the server never receives it. The copy a link serves is a
 compact JWE, ``dir`` + ``A256GCM`` under the share key, sealed with AES-GCM and opened by
-joserfc. The
-formats are fixed by docs/decisions/0002-share-links.md, with vectors in
+joserfc. The formats are fixed by docs/decisions/0002-share-links.md, with vectors in
 tests/unit/keys/vectors/share_v1.json.
 """
 

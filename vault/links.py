@@ -207,12 +207,11 @@ def passcode_matches(config: VaultConfig, link: ShareLink, passcode: object) -> 
 
 
 # The conditions, for a counter's UPDATE, that the link is still live as it is counted. A
-# request read the link before another may have stopped it; every counter re-checks, so
-# nothing is counted, and nothing served, once a link is stopped, disabled or ended. The
-# counters are on the path of every opening, so their statements are built once
-# (vault.db.run_prepared) and take the link's id and the time as parameters.
-# A link is live while not stopped, disabled or ended, and its person's record not deleted:
-# checked in each write's own statement, whatever was read before it.
+# request read the link before another may have stopped it, or deleted its record; every
+# counter re-checks, so nothing is counted, and nothing served, once a link is stopped,
+# disabled or ended, or its record deleted. The counters are on the path of every opening,
+# so their statements are built once (vault.db.run_prepared) and take the link's id and the
+# time as parameters.
 _STILL_LIVE = (ShareLink.id == bindparam("the_link"), ShareLink.revoked_at.is_(None),
                ShareLink.disabled_at.is_(None), ShareLink.expires_at > bindparam("now"),
                exists().where(Person.id == ShareLink.person_id, Person.hidden_at.is_(None)))

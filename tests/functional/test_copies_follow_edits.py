@@ -313,14 +313,14 @@ def test_two_edits_building_copies_at_once_keep_both_changes(
     setup = app.test_client()
     amy, entries, link = _two_entries_and_a_link(setup)
     meeting = threading.Barrier(2, timeout=2)
-    build = sharing._copy
+    build = sharing.bundle_json
 
     def build_together(*args: Any, **kwargs: Any) -> Any:
         with contextlib.suppress(threading.BrokenBarrierError):
             meeting.wait()  # Both at once, or (held) the first alone after the wait.
         return build(*args, **kwargs)
 
-    monkeypatch.setattr(sharing, "_copy", build_together)
+    monkeypatch.setattr(sharing, "bundle_json", build_together)
     statuses: list[int] = []
 
     def edit(entry: dict[str, Any]) -> None:
