@@ -13,13 +13,11 @@ import contextlib
 import shutil
 import subprocess
 import tempfile
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench._server import free_port
+from bench._server import free_port, wait_until_answered
 
 VERSION = "7.2.0"
 PACKAGE = f"@solid/community-server@{VERSION}"
@@ -53,7 +51,7 @@ def solid_pod(size: int) -> Iterator[tuple[str, str]]:
                              str(data), "--loggingLevel", "warn"],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(proc, base)
+        wait_until_answered(base + "/", proc, seconds=STARTUP_SECONDS)
         put = urllib.request.Request(base + RESOURCE, method="PUT", data=b"x" * size,
                                      headers={"Content-Type": "text/plain"})
         with urllib.request.urlopen(put, timeout=30) as answer:
@@ -67,16 +65,3 @@ def solid_pod(size: int) -> Iterator[tuple[str, str]]:
             proc.kill()
         log.close()
         shutil.rmtree(data, ignore_errors=True)
-
-
-def _wait_until_up(proc: subprocess.Popen[bytes], base: str) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the Solid pod exited with {proc.returncode}")
-        with contextlib.suppress(urllib.error.URLError, ConnectionError):
-            with urllib.request.urlopen(base + "/", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        time.sleep(0.25)
-    raise SystemExit(f"the Solid pod did not answer in {STARTUP_SECONDS} s")

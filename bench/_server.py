@@ -71,19 +71,28 @@ def serving(env_name: str = "development", workers: int | None = None,
                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
+        wait_until_answered(base + "/healthz", server, seconds=15)
         yield Server(base, server.pid, instance, env)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)  # gunicorn finishes the requests it holds.
         shutil.rmtree(instance, ignore_errors=True)
+
+
+def wait_until_answered(url: str, proc: subprocess.Popen[bytes], *, seconds: float) -> None:
+    """Return once ``url`` answers 200; refuse if ``proc`` exits or ``seconds`` pass first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
 
 
 @contextlib.contextmanager

@@ -92,12 +92,14 @@ def _answer_bytes(base: str, path: str) -> int:
         return len(answer.read())
 
 
-def _row(name: str, figures: dict[str, Any], floor: float) -> str:
+def _row(name: str, figures: dict[str, Any], floor: float | None) -> str:
+    """One row: req/s, p50, p99, and its ratio to ``floor`` (none for a peer's row)."""
     bad = ""
     if figures["failed"] or figures["socket_errors"]:
         bad = f"  NOT VALID: {figures['failed']} failed ({figures['statuses']})"
+    ratio = "" if floor is None else f" {figures['rate'] / floor:7.3f}"
     return (f"  {name:44} {figures['rate']:8.1f} {figures['p50_ms']:8.2f} "
-            f"{figures['p99_ms']:8.2f} {figures['rate'] / floor:7.3f}{bad}")
+            f"{figures['p99_ms']:8.2f}{ratio}{bad}")
 
 
 def measure(server: Server, seconds: int, connections: int) -> list[tuple[str, dict[str, Any]]]:
@@ -165,7 +167,7 @@ def print_peer(rows: dict[str, dict[str, Any]], seconds: int, connections: int) 
         pod = load.wrk(base, [path], seconds, connections)
     print(f"\nA Solid pod (Community Solid Server {PEER_VERSION}, file backend), alone on the "
           f"machine, reading a resource of {opening['answer_bytes']:,} bytes (an opening's answer)")
-    print(_row("(p) GET of the resource", pod, pod["rate"]).replace("  1.000", ""))
+    print(_row("(p) GET of the resource", pod, None))
     print(f"  (b) Tell Once opens a link at {opening['rate'] / pod['rate']:.1f}x the pod's plain "
           "read (target 10x)")
     return not (pod["failed"] or pod["socket_errors"])
