@@ -7,7 +7,7 @@ export TELLONCE_INSTANCE_PATH ?= instance
 
 ASSETS := web/static/build/tellonce.css
 
-.PHONY: run test test-postgres test-sqlite-system lint bench plots clean
+.PHONY: run test test-postgres test-sqlite-system lint bench bench-scale plots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/table.py
 	$(BIN)/python bench/signin.py
+
+## (b), (c) and (e) with 10 people and again with 100,000 made in bulk (bench/scale.py):
+## about two hours on two cores. PEOPLE=10000 for a shorter run; POSTGRES=URL for PostgreSQL.
+bench-scale: $(STAMP)
+	$(BIN)/python bench/scale.py --people $(or $(PEOPLE),100000) $(if $(POSTGRES),--postgres $(POSTGRES))
 
 ## The plots of docs/performance.md: throughput against concurrency and against scale.
 plots: $(STAMP)

@@ -102,9 +102,11 @@ def _row(name: str, figures: dict[str, Any], floor: float | None) -> str:
             f"{figures['p99_ms']:8.2f}{ratio}{bad}")
 
 
-def measure(server: Server, seconds: int, connections: int) -> list[tuple[str, dict[str, Any]]]:
-    """Every row of the table against one server; the floor first."""
-    record = fill_record(server.base)
+def measure(server: Server, seconds: int, connections: int, *, login: str = "bench"
+            ) -> list[tuple[str, dict[str, Any]]]:
+    """Every row of the table against one server, with a record of ``login`` made for it; the
+    floor first."""
+    record = fill_record(server.base, login)
     helen, helens_token = _demo_person(server)
     plain = _links(server, helen, helens_token, LINKS, template="emergency")
     guarded = _links(server, helen, helens_token, LINKS, template="gp", passcode=PASSCODE)

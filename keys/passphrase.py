@@ -100,6 +100,21 @@ def derive_passphrase_key(
 
     :raises InvalidKeyMaterial: for parameters above the ceilings (or below Argon2id's own).
     """
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=pepper,
+        info=bind("passphrase-key", account_id),
+    ).derive(stretch(passphrase, salt=salt, params=params))
+
+
+def stretch(passphrase: str, *, salt: bytes, params: KdfParams) -> bytes:
+    """Argon2id of the passphrase: the slow, memory-hard half of the key, bound to no account
+    (the HKDF step binds it). A module-level function so that bench/scale.py can give a
+    hundred thousand made-up accounts one shared derivation.
+
+    :raises InvalidKeyMaterial: for parameters above the ceilings (or below Argon2id's own).
+    """
     if not within_ceilings(params):
         raise InvalidKeyMaterial
     try:
@@ -108,13 +123,7 @@ def derive_passphrase_key(
     except ValueError:  # Argon2id's own limits (memory of at least 8 KiB a lane).
         raise InvalidKeyMaterial from None
     with _DERIVATIONS:
-        stretched = kdf.derive(normalise(passphrase))
-    return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=pepper,
-        info=bind("passphrase-key", account_id),
-    ).derive(stretched)
+        return kdf.derive(normalise(passphrase))
 
 
 def dummy_derivation(passphrase: str, *, params: KdfParams, pepper: bytes) -> None:

@@ -9,7 +9,7 @@ content keys' scopes (decision 0012).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from keys import envelope, record_metadata
@@ -20,6 +20,7 @@ from keys.record_metadata import RecordMetadata
 from vault import slots
 from vault.accounts import Unlocked
 from vault.config import VaultConfig
+from vault.db import run_prepared
 from vault.errors import NotFound
 from vault.models import ContentKey, Person, PrivateKeySlot, RecordKeySlot
 from vault.sections import SECTION_NAMES, Tier
@@ -31,6 +32,12 @@ def section_scope(section: str) -> str:
 
 def item_scope(entry_id: str) -> str:
     return f"item:{entry_id}"
+
+
+_STORED_CONTENT_KEY = select(ContentKey.scope, ContentKey.wrapped).where(
+    ContentKey.person_id == bindparam("person"),
+    ContentKey.scope.in_(bindparam("scopes", expanding=True)),
+    ContentKey.tier == bindparam("tier"), ContentKey.epoch == bindparam("epoch"))
 
 
 class Keychain:
@@ -137,17 +144,15 @@ class Keychain:
         cache_key = (person.id, scope, tier.value, epoch)
         if cache_key in self._content:
             return self._content[cache_key]
-        row = None
-        for stored in self.stored_scopes(person, scope):
-            row = self.session.get(ContentKey, (person.id, stored, tier.value, epoch))
-            if row is not None:
-                break
+        wrapped = self._stored_content_key(person, scope, tier, epoch)
         record_key = self.record_key(person)
         ids: dict[str, BindValue] = {"person": person.id, "scope": scope, "tier": tier.value, "epoch": epoch}
-        if row is None:
+        if wrapped is None:
             if not create:
                 raise NotFound
             key = envelope.new_key()
+            # Flushed with the rest of the unit of work: every later lookup of a content key
+            # (run_prepared) flushes first, and this keychain has the key cached meanwhile.
             self.session.add(
                 ContentKey(
                     person_id=person.id,
@@ -157,11 +162,20 @@ class Keychain:
                     wrapped=CONTENT_KEY.wrap(record_key, key, **ids),
                 )
             )
-            self.session.flush()
         else:
-            key = CONTENT_KEY.unwrap(record_key, row.wrapped, **ids)
+            key = CONTENT_KEY.unwrap(record_key, wrapped, **ids)
         self._content[cache_key] = key
         return key
+
+    def _stored_content_key(self, person: Person, scope: str, tier: Tier,
+                            epoch: int) -> bytes | None:
+        """The wrapped content key, stored by its scope's index or else by the scope itself:
+        one prepared statement, where two ORM lookups by primary key cost several times as
+        much on the path of every edit."""
+        stored = self.stored_scopes(person, scope)
+        rows = dict(run_prepared(self.session, _STORED_CONTENT_KEY, {
+            "person": person.id, "scopes": stored, "tier": tier.value, "epoch": epoch}).all())
+        return next((rows[s] for s in stored if s in rows), None)
 
     def preload_content_keys(self, person: Person) -> None:
         """Load every content key of the current epoch in one query (a whole-record read), and

@@ -45,7 +45,6 @@ from vault.models import (
     ApiToken,
     Attachment,
     AuditEvent,
-    ContentKey,
     Entry,
     EntryPart,
     EntryVersion,
@@ -123,18 +122,18 @@ class VectorKeychain(Keychain):
     """The real keychain over one person's keys from a vector, without a database."""
 
     def __init__(self, v: dict[str, Any], private_key: bytes | None, content_keys: list[Any]) -> None:
-        rows = {
-            (v["person"], c["scope"], c["tier"], c["epoch"]): ContentKey(
-                person_id=v["person"], scope=c["scope"], tier=c["tier"], epoch=c["epoch"],
-                wrapped=h(c["wrapped"]),
-            )
-            for c in content_keys
+        self._vector_rows = {
+            (v["person"], c["scope"], c["tier"], c["epoch"]): h(c["wrapped"]) for c in content_keys
         }
-        # Only the content keys are looked up, by their index first (decision 0012) and then
-        # by the plain scope these vectors' rows have.
-        session = SimpleNamespace(get=lambda model, key: rows.get(key) if model is ContentKey else None)
-        super().__init__(session, None, SimpleNamespace(account_id=None))  # type: ignore[arg-type]
+        super().__init__(SimpleNamespace(), None, SimpleNamespace(account_id=None))  # type: ignore[arg-type]
         self._vector_record_key, self._vector_private_key = h(v["record_key"]), private_key
+
+    def _stored_content_key(self, person: Person, scope: str, tier: Tier, epoch: int) -> bytes | None:
+        # Looked up by the scope's index first (decision 0012), then by the plain scope these
+        # vectors' rows have, as the stored rows are.
+        found = (self._vector_rows.get((person.id, stored, tier.value, epoch))
+                 for stored in self.stored_scopes(person, scope))
+        return next((wrapped for wrapped in found if wrapped is not None), None)
 
     def record_key(self, person: Person) -> bytes:
         return self._vector_record_key
