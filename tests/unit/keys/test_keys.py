@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from keys import envelope, hierarchy, hybrid, passphrase, social, tokens
 from keys.binding import bind
 from keys.errors import DecryptionFailed, InvalidKeyMaterial, KeyringError
 from keys.keyring import ADDED_PURPOSES, PURPOSES, Keyring
+from tests.unit.keys.reference import ref
 
 AAD = bind("part", "person-1", "entry-1", 1, "medication", "E")
 PRIVATE = hybrid.PrivateKey.generate()
@@ -38,6 +41,17 @@ def test_bind_is_unambiguous_and_typed_values_are_canonical() -> None:
         bind("x", True)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="too long"):
         bind("x", "a" * 0x10000)
+    assert bind("x", "a" * 0xFFFF).endswith(b"\xff\xff" + b"a" * 0xFFFF)
+
+
+@given(st.text(max_size=40), st.lists(st.one_of(
+    st.text(max_size=80), st.binary(max_size=80),
+    st.integers(min_value=-(2 ** 70), max_value=2 ** 70)), max_size=8))
+def test_bind_writes_what_the_reference_decoder_binds(label: str,
+                                                      values: list[str | bytes | int]) -> None:
+    """Every stored format's associated data is bind's: any change to its bytes would leave
+    every record unopenable, so it is held to the independent reference's on any input."""
+    assert bind(label, *values) == ref.bind(label, *values)
 
 
 # -- envelope ------------------------------------------------------------------------------
