@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from flask import Response
 from flask_smorest import Blueprint
 
 from api import schemas
@@ -38,3 +40,15 @@ def documents(*statuses: int) -> Any:
                                     description=_DESCRIPTIONS.get(status, "Error"))(func)
         return func
     return decorate
+
+
+def written(payload: Any) -> Response:
+    """A 200 answer written by orjson, for a hot read whose schema only documents it.
+
+    flask-smorest returns a Response as it is, where it would otherwise dump the answer
+    through the schema and then jsonify it; for a whole record the dump costs more than a
+    tenth of the request. ``payload`` must be what the schema would dump: plain JSON types,
+    times already in ISO 8601 (tests/unit/api hold the two equal).
+    """
+    return Response(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), status=200,
+                    mimetype="application/json")

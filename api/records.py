@@ -9,7 +9,7 @@ from flask import Response, make_response
 from flask.views import MethodView
 
 from api import schemas
-from api.blueprint import blp, documents
+from api.blueprint import blp, documents, written
 from api.context import current_actor, db_session, runtime
 from consent import history, records
 from consent.records import EntryView
@@ -23,6 +23,12 @@ def _entry_out(view: EntryView) -> dict[str, Any]:
         "author_role": view.author_role, "created_at": view.created_at,
         "updated_at": view.updated_at, "deleted": view.deleted,
     }
+
+
+def entries_json(views: list[EntryView]) -> list[dict[str, Any]]:
+    """What ``EntryOut(many=True)`` dumps of ``views``, without marshmallow (``written``)."""
+    return [{**_entry_out(v), "created_at": v.created_at.isoformat(),
+             "updated_at": v.updated_at.isoformat()} for v in views]
 
 
 @blp.route("/people")
@@ -39,13 +45,13 @@ class Entries(MethodView):
     @blp.arguments(schemas.EntriesQuery, location="query")
     @blp.response(200, schemas.EntryOut(many=True))
     @documents(401, 403, 404)
-    def get(self, query: dict[str, Any], person_id: Any) -> list[dict[str, Any]]:
+    def get(self, query: dict[str, Any], person_id: Any) -> Response:
         """Current versions of the person's entries, optionally of one section."""
         rt = runtime()
         views = records.list_entries(db_session(), rt.config, current_actor(),
                                      person_id=str(person_id), section=query.get("section"),
                                      now=rt.now())
-        return [_entry_out(v) for v in views]
+        return written(entries_json(views))
 
     @blp.arguments(schemas.EntryIn)
     @blp.response(201, schemas.EntryOut)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from tests.factories import add_entry, make_person
+from web.demo_data import DEMO_ACCOUNTS
 
 
 def test_write_read_update_and_versions(client: FlaskClient) -> None:
@@ -101,3 +102,24 @@ def test_indicators(client: FlaskClient) -> None:
     assert out["reviews_overdue"] == 1
     assert out["psychotropic_without_reason"] == 1
     assert out["psychotropic_without_reduction_plan"] == 1
+
+
+def test_the_list_written_without_marshmallow_is_what_the_schema_dumps(
+        client: FlaskClient) -> None:
+    """The list is written by orjson (api.blueprint.written); each entry in it must be what
+    the schema dumps for the same entry read alone, for every demo entry: every section,
+    tiers, provenance, lists, dates, non-ASCII text."""
+    amy = make_person(client)
+    demo = [entry for spec in DEMO_ACCOUNTS for entry in spec["entries"]]
+    for entry in demo:
+        add_entry(client, amy, entry["section"], entry["data"],
+                  **{k: entry[k] for k in ("tiers", "provenance") if k in entry})
+    add_entry(client, amy, "journal", {"text": "Café, naïve, 日本語, «quotes» and an emoji 🙂."})
+    listed = client.get(f"/api/v1/people/{amy.person_id}/entries", headers=amy.auth)
+    assert listed.status_code == 200
+    assert listed.mimetype == "application/json"
+    assert len(listed.json) == len(demo) + 1
+    for entry in listed.json:
+        alone = client.get(f"/api/v1/people/{amy.person_id}/entries/{entry['id']}",
+                           headers=amy.auth)
+        assert entry == alone.json
