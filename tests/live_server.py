@@ -150,6 +150,22 @@ def fresh_database(prefix: str, worker_id: str) -> Iterator[str | None]:
         admin.dispose()
 
 
+@contextmanager
+def server_home(tmp_path: Path, worker_id: str, prefix: str
+                ) -> Iterator[tuple[dict[str, str], int]]:
+    """A test server's environment and port: the test clock's settings, an instance in
+    ``tmp_path``, and on PostgreSQL a database of its own (``fresh_database``) that outlives
+    the server, so the test can read it after."""
+    port = free_port()
+    env = server_env() | {
+        "TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(tmp_path / "instance"),
+        "TELLONCE_BASE_URL": f"http://127.0.0.1:{port}", "HOME": str(tmp_path)}
+    with fresh_database(prefix, worker_id) as pg_url:
+        if pg_url:
+            env["TELLONCE_DATABASE_URL"] = pg_url
+        yield env, port
+
+
 def burst(count: int, send: Callable[[], T]) -> list[T]:
     """Call ``send`` from ``count`` threads released at once through a barrier."""
     barrier = threading.Barrier(count)

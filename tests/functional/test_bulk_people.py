@@ -17,7 +17,7 @@ from bench import scale
 from consent import accounts, records, sharing
 from consent.runtime import Runtime
 from keys import passphrase
-from tests.live_server import free_port, fresh_database, server_env, serving, tellonce_command
+from tests.live_server import server_home, serving, tellonce_command
 from vault import accounts as vault_accounts
 from vault.models import AuditEvent, Entry, EntryVersion, Person, ShareLink
 from web.app import build_runtime
@@ -31,21 +31,15 @@ PEOPLE = 3
 @pytest.fixture
 def made(tmp_path: Path, worker_id: str) -> Iterator[tuple[str, Runtime, bulk.Made, dict[str, str]]]:
     """A running server, and PEOPLE bulk people made beside it with every link picked."""
-    port = free_port()
-    env = server_env() | {
-        "TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(tmp_path / "instance"),
-        "TELLONCE_BASE_URL": f"http://127.0.0.1:{port}", "HOME": str(tmp_path)}
-    with fresh_database("tellonce_bulk", worker_id) as pg_url:
-        if pg_url:
-            env["TELLONCE_DATABASE_URL"] = pg_url
-        with serving(env, port, tmp_path / "server.log"):
-            rt = build_runtime(load_settings(env))
-            try:
-                everything = set(range(PEOPLE * len(bulk.TEMPLATES)))
-                yield (f"http://127.0.0.1:{port}", rt,
-                       bulk.make_people(rt, range(PEOPLE), everything), env)
-            finally:
-                rt.db.dispose()
+    with server_home(tmp_path, worker_id, "tellonce_bulk") as (env, port), \
+            serving(env, port, tmp_path / "server.log"):
+        rt = build_runtime(load_settings(env))
+        try:
+            everything = set(range(PEOPLE * len(bulk.TEMPLATES)))
+            yield (f"http://127.0.0.1:{port}", rt,
+                   bulk.make_people(rt, range(PEOPLE), everything), env)
+        finally:
+            rt.db.dispose()
 
 
 def test_bulk_people_are_whole_and_the_check_opens_every_link_and_record(

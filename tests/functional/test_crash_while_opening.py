@@ -30,13 +30,7 @@ from tests.functional.test_link_concurrency import (
     _open,
     _sign_up,
 )
-from tests.live_server import (
-    free_port,
-    fresh_database,
-    server_env,
-    serving,
-    suite_sqlite,
-)
+from tests.live_server import server_home, serving, suite_sqlite
 from vault.db import Database
 from vault.models import AuditEvent, ShareLink
 from web.settings import load_settings
@@ -53,13 +47,7 @@ KILL_AFTER = 20
 @pytest.fixture
 def home(tmp_path: Path, worker_id: str) -> Iterator[tuple[dict[str, str], int]]:
     """A server's environment and port, on a database of its own that outlives the server."""
-    port = free_port()
-    env = server_env() | {
-        "TELLONCE_ENV": "test", "TELLONCE_INSTANCE_PATH": str(tmp_path / "instance"),
-        "TELLONCE_BASE_URL": f"http://127.0.0.1:{port}", "HOME": str(tmp_path)}
-    with fresh_database("tellonce_crash", worker_id) as pg_url:
-        if pg_url:
-            env["TELLONCE_DATABASE_URL"] = pg_url
+    with server_home(tmp_path, worker_id, "tellonce_crash") as (env, port):
         yield env, port
 
 
