@@ -48,7 +48,7 @@ def written(payload: Any) -> Response:
     flask-smorest returns a Response as it is, where it would otherwise dump the answer
     through the schema and then jsonify it; for a whole record the dump costs more than a
     tenth of the request. ``payload`` must be what the schema would dump: plain JSON types,
-    times already in ISO 8601 (tests/unit/api hold the two equal).
+    times already in ISO 8601 (tests/functional/api/test_entries.py holds the two equal).
     """
     return Response(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS), status=200,
                     mimetype="application/json")
