@@ -17,12 +17,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
-import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
+
+from sqlalchemy.orm import Session
 
 from consent import accounts, records, sharing
 from consent.policy import Actor
@@ -80,6 +82,12 @@ class Made:
     links: int = 0
     links_picked: dict[int, str] = field(default_factory=dict)  # by link number
 
+    def add(self, other: Made) -> None:
+        self.people += other.people
+        self.entries += other.entries
+        self.links += other.links
+        self.links_picked.update(other.links_picked)
+
 
 def make_people(rt: Runtime, numbers: range, picked_links: set[int]) -> Made:
     """The people ``numbers``, PEOPLE_PER_COMMIT in each unit of work; the addresses of the
@@ -93,7 +101,7 @@ def make_people(rt: Runtime, numbers: range, picked_links: set[int]) -> Made:
     return made
 
 
-def _make_person(session: Any, rt: Runtime, number: int, picked_links: set[int],
+def _make_person(session: Session, rt: Runtime, number: int, picked_links: set[int],
                  made: Made) -> None:
     now = rt.now()
     login = login_of(number)
@@ -123,7 +131,7 @@ def _make_person(session: Any, rt: Runtime, number: int, picked_links: set[int],
     made.entries += ENTRIES
 
 
-def _write_entries(session: Any, rt: Runtime, actor: Actor, person_id: str, number: int,
+def _write_entries(session: Session, rt: Runtime, actor: Actor, person_id: str, number: int,
                    now: datetime) -> list[str]:
     """ENTRIES demo entries, starting at a place of the person's own, in sections that differ
     from person to person; the ids of those whose text may be edited."""
@@ -140,8 +148,10 @@ def _write_entries(session: Any, rt: Runtime, actor: Actor, person_id: str, numb
     return editable or [view.id]
 
 
-def _open(session: Any, rt: Runtime, url: str, number: int, now: datetime) -> None:
-    """Open the link OPENINGS times, as a clinician's browser would, from one address."""
+def _open(session: Session, rt: Runtime, url: str, number: int, now: datetime) -> None:
+    """Open the link OPENINGS times, as a clinician's browser would, from one address: 11
+    minutes apart, so that each is an event of its own (a client's repeats within its window
+    of 10 minutes are one entry of the person's history)."""
     manifest_id = share.parse_shlink(url)["url"].rsplit("/", 1)[1]
     address = f"198.51.100.{number % 250 + 1}"
     for opening in range(OPENINGS):
@@ -150,9 +160,7 @@ def _open(session: Any, rt: Runtime, url: str, number: int, now: datetime) -> No
                           now=now + timedelta(minutes=opening * 11))
 
 
-def pick(rng: Any, count: int, among: int) -> set[int]:
-    return set(rng.sample(range(among), min(count, among)))
+def pick(count: int, among: int) -> set[int]:
+    """``count`` numbers of ``range(among)`` at random, to check after the run."""
+    return set(secrets.SystemRandom().sample(range(among), min(count, among)))
 
-
-def worker_count() -> int:
-    return os.cpu_count() or 1

@@ -23,7 +23,6 @@ import concurrent.futures
 import contextlib
 import json
 import os
-import secrets
 import signal
 import sys
 import time
@@ -77,10 +76,7 @@ def grow(server: Server, numbers: range, picked: set[int], jobs: int) -> bulk.Ma
     with concurrent.futures.ProcessPoolExecutor(jobs) as pool:
         for made in pool.map(_make_chunk, [server.env] * len(chunks), chunks,
                              [picked] * len(chunks)):
-            total.people += made.people
-            total.entries += made.entries
-            total.links += made.links
-            total.links_picked.update(made.links_picked)
+            total.add(made)
             done = numbers.start + total.people
             rate = total.people / (time.monotonic() - began)
             print(f"  ... {done:,} people, {rate:.0f} a second, "
@@ -205,9 +201,8 @@ def main() -> None:
     if not args.no_measure:
         load.require_wrk()
     jobs = args.jobs or ((os.cpu_count() or 1) if args.postgres else 1)
-    rng = secrets.SystemRandom()
-    picked_links = bulk.pick(rng, args.check, args.people * len(bulk.TEMPLATES))
-    picked_people = sorted(bulk.pick(rng, args.check, args.people))
+    picked_links = bulk.pick(args.check, args.people * len(bulk.TEMPLATES))
+    picked_people = sorted(bulk.pick(args.check, args.people))
     with database(args.postgres) as url, serving(database_url=url) as server:
         print(f"Tell Once at scale: {'PostgreSQL' if url else 'SQLite'}, {args.people:,} people "
               f"({jobs} jobs), {args.check:,} links and records checked")
@@ -215,16 +210,13 @@ def main() -> None:
         first = [] if args.no_measure else table.measure(server, args.seconds,
                                                          args.connections, login="bench1")
         began = time.monotonic()
-        more = grow(server, range(FIRST_PEOPLE, args.people), picked_links, jobs)
-        made.people += more.people
-        made.entries += more.entries
-        made.links += more.links
-        made.links_picked.update(more.links_picked)
+        made.add(grow(server, range(FIRST_PEOPLE, args.people), picked_links, jobs))
         rt = _runtime(server.env)
-        print(f"Made {made.people:,} people in {(time.monotonic() - began) / 60:.1f} min; "
+        print(f"Made people {FIRST_PEOPLE + 1:,} to {made.people:,} in "
+              f"{(time.monotonic() - began) / 60:.1f} min; "
               "the database holds " + ", ".join(f"{count:,} {name}"
                                                 for name, count in counted(rt).items())
-              + f" in {database_gb(rt, server):.1f} GB")
+              + f" in {database_gb(rt, server):.2f} GB")
         failures = check(server.base, rt, made.links_picked, picked_people)
         print(f"Checked: {len(made.links_picked):,} links opened and decrypted, "
               f"{len(picked_people):,} records read through the API; {len(failures)} failed")
