@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from api.shl import MANIFEST_PATH
+from keys import share
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -101,6 +104,12 @@ def running_server(env_name: str = "development", workers: int | None = None,
     """Yield the base URL of a server on SQLite (``serving``)."""
     with serving(env_name, workers, threads) as server:
         yield server.base
+
+
+def manifest_path(link: str) -> str:
+    """The path of a share link's manifest (``/shl/{id}``), from the link the person shares."""
+    url: str = share.parse_shlink(link)["url"]
+    return url[url.index(MANIFEST_PATH):]
 
 
 def call(base: str, method: str, path: str, body: object = None,

@@ -26,8 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event
 
-from api.shl import MANIFEST_PATH
-from keys import share
+from bench._server import manifest_path
 
 WARM, COUNTED = 10, 50
 DEMO_LOGIN = "helen"
@@ -60,8 +59,7 @@ def count(account: dict[str, Any]) -> None:
                            json={"template": "emergency", "label": f"Calls {i}",
                                  "expires_at": expires})
         assert made.status_code == 201, made.json
-        url = share.parse_shlink(made.json["url"])["url"]
-        paths.append(url[url.index(MANIFEST_PATH):])
+        paths.append(manifest_path(made.json["url"]))
 
     def open_link(i: int) -> None:
         opened = client.post(paths[i], json={"recipient": "Bench"},

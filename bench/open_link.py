@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from api.shl import MANIFEST_PATH
 from bench import _load as load
-from bench._server import call, running_server
+from bench._server import call, manifest_path, running_server
 from keys import share
 from vault.audit import GENESIS
 from vault.db import make_engine
@@ -89,8 +89,7 @@ def make_links(base: str, person_id: str, token: str, count: int) -> list[str]:
             "template": "emergency", "label": f"Bench {i}", "expires_at": expires},
             headers={"Authorization": f"Bearer {token}"})
         assert status == 201, link
-        url = share.parse_shlink(link["url"])["url"]  # type: ignore[index]
-        paths.append(url[url.index(MANIFEST_PATH):])
+        paths.append(manifest_path(link["url"]))  # type: ignore[index]
     return paths
 
 

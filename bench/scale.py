@@ -39,7 +39,7 @@ from sqlalchemy import func, select, text
 from bench import _bulk as bulk
 from bench import _load as load
 from bench import table
-from bench._server import Server, call, serving
+from bench._server import Server, call, manifest_path, serving
 from consent import accounts, tokens
 from consent.runtime import Runtime
 from keys import share
@@ -103,9 +103,8 @@ def tokens_for(rt: Runtime, numbers: list[int]) -> dict[str, dict[str, str]]:
 def open_and_decrypt(base: str, url: str) -> str | None:
     """Open a link at its manifest and decrypt its copy: None if all went well, else why."""
     payload = share.parse_shlink(url)
-    manifest = payload["url"]
     request = urllib.request.Request(
-        base + manifest[manifest.index("/shl/"):], method="POST",
+        base + manifest_path(url), method="POST",
         data=json.dumps({"recipient": "Scale check"}).encode(),
         headers={"Content-Type": "application/json"})
     try:
@@ -180,6 +179,19 @@ def database(url: str | None) -> Iterator[str | None]:
         yield made
 
 
+def _at_least(low: int) -> Any:
+    """An argparse type: a whole number of at least ``low``, or a clear error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        return value
+    return parse
+
+
 def _stop(signum: int, _frame: Any) -> None:
     """SIGTERM ends the run as Ctrl-C does: the server stops and its instance is removed,
     where Python's default would leave both behind (gigabytes, at scale)."""
@@ -189,13 +201,13 @@ def _stop(signum: int, _frame: Any) -> None:
 def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser()
-    parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--jobs", type=int, help="processes making people (SQLite: 1)")
-    parser.add_argument("--check", type=int, default=1_000,
+    parser.add_argument("--people", type=_at_least(1), default=100_000)
+    parser.add_argument("--jobs", type=_at_least(1), help="processes making people (SQLite: 1)")
+    parser.add_argument("--check", type=_at_least(0), default=1_000,
                         help="links opened and records read at random after the run")
     parser.add_argument("--postgres", help="a PostgreSQL server's URL: a database made there")
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=_at_least(1), default=8)
+    parser.add_argument("--connections", type=_at_least(1), default=16)
     parser.add_argument("--no-measure", action="store_true", help="make and check only")
     args = parser.parse_args()
     if not args.no_measure:
@@ -227,9 +239,9 @@ def main() -> None:
         if args.no_measure:
             return
         grown = table.measure(server, args.seconds, args.connections, login="bench2")
-        picked = [share.parse_shlink(u)["url"] for u in made.links_picked.values()]
+        picked = [manifest_path(u) for u in made.links_picked.values()]
         grown.append((f"(b) open a link, {len(picked):,} of {made.links:,} at random",
-                      load.wrk(server.base, [p[p.index("/shl/"):] for p in picked],
+                      load.wrk(server.base, picked,
                                args.seconds, args.connections, method="POST",
                                body=json.dumps({"recipient": "Bench"}))))
         valid = table.print_block(f"With {FIRST_PEOPLE} people", server, first)

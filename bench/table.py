@@ -41,13 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from api.shl import MANIFEST_PATH
 from bench import _load as load
 from bench._peer import VERSION as PEER_VERSION
 from bench._peer import solid_pod
 from bench._record import fill_record
-from bench._server import Server, call, serving
-from keys import share
+from bench._server import Server, call, manifest_path, serving
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 FLOOR_NEEDED = 2_000  # requests per second of GET /healthz
@@ -79,8 +77,7 @@ def _links(server: Server, person_id: str, bearer: dict[str, str], count: int,
                             {"label": f"Bench {i}", "expires_at": expires, **fields},
                             headers=bearer)
         assert status == 201, link
-        url = share.parse_shlink(link["url"])["url"]  # type: ignore[index]
-        paths.append(url[url.index(MANIFEST_PATH):])
+        paths.append(manifest_path(link["url"]))  # type: ignore[index]
     return paths
 
 
